@@ -1,0 +1,166 @@
+"""The kiosk's domain core: enrollment, key store, relay connection, job queue,
+decrypt, render, price and print. No Kivy import anywhere in this package.
+
+The UI (kiosk/ui, kiosk/app.py) and the headless mode (``cloudtab-kiosk
+--headless``) both drive one :class:`kiosk.core.service.KioskCore`.
+
+Threading contract
+------------------
+* Calls marked **[blocking]** do network, crypto or printer I/O: call them on a
+  worker thread (``threading.Thread`` / a small executor), never on the Kivy
+  main thread.
+* State changes are pushed to listeners registered with
+  ``core.add_listener(fn)``; ``fn(event: CoreEvent)`` is called **from a core
+  worker thread** (the subscription thread, or whatever thread called the
+  blocking method). The UI must marshal with ``Clock.schedule_once`` and then
+  re-read state (``core.jobs()``, ``core.job(job_id)``, ``core.connection``).
+  Listeners must be quick and must not raise (exceptions are logged, ignored).
+* Every public getter returns immutable snapshots (frozen dataclasses), safe
+  to read from any thread.
+* pypdfium2 is not thread-safe: every pdfium call in this package holds
+  ``kiosk.core.render.PDFIUM_LOCK`` (an RLock). Rendering from several threads
+  is fine, it just serialises.
+
+Errors
+------
+``kiosk.core.errors``: every failure the core reports is a ``KioskError``
+subclass with a human ``str(exc)`` fit to show on screen:
+``ConfigError``, ``KeyStoreError`` (``WrongPassphrase``), ``EnrollmentError``,
+``RelayError`` (``UpdateNeeded``), ``JobError`` (``JobNotFound``,
+``DecryptError``, ``DocumentError`` -> ``PasswordProtected``,
+``DocumentTooLarge``, ``UnsupportedMedia``), ``PageRangeError``,
+``PrinterError``. A failing job never blocks the others: its error is stored
+on the job (``KioskJob.error``) and an event is emitted.
+
+Public API (module: signatures)
+-------------------------------
+kiosk.core.config::
+
+    default_data_dir() -> Path     # ~/.local/share/cloudtab/kiosk; %LOCALAPPDATA%/CloudTab/kiosk
+    @dataclass(frozen) PriceTable(bw_cents: int = 10, colour_cents: int = 50, currency: str = "EUR")
+        .format(cents: int) -> str                    # "EUR 1.20"
+    @dataclass(frozen) PrinterSettings(kind: str = "folder",   # "folder" | "ipp" | "cups"
+        uri: str = "",            # kind=ipp: ipp://host:631/ipp/print
+        queue: str = "",          # kind=cups: queue name
+        cups_server: str = "localhost:631",
+        folder: str = "")         # kind=folder: output dir ("" = <data_dir>/demo-printer)
+    @dataclass(frozen) Settings(relay_address: str = "", bridge_url: str = "",
+        printer: PrinterSettings, prices: PriceTable, sound: bool = True,
+        default_media: str = "A4")
+    load_settings(data_dir: Path) -> Settings; save_settings(data_dir, settings) -> None
+
+kiosk.core.enrollment::
+
+    @dataclass(frozen) ShopProfile(shop_id: str, slug: str, display_name: str,
+        public_key: bytes, fingerprint: bytes, fingerprint_display: str,
+        retention_seconds: int, min_kiosk_version: str,
+        accepted_media_types: tuple[str, ...])
+
+kiosk.core.jobs::
+
+    PAPER_SIZES = {"A4": ..., "Letter": ..., "A3": ..., "Legal": ...}   # points (w, h)
+    @dataclass(frozen) PrintOptions(copies: int = 1, sides: str = "one-sided",
+        color: str = "monochrome", page_ranges: str = "", media: str = "A4")
+        # sides: one-sided | two-sided-long-edge | two-sided-short-edge
+        # color: monochrome | color ; page_ranges: "" (all) or "1-3,5"
+        .with_(**changes) -> PrintOptions              # dataclasses.replace + validate
+        .validate() -> None   raises ValueError
+    class LocalState(str, Enum): NEW, FETCHING, READY, OPENED, PRINTING, PRINTED,
+        COMPLETED, REJECTED, CANCELLED, EXPIRED, FAILED
+    @dataclass(frozen) FileInfo(name: str, media_type: str, size: int)
+    @dataclass(frozen) KioskJob(job_id, job_code, state: LocalState,
+        customer_name: str, note: str, files: tuple[FileInfo, ...],
+        options: PrintOptions, page_count: int | None, price: Price | None,
+        expire_time: datetime | None, received_time: datetime,
+        error: str | None, print_status: PrintStatus | None, reason: str)
+        .time_left(now: datetime | None = None) -> timedelta   # >= 0
+        .is_terminal -> bool ; .expired -> bool
+
+kiosk.core.pricing::
+
+    parse_page_ranges(spec: str, page_count: int) -> list[int]   # 0-based; raises PageRangeError
+    @dataclass(frozen) Price(pages: int, sheets: int, copies: int, colour: bool,
+        per_sheet_cents: int, total_cents: int, currency: str) ; .display -> str
+    compute_price(page_count: int, options: PrintOptions, table: PriceTable) -> Price
+
+kiosk.core.render::
+
+    class Document:           # one opened file (PDF or image made into a PDF page)
+        page_count: int
+        page_size(index: int) -> tuple[float, float]      # points
+        render(index: int, scale: float = 1.0) -> RenderedPage   # 72 dpi * scale
+        render_fit(index: int, max_w: int, max_h: int) -> RenderedPage
+        close() -> None
+    @dataclass(frozen) RenderedPage(rgba: bytes, width: int, height: int)
+        # top row first (flip vertically for a Kivy texture)
+    open_document(data: bytes | bytearray, media_type: str, paper: str = "A4") -> Document
+        raises DocumentError / PasswordProtected / DocumentTooLarge / UnsupportedMedia
+    image_to_pdf(data: bytes, media_type: str, paper: str = "A4") -> bytes
+    stamp_text(page: RenderedPage, text: str) -> RenderedPage   # optional watermark helper
+
+kiosk.core.service (the one object the UI uses)::
+
+    class KioskCore:
+        __init__(data_dir: Path | None = None, *, passphrase: str | None = None,
+                 printer: PrinterBackend | None = None, auto_accept: bool = False)
+        enrolled -> bool
+        shop -> ShopProfile | None
+        settings -> Settings ; save_settings(settings: Settings) -> None
+        connection -> ConnectionState(online: bool, status: str, message: str,
+                                      update_needed: bool, since: datetime)
+        add_listener(fn: Callable[[CoreEvent], None]) -> None ; remove_listener(fn)
+        start() -> None            # non-blocking: starts the subscription thread
+        stop() -> None             # [blocking, < ~2 s]
+        enroll(relay_address: str, code: str) -> ShopProfile          [blocking]
+        rotate_key() -> ShopProfile                                   [blocking]
+        jobs() -> list[KioskJob]   # newest first (terminal ones included until dismissed)
+        job(job_id: str) -> KioskJob                                  # raises JobNotFound
+        open_job(job_id: str) -> OpenedJob                            [blocking]
+            # downloads (if not yet), decrypts, verifies sha256, opens documents
+        price(job_id: str, options: PrintOptions) -> Price            # raises PageRangeError
+        print_job(job_id: str, options: PrintOptions) -> PrintStatus  [blocking]
+            # UpdateJob(PRINTING), sends to the printer, follows status until
+            # completed/failed or timeout; events "print_status" meanwhile
+        complete(job_id: str) -> None                                 [blocking]
+            # CompleteJob at the relay, wipes decrypted buffers
+        reject(job_id: str, reason: str) -> None                      [blocking]
+        dismiss(job_id: str) -> None   # drop a terminal job from the list
+        list_printers() -> list[PrinterInfo]                          [blocking]
+        test_print() -> PrintStatus                                   [blocking]
+        poster_url() -> str ; poster_png(scale: int = 10) -> bytes ; poster_pdf() -> bytes
+    @dataclass(frozen) CoreEvent(kind: str, job_id: str | None = None, message: str = "")
+        # kind: "job_added" (new job arrived: play sound / flash), "job_updated",
+        #       "job_removed", "connection" (online/offline changed),
+        #       "print_status", "enrolled", "settings"
+    class OpenedJob:
+        job: KioskJob ; page_count: int
+        page_size(index: int) -> tuple[float, float]
+        render(index: int, scale: float = 1.0) -> RenderedPage   # global page index over all files
+        render_fit(index: int, max_w: int, max_h: int) -> RenderedPage
+
+kiosk.core.printing::
+
+    class PrintState(str, Enum): PENDING, PROCESSING, COMPLETED, FAILED
+    @dataclass(frozen) PrintStatus(state: PrintState, message: str = "")
+    @dataclass(frozen) PrintJobHandle(printer: str, job_id: int | str, uri: str = "")
+    @dataclass(frozen) PrinterInfo(name: str, uri: str, state: str, info: str = "")
+    class PrinterBackend(Protocol):
+        name: str
+        print_pdf(pdf: bytes, options: PrintOptions, job_name: str) -> PrintJobHandle  [blocking]
+        status(handle: PrintJobHandle) -> PrintStatus                                 [blocking]
+        list_printers() -> list[PrinterInfo]                                          [blocking]
+    IppPrinter(uri: str, timeout: float = 10.0) ; CupsPrinter(queue: str, server: str = "localhost:631")
+    PdfFolderPrinter(folder: Path)      # the "demo printer"
+    make_printer(settings: PrinterSettings, data_dir: Path) -> PrinterBackend
+    ipp_attributes(options: PrintOptions) -> dict[str, object]   # the IPP mapping
+
+kiosk.core.poster::
+
+    shop_url(bridge_url: str, slug: str, public_key_b64: str) -> str
+    qr_png(url: str, scale: int = 10) -> bytes
+    poster_pdf(shop_name: str, url: str, fingerprint_display: str) -> bytes   # A4
+
+kiosk.core.version::
+
+    KIOSK_VERSION = "0.1.0" ; update_needed(min_version: str, current: str = KIOSK_VERSION) -> bool
+"""

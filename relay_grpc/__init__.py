@@ -1,0 +1,1 @@
+"""CloudTab relay: gRPC server, domain logic and storage."""

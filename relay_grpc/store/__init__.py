@@ -1,0 +1,1 @@
+"""Relay persistence: database and blob storage."""

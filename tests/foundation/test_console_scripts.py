@@ -1,0 +1,24 @@
+"""Every console script of the distribution is installed and answers --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VENV_BIN = Path(sys.executable).parent
+SCRIPTS = ["cloudtab", "cloudtab-relay", "cloudtab-bridge", "cloudtab-kiosk", "cloudtab-envelope"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_console_script_answers_help(script: str) -> None:
+    path = VENV_BIN / script
+    assert path.exists(), f"{script} is not installed in {VENV_BIN} (pip install -e .)"
+    result = subprocess.run(
+        [str(path), "--help"], capture_output=True, text=True, timeout=60,
+        env={"PATH": f"{VENV_BIN}:/usr/bin:/bin", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout.lower()
