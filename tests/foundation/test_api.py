@@ -112,3 +112,10 @@ def test_every_message_field_and_rpc_is_documented() -> None:
             if is_decl and not lines[number - 1].strip().startswith("//"):
                 undocumented.append(f"{proto.name}:{number + 1}: {stripped}")
     assert undocumented == []
+
+
+def test_api_reference_is_fresh(tmp_path: Path) -> None:
+    """docs/api.md is what scripts/gen_api_docs.py makes from the current protos."""
+    target = tmp_path / "api.md"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_api_docs.py"), str(target)], check=True)
+    assert target.read_text() == (ROOT / "docs" / "api.md").read_text()

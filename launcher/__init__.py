@@ -1,0 +1,1 @@
+"""`cloudtab up`: the whole system on one machine (relay, upload page, kiosk)."""
