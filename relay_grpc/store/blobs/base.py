@@ -56,7 +56,7 @@ class BlobStorePermissionError(BlobStoreError):
     """The store may not read or write its folder or bucket (EACCES, 403)."""
 
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.=-]*$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_=-][A-Za-z0-9_.=-]*$")
 MAX_KEY_LENGTH = 512
 
 
@@ -64,7 +64,7 @@ def validate_key(key: str) -> str:
     """Return ``key`` if it is a safe relative key, e.g. ``jobs/<job_id>/<file_index>``.
 
     Segments are separated by "/", non-empty, made of ``[A-Za-z0-9_.=-]`` and never
-    "." or ".." nor starting with "." or "-".
+    start with "." (so no "." / ".." and no clash with part or temp file names).
 
     Raises:
         ValueError: the key is empty, absolute, too long or has an unsafe segment.
@@ -87,7 +87,7 @@ def validate_prefix(prefix: str) -> str:
     """
     if prefix == "":
         return prefix
-    validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
+    validate_key(prefix.removesuffix("/"))
     return prefix
 
 

@@ -1,0 +1,220 @@
+"""Local-folder blob store: one directory per key, one immutable file per append.
+
+Layout: ``<root>/<key>/.<offset:020d>``. A part is written to a temp file in the
+same directory, fsynced, then ``os.link``-ed to its final name (fails if the name
+exists: create-only, even between processes) and the directory is fsynced, so
+after a crash a part is either fully there or absent. Key segments never start
+with ".", so part and temp names cannot collide with sub-keys.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from relay_grpc.store.blobs.base import (
+    BlobNotFoundError,
+    BlobStoreError,
+    BlobStoreFullError,
+    BlobStorePermissionError,
+    BlobStoreUnavailableError,
+)
+from relay_grpc.store.blobs.parts import PartBlobStore, parse_part_name, part_name
+
+log = logging.getLogger(__name__)
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_TEMP_PREFIX = ".tmp-"
+
+
+def _translate(exc: OSError, what: str, path: Path) -> BlobStoreError:
+    """Map an OSError to the blob store error a caller can act on."""
+    if exc.errno in _FULL:
+        return BlobStoreFullError(f"no space left to {what} in {path.parent} ({exc.strerror})")
+    if exc.errno in _DENIED:
+        return BlobStorePermissionError(f"cannot {what} {path}: {exc.strerror} (check owner/mode/mount)")
+    return BlobStoreUnavailableError(f"cannot {what} {path}: {exc.strerror or exc}")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalPartBackend:
+    """``PartBackend`` on a local folder (see module docstring)."""
+
+    def __init__(self, root: Path, *, write: Callable[[int, memoryview], int] = os.write) -> None:
+        # ``write`` is a seam for fault-injection tests (e.g. raising ENOSPC).
+        self.root = Path(root)
+        self._write = write
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _translate(exc, "create blob folder", self.root) from exc
+
+    def _dir(self, key: str) -> Path:
+        return self.root.joinpath(*key.split("/"))
+
+    def list_parts(self, key: str) -> list[tuple[int, int]]:
+        directory = self._dir(key)
+        parts: list[tuple[int, int]] = []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    offset = parse_part_name(entry.name)
+                    if offset is not None and entry.is_file(follow_symlinks=False):
+                        parts.append((offset, entry.stat(follow_symlinks=False).st_size))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise _translate(exc, "list", directory) from exc
+        return parts
+
+    def _make_dirs(self, directory: Path) -> None:
+        missing: list[Path] = []
+        walk = directory
+        while walk != self.root and not walk.exists():
+            missing.append(walk)
+            walk = walk.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        for created in reversed(missing):  # make the new entries themselves durable
+            _fsync_dir(created.parent)
+
+    def create_part(self, key: str, offset: int, data: bytes) -> bool:
+        directory = self._dir(key)
+        final = directory / part_name(offset)
+        for attempt in range(2):  # a concurrent delete may remove the empty directory
+            temp = directory / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+            try:
+                self._make_dirs(directory)
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[self._write(fd, view) :]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                try:
+                    os.link(temp, final)
+                except FileExistsError:
+                    return False
+                _fsync_dir(directory)
+                return True
+            except FileNotFoundError:
+                if attempt:
+                    raise BlobStoreUnavailableError(f"blob folder vanished while writing {final}") from None
+            except OSError as exc:
+                raise _translate(exc, "write", final) from exc
+            finally:
+                try:
+                    os.unlink(temp)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    log.warning("could not remove temp file %s: %s", temp, exc.strerror)
+        raise BlobStoreUnavailableError(f"could not write {final}")  # not reached
+
+    def part_equals(self, key: str, offset: int, data: bytes) -> bool:
+        try:
+            return self.read_part(key, offset, 0, len(data) + 1) == data
+        except BlobNotFoundError:
+            return False
+
+    def read_part(self, key: str, offset: int, start: int, length: int) -> bytes:
+        path = self._dir(key) / part_name(offset)
+        try:
+            with open(path, "rb", buffering=0) as handle:
+                handle.seek(start)
+                data = handle.read(length)  # one read, no copy, for regular files
+                if len(data) == length or not data:
+                    return data
+                out = bytearray(data)
+                while len(out) < length and (more := handle.read(length - len(out))):
+                    out += more
+                return bytes(out)
+        except FileNotFoundError:
+            raise BlobNotFoundError(f"blob {key!r} not found") from None
+        except OSError as exc:
+            raise _translate(exc, "read", path) from exc
+
+    def delete_key(self, key: str) -> bool:
+        directory = self._dir(key)
+        removed = False
+        try:
+            with os.scandir(directory) as entries:
+                names = [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+            for name in names:
+                is_part = parse_part_name(name) is not None
+                if is_part or name.startswith(_TEMP_PREFIX):
+                    try:
+                        os.unlink(directory / name)
+                        removed = removed or is_part
+                    except FileNotFoundError:
+                        pass
+            if removed:
+                _fsync_dir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise _translate(exc, "delete", directory) from exc
+        self._prune(directory)
+        return removed
+
+    def _prune(self, directory: Path) -> None:
+        """Remove now-empty directories up to (not including) the root."""
+        while directory != self.root and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = self._dir(base) if base else self.root
+        keys: list[str] = []
+
+        def fail(exc: OSError) -> None:
+            if not isinstance(exc, FileNotFoundError):
+                raise _translate(exc, "list", Path(exc.filename or start)) from exc
+
+        for dirpath, _dirnames, filenames in os.walk(start, onerror=fail):
+            if any(parse_part_name(name) is not None for name in filenames):
+                key = Path(dirpath).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        return keys
+
+    def check(self) -> None:
+        probe = self.root / f"{_TEMP_PREFIX}check-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise _translate(exc, "write", probe) from exc
+
+    def close(self) -> None:
+        return None
+
+
+class LocalBlobStore(PartBlobStore):
+    """Blob store in a local folder (created if missing).
+
+    Raises:
+        BlobStorePermissionError: the folder cannot be created.
+    """
+
+    def __init__(self, root: Path, *, max_workers: int = 8, write: Callable[[int, memoryview], int] = os.write) -> None:
+        self.root = Path(root)
+        super().__init__(LocalPartBackend(self.root, write=write), max_workers=max_workers)
