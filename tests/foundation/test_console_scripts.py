@@ -22,3 +22,19 @@ def test_console_script_answers_help(script: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout.lower()
+
+
+def test_every_package_is_listed_in_setup_cfg() -> None:
+    """A package missing from setup.cfg would be left out of the distribution."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[2]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for top in ("envelope", "kiosk", "launcher", "relay_grpc", "web_bridge")
+        for init in (root / top).rglob("__init__.py")
+    }
+    assert found - listed == set()
