@@ -117,7 +117,9 @@ def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> Privat
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except (ValueError, TypeError) as exc:
-        raise InvalidKeyError("cannot load private key (wrong passphrase or not a PEM key)") from exc
+        raise InvalidKeyError(
+            "cannot load private key (wrong passphrase or not a PEM key)"
+        ) from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
         key.curve, ec.SECP256R1
     ):
@@ -125,7 +127,9 @@ def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> Privat
     return key
 
 
-def save_private_key(path: Path, key: PrivateKey, passphrase: bytes | None = None) -> None:
+def save_private_key(
+    path: Path, key: PrivateKey, passphrase: bytes | None = None
+) -> None:
     """Write the key as PKCS#8 PEM with mode 0600; never overwrites.
 
     Raises:

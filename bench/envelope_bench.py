@@ -1,0 +1,178 @@
+"""Envelope throughput: Python open vs bare AES-GCM, and WebCrypto seal in Chromium.
+
+Not a test. Run: ``PYTHONPATH=. python -m bench.envelope_bench [--mb 64]``.
+``figures()`` returns the numbers as dicts {figure, value, unit, baseline,
+ratio, target} for ``python -m bench`` to aggregate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from envelope.stream import (
+    RECORD_SIZE,
+    SEALED_RECORD_SIZE,
+    file_key,
+    open_records,
+    open_stream,
+    seal_bytes,
+)
+
+PYTHON_TARGET_RATIO = 0.8
+BROWSER_TARGET_MBS = 200.0
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
+    """Open throughput of the record stream vs a bare AES-GCM loop over the same bytes."""
+    key = file_key(os.urandom(32), 0)
+    data = os.urandom(size)
+    sealed = seal_bytes(key, data)
+    count = -(-len(sealed) // SEALED_RECORD_SIZE)
+
+    def bare() -> None:
+        aead = AESGCM(key)
+        view = memoryview(sealed)
+        for n in range(count):
+            nonce = n.to_bytes(11, "big") + (b"\x01" if n == count - 1 else b"\x00")
+            aead.decrypt(
+                nonce, view[n * SEALED_RECORD_SIZE : (n + 1) * SEALED_RECORD_SIZE], None
+            )
+
+    def records() -> None:
+        for _ in open_records(key, io.BytesIO(sealed)):
+            pass
+
+    def full() -> None:
+        open_stream(key, io.BytesIO(sealed), io.BytesIO())
+
+    mb = size / 1e6
+    t_bare, t_rec, t_full = (
+        _best(bare, repeat),
+        _best(records, repeat),
+        _best(full, repeat),
+    )
+    return [
+        {
+            "figure": "envelope python open (records)",
+            "value": round(mb / t_rec, 1),
+            "unit": "MB/s",
+            "baseline": round(mb / t_bare, 1),
+            "ratio": round(t_bare / t_rec, 3),
+            "target": PYTHON_TARGET_RATIO,
+        },
+        {
+            "figure": "envelope python open (records + sha256 + copy)",
+            "value": round(mb / t_full, 1),
+            "unit": "MB/s",
+            "baseline": round(mb / t_bare, 1),
+            "ratio": round(t_bare / t_full, 3),
+            "target": None,
+        },
+    ]
+
+
+BROWSER_JS = """async (size) => {
+  const { envelope } = window.cloudtab;
+  const key = await envelope.deriveFileKey(crypto.getRandomValues(new Uint8Array(32)), 0);
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
+  const blob = new Blob([bytes]);
+  const runs = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    let n = 0;
+    for await (const c of envelope.encryptFile(blob, key)) n += c.bytes.length;
+    runs.push(performance.now() - t0);
+  }
+  const aes = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt"]);
+  const t1 = performance.now();
+  await crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, aes, bytes);
+  const bare = performance.now() - t1;
+  return { best: Math.min(...runs), bare };
+}"""
+
+
+def browser_figures(size: int) -> list[dict[str, Any]]:
+    """WebCrypto seal throughput (File/Blob -> records) in headless Chromium."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.envelope.test_browser_envelope import harness_routes
+    from tests.fixtures.browser import StaticServer, chromium_available, launch_chromium
+
+    if not chromium_available():
+        return [
+            {
+                "figure": "envelope webcrypto seal",
+                "value": None,
+                "unit": "MB/s",
+                "baseline": None,
+                "ratio": None,
+                "target": BROWSER_TARGET_MBS,
+                "note": "chromium unavailable",
+            }
+        ]
+    with StaticServer(harness_routes()) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            expect(page.locator("body")).to_have_attribute("data-ready", "1")
+            result = page.evaluate(BROWSER_JS, size)
+        finally:
+            browser.close()
+    mb = size / 1e6
+    value = mb / (result["best"] / 1000)
+    bare = mb / (result["bare"] / 1000)
+    return [
+        {
+            "figure": "envelope webcrypto seal (Blob, 4 MiB slices)",
+            "value": round(value, 1),
+            "unit": "MB/s",
+            "baseline": round(bare, 1),
+            "ratio": round(value / bare, 3),
+            "target": BROWSER_TARGET_MBS,
+        }
+    ]
+
+
+def figures(mb: int = 64) -> list[dict[str, Any]]:
+    """All envelope figures for a payload of ``mb`` megabytes."""
+    size = mb * 1_000_000 // RECORD_SIZE * RECORD_SIZE + 123
+    return python_figures(size) + browser_figures(size)
+
+
+def main() -> int:
+    """Print the figures as a small table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--mb", type=int, default=64, help="payload size in MB (default 64)"
+    )
+    rows = figures(parser.parse_args().mb)
+    print(
+        f"{'figure':50} {'value':>9} {'unit':5} {'baseline':>9} {'ratio':>6} {'target':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['figure']:50} {r['value']!s:>9} {r['unit']:5} {r['baseline']!s:>9} {r['ratio']!s:>6} {r['target']!s:>7}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Safe local file names for names taken from a manifest.
+
+A manifest name is chosen by the customer, so it may hold paths, hidden-file
+dots, control characters or Windows device names. The result is one plain path
+component, unique (case-insensitively) among the names already handed out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
+_DEVICE = re.compile(
+    r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)", re.IGNORECASE
+)
+MAX_NAME_BYTES = 200
+FALLBACK = "file"
+
+
+def _shorten(stem: str, ext: str) -> str:
+    while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    if not stem:
+        return (stem + ext)[:MAX_NAME_BYTES]
+    return stem + ext
+
+
+def sanitize_name(name: str) -> str:
+    """One safe path component for ``name`` (never empty, hidden or a device)."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[\\/]", name)[-1]
+    name = _UNSAFE.sub("_", name)
+    name = name.strip().lstrip(".").strip().rstrip(". ")
+    if not name:
+        name = FALLBACK
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    else:
+        ext = "." + ext
+    if _DEVICE.fullmatch(stem.strip()) or _DEVICE.fullmatch(name.split(".")[0].strip()):
+        stem = "_" + stem
+    return _shorten(stem, ext)
+
+
+def unique_names(names: list[str], taken: set[str] | None = None) -> list[str]:
+    """Sanitise every name and number duplicates: ``a.pdf``, ``a (2).pdf``, ...
+
+    ``taken`` holds names already present (compared case-insensitively).
+    """
+    used = {n.casefold() for n in (taken or set())}
+    result = []
+    for raw in names:
+        clean = sanitize_name(raw)
+        stem, dot, ext = clean.rpartition(".")
+        if not dot or not stem:
+            stem, ext = clean, ""
+        else:
+            ext = "." + ext
+        candidate, n = clean, 1
+        while candidate.casefold() in used:
+            n += 1
+            candidate = _shorten(stem, f" ({n}){ext}")
+        used.add(candidate.casefold())
+        result.append(candidate)
+    return result

@@ -1,0 +1,189 @@
+"""Known-answer tests: RFC 9180 A.3 and CloudTab's own vectors, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hpke
+
+from envelope import (
+    TamperedError,
+    TrailingDataError,
+    TruncatedError,
+    WrongKeyError,
+    ciphertext_size,
+    decode_public_key,
+    file_key,
+    fingerprint,
+    fingerprint_display,
+    open_bytes,
+    open_manifest,
+    public_key_bytes,
+    seal_bytes,
+)
+from envelope.manifest import job_info, parse
+from tests.envelope import make_vectors
+from tests.envelope.hpke_ref import private_key_from_hex, seal_base, setup_base_s
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+RFC = json.loads((DATA / "rfc9180_p256_vectors.json").read_text())
+VEC: dict[str, Any] = json.loads((DATA / "envelope_vectors.json").read_text())
+
+
+def plaintext_of(item: dict[str, Any]) -> bytes:
+    if item["content"] == "inline":
+        return bytes.fromhex(item["plaintext"])
+    assert item["content"] == "byte i = i mod 251"
+    return make_vectors.pattern_bytes(item["size"])
+
+
+@pytest.mark.parametrize("v", RFC["vectors"], ids=lambda v: v["name"][:20])
+def test_rfc9180_key_schedule(v: dict[str, Any]) -> None:
+    recipient = private_key_from_hex(v["skRm"])
+    ephemeral = private_key_from_hex(v["skEm"])
+    assert public_key_bytes(recipient).hex() == v["pkRm"]
+    enc, ctx = setup_base_s(
+        recipient.public_key(), ephemeral, bytes.fromhex(v["info"]), v["aead_id"]
+    )
+    assert enc.hex() == v["enc"]
+    assert ctx.shared_secret.hex() == v["shared_secret"]
+    assert ctx.key_schedule_context.hex() == v["key_schedule_context"]
+    assert ctx.secret.hex() == v["secret"]
+    assert ctx.key.hex() == v["key"]
+    assert ctx.base_nonce.hex() == v["base_nonce"]
+    for e in v["encryptions"]:
+        assert ctx.nonce(e["seq"]).hex() == e["nonce"]
+        ct = ctx.seal(e["seq"], bytes.fromhex(e["aad"]), bytes.fromhex(e["plaintext"]))
+        assert ct.hex() == e["ciphertext"]
+
+
+def test_rfc9180_vector_opens_with_cryptography() -> None:
+    """cryptography's Suite agrees with the RFC (sequence 0 is single-shot Seal)."""
+    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+    v = RFC["vectors"][0]
+    decrypt = getattr(rust_openssl.hpke, "_decrypt_with_aad", None)
+    if decrypt is None:
+        pytest.skip("this cryptography build has no aad-capable HPKE decrypt")
+    suite = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    e = v["encryptions"][0]
+    sealed = bytes.fromhex(v["enc"] + e["ciphertext"])
+    plain = decrypt(
+        suite,
+        sealed,
+        private_key_from_hex(v["skRm"]),
+        bytes.fromhex(v["info"]),
+        bytes.fromhex(e["aad"]),
+    )
+    assert plain.hex() == e["plaintext"]
+
+
+def test_reference_hpke_matches_cryptography_suite() -> None:
+    """The deterministic test path produces bytes cryptography's Suite accepts."""
+    shop = private_key_from_hex(VEC["shop_private_scalar"])
+    suite = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+    for scalar in ("01" * 32, VEC["ephemeral_private_scalar"]):
+        sealed = seal_base(
+            shop.public_key(), private_key_from_hex(scalar), b"info", b"hello"
+        )
+        assert suite.decrypt(sealed, shop, info=b"info") == b"hello"
+
+
+def test_shop_key_and_fingerprint() -> None:
+    shop = private_key_from_hex(VEC["shop_private_scalar"])
+    pub = decode_public_key(VEC["shop_public_key"])
+    assert public_key_bytes(pub) == public_key_bytes(shop)
+    assert public_key_bytes(pub).hex() == VEC["shop_public_key_hex"]
+    assert fingerprint(pub).hex() == VEC["fingerprint"]
+    assert fingerprint_display(pub) == VEC["fingerprint_display"]
+
+
+def test_sealed_manifest_bytes() -> None:
+    shop = private_key_from_hex(VEC["shop_private_scalar"])
+    eph = private_key_from_hex(VEC["ephemeral_private_scalar"])
+    assert job_info(VEC["job_id"]).hex() == VEC["hpke_info"]
+    manifest = parse(VEC["manifest_json"].encode("utf-8"))
+    assert manifest.to_json() == VEC["manifest_json"].encode("utf-8")
+    assert manifest.content_key.hex() == VEC["content_key"]
+    sealed = seal_base(
+        shop.public_key(), eph, job_info(VEC["job_id"]), manifest.to_json()
+    )
+    assert sealed.hex() == VEC["sealed_manifest"]
+    assert open_manifest(sealed, shop, VEC["job_id"]) == manifest
+
+
+@pytest.mark.parametrize(
+    "item", VEC["files"], ids=lambda f: f"file{f['index']}-{f['size']}"
+)
+def test_file_vectors(item: dict[str, Any]) -> None:
+    plain = plaintext_of(item)
+    assert hashlib.sha256(plain).hexdigest() == item["sha256"]
+    key = file_key(bytes.fromhex(VEC["content_key"]), item["index"])
+    assert key.hex() == item["file_key"]
+    sealed = seal_bytes(key, plain)
+    assert len(sealed) == item["ciphertext_size"] == ciphertext_size(item["size"])
+    assert hashlib.sha256(sealed).hexdigest() == item["ciphertext_sha256"]
+    if "ciphertext" in item:
+        assert sealed.hex() == item["ciphertext"]
+    else:
+        assert sealed[-32:].hex() == item["ciphertext_tail_32"]
+        assert sealed[65536:65552].hex() == item["first_record_tag"]
+    assert (
+        open_bytes(
+            key, sealed, expected_size=item["size"], expected_sha256=item["sha256"]
+        )
+        == plain
+    )
+
+
+def test_failure_vectors() -> None:
+    shop = private_key_from_hex(VEC["shop_private_scalar"])
+    k = bytes.fromhex(VEC["content_key"])
+    sealed = {
+        i["index"]: seal_bytes(file_key(k, i["index"]), plaintext_of(i))
+        for i in VEC["files"]
+    }
+    expect = {f["case"]: f["expect"] for f in VEC["failures"]}
+    checks: list[tuple[str, type[Exception], Any]] = [
+        (
+            "manifest opened with job id 'job-OTHER'",
+            WrongKeyError,
+            lambda: open_manifest(
+                bytes.fromhex(VEC["sealed_manifest"]), shop, "job-OTHER"
+            ),
+        ),
+        (
+            "file 4 without its last record",
+            TruncatedError,
+            lambda: open_bytes(file_key(k, 4), sealed[4][:65552]),
+        ),
+        (
+            "file 4 with one extra byte appended",
+            TamperedError,
+            lambda: open_bytes(file_key(k, 4), sealed[4] + b"\0"),
+        ),
+        (
+            "file 1 opened with key of file 2",
+            TamperedError,
+            lambda: open_bytes(file_key(k, 2), sealed[1]),
+        ),
+        (
+            "file 3 followed by file 1's ciphertext",
+            TrailingDataError,
+            lambda: open_bytes(file_key(k, 3), sealed[3] + sealed[1]),
+        ),
+    ]
+    assert set(expect) == {c[0] for c in checks}
+    for case, exc, call in checks:
+        assert exc.__name__ == expect[case]
+        with pytest.raises(exc):
+            call()
+
+
+def test_vector_file_is_current() -> None:
+    """The committed vectors are exactly what make_vectors produces."""
+    assert make_vectors.build() == VEC

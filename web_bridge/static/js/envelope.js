@@ -1,0 +1,391 @@
+// envelope.js — CloudTab end-to-end envelope for the upload page (docs/envelope.md).
+// ES module, WebCrypto only, no dependencies, no eval: safe under a strict CSP.
+//
+// Exports (all byte values are Uint8Array):
+//   RECORD_SIZE (65536), TAG_SIZE (16), SEALED_RECORD_SIZE, SLICE_SIZE (4 MiB)
+//   EnvelopeError                    Error with .code: "key" | "manifest" | "tampered" |
+//                                    "truncated" | "trailing" | "digest"
+//   b64urlEncode(bytes) -> string    b64urlDecode(string) -> bytes (strict, unpadded)
+//   parsePublicKey(text) -> Promise<bytes(65)>     validates the P-256 point
+//   encodePublicKey(bytes(65)) -> string
+//   fingerprint(publicKeyBytes) -> Promise<bytes(32)>         SHA-256 of the 65 bytes
+//   fingerprintDisplay(publicKeyBytes) -> Promise<"XXXX-XXXX-XXXX-XXXX">
+//   newContentKey() -> bytes(32)                              random K
+//   manifestObject({contentKey, customer:{name,note}, files:[{name,type,size,sha256}],
+//                   options:{copies,color,duplex,pages,paper}}) -> plain object in spec order
+//   encodeManifest(obj) -> bytes     validated UTF-8 JSON (same bytes as the Python side)
+//   sealManifest(publicKeyBytes, jobId, manifestObj, {ephemeral?}) -> Promise<bytes>  enc||ct
+//   openManifest(recipient, jobId, sealed) -> Promise<object>   recipient: see hpke.js
+//   deriveFileKey(K, index) -> Promise<CryptoKey>   (AES-GCM, encrypt+decrypt)
+//   deriveFileKeyBytes(K, index) -> Promise<bytes(32)>          (tests, vectors)
+//   recordCount(n), ciphertextSize(n), ciphertextOffset(recordIndex), plaintextOffset(recordIndex)
+//   sealRecord(key, index, final, plaintext) / openRecord(key, index, final, sealed) -> Promise<bytes>
+//   encryptFile(blob, key, {startRecord=0, sliceSize=SLICE_SIZE}) -> async generator of
+//       {record, records, offset, bytes, last}: `bytes` = sealed records
+//       [record, record+records), to be written at ciphertext byte `offset`. Start at
+//       startRecord n to resume an interrupted upload at ciphertextOffset(n) without
+//       re-encrypting earlier records. Memory: about two slices.
+//   sealBytes(key, bytes) -> Promise<bytes>              whole file (tests, small files)
+//   openBytes(key, sealed, {size?, sha256?}) -> Promise<bytes>  plaintext only if all checks pass
+//   sha256Hex(blobOrBytes) -> Promise<string>            lowercase hex of the file digest
+//
+// Typical upload: K = newContentKey(); for each file i: key = await deriveFileKey(K, i);
+// for await (const c of encryptFile(file, key)) upload(c.offset, c.bytes); then
+// sealManifest(shopKey, jobId, manifestObject({...})) and submit.
+
+import { openBase, sealBase, HpkeError } from "./hpke.js";
+
+const subtle = globalThis.crypto.subtle;
+const te = new TextEncoder();
+
+export const RECORD_SIZE = 65536;
+export const TAG_SIZE = 16;
+export const SEALED_RECORD_SIZE = RECORD_SIZE + TAG_SIZE;
+export const SLICE_SIZE = 4 * 1024 * 1024;
+const JOB_INFO = "cloudtab/v1 job:";
+const FILE_INFO = "cloudtab/v1 file:";
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export class EnvelopeError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "EnvelopeError";
+    this.code = code;
+  }
+}
+
+export function b64urlEncode(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function b64urlDecode(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw new EnvelopeError("key", "not unpadded base64url");
+  }
+  const s = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  if (b64urlEncode(out) !== text) throw new EnvelopeError("key", "non-canonical base64url");
+  return out;
+}
+
+export async function parsePublicKey(text) {
+  const bytes = b64urlDecode(String(text).trim());
+  if (bytes.length !== 65 || bytes[0] !== 4) {
+    throw new EnvelopeError("key", "public key must be a 65-byte uncompressed P-256 point");
+  }
+  try {
+    await subtle.importKey("raw", bytes, { name: "ECDH", namedCurve: "P-256" }, false, []);
+  } catch {
+    throw new EnvelopeError("key", "public key is not a point on P-256");
+  }
+  return bytes;
+}
+
+export function encodePublicKey(bytes) {
+  return b64urlEncode(bytes);
+}
+
+export async function fingerprint(publicKeyBytes) {
+  return new Uint8Array(await subtle.digest("SHA-256", publicKeyBytes));
+}
+
+function crockford(bytes) {
+  let out = "";
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += CROCKFORD[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += CROCKFORD[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+export async function fingerprintDisplay(publicKeyBytes) {
+  const text = crockford((await fingerprint(publicKeyBytes)).subarray(0, 10));
+  return text.match(/.{4}/g).join("-");
+}
+
+export function newContentKey() {
+  return globalThis.crypto.getRandomValues(new Uint8Array(32));
+}
+
+// ---- manifest ------------------------------------------------------------
+
+const LIMITS = { files: 100, copies: 999, name: 200, note: 2000, fileName: 255, jobId: 128 };
+const MEDIA = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$/;
+const PAGES = /^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?(,[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?)*$/;
+
+function bad(message) {
+  throw new EnvelopeError("manifest", message);
+}
+function str(obj, key, where, limit) {
+  const v = obj[key];
+  if (typeof v !== "string") bad(`${where}: '${key}' must be a string`);
+  if (v.length > limit) bad(`${where}: '${key}' longer than ${limit} characters`);
+  return v;
+}
+function int(obj, key, where, lo, hi) {
+  const v = obj[key];
+  if (!Number.isSafeInteger(v) || v < lo || v > hi) bad(`${where}: '${key}' must be an integer ${lo}..${hi}`);
+  return v;
+}
+function oneOf(obj, key, where, allowed) {
+  const v = obj[key];
+  if (!allowed.includes(v)) bad(`${where}: '${key}' must be one of ${allowed.join(", ")}`);
+  return v;
+}
+function pagesOk(p) {
+  if (p === "") return true;
+  if (p.length > 200 || !PAGES.test(p)) return false;
+  return p.split(",").every((part) => {
+    const [lo, hi] = part.split("-");
+    return hi === undefined || Number(hi) >= Number(lo);
+  });
+}
+
+export function manifestObject({ contentKey, customer = {}, files, options = {} }) {
+  return validateManifest({
+    v: 1,
+    k: b64urlEncode(contentKey),
+    customer: { name: customer.name ?? "", note: customer.note ?? "" },
+    files: files.map((f) => ({ name: f.name, type: f.type || "application/octet-stream", size: f.size, sha256: f.sha256 })),
+    options: {
+      copies: options.copies ?? 1, color: options.color ?? "bw", duplex: options.duplex ?? "none",
+      pages: options.pages ?? "", paper: options.paper ?? "A4",
+    },
+  });
+}
+
+// Checks a manifest object and returns a copy in spec key order (unknown keys dropped).
+export function validateManifest(m) {
+  if (!m || typeof m !== "object" || Array.isArray(m)) bad("manifest must be a JSON object");
+  if (m.v !== 1) bad("unsupported manifest version");
+  let key;
+  try {
+    key = b64urlDecode(m.k);
+  } catch {
+    bad("manifest: 'k' is not base64url");
+  }
+  if (key.length !== 32) bad("manifest: 'k' must be 32 bytes");
+  const c = m.customer;
+  if (!c || typeof c !== "object") bad("manifest: missing 'customer'");
+  if (!Array.isArray(m.files) || m.files.length < 1 || m.files.length > LIMITS.files) bad("manifest: 1..100 files required");
+  const files = m.files.map((f, i) => {
+    const where = `files[${i}]`;
+    if (!f || typeof f !== "object") bad(`${where}: must be an object`);
+    const type = str(f, "type", where, 127);
+    if (!MEDIA.test(type)) bad(`${where}: 'type' is not a media type`);
+    const sha256 = str(f, "sha256", where, 64);
+    if (!/^[0-9a-f]{64}$/.test(sha256)) bad(`${where}: 'sha256' must be 64 lowercase hex digits`);
+    return { name: str(f, "name", where, LIMITS.fileName), type, size: int(f, "size", where, 0, 2 ** 40), sha256 };
+  });
+  const o = m.options;
+  if (!o || typeof o !== "object") bad("manifest: missing 'options'");
+  const pages = str(o, "pages", "options", 200);
+  if (!pagesOk(pages)) bad("options: 'pages' must be '' or a range list like '1-3,5'");
+  return {
+    v: 1,
+    k: m.k,
+    customer: { name: str(c, "name", "customer", LIMITS.name), note: str(c, "note", "customer", LIMITS.note) },
+    files,
+    options: {
+      copies: int(o, "copies", "options", 1, LIMITS.copies),
+      color: oneOf(o, "color", "options", ["bw", "color"]),
+      duplex: oneOf(o, "duplex", "options", ["none", "long", "short"]),
+      pages,
+      paper: oneOf(o, "paper", "options", ["A4", "Letter", "A3", "Legal"]),
+    },
+  };
+}
+
+export function encodeManifest(obj) {
+  return te.encode(JSON.stringify(validateManifest(obj)));
+}
+
+function jobInfo(jobId) {
+  if (typeof jobId !== "string" || jobId.length < 1 || jobId.length > LIMITS.jobId || /[\x00-\x1f\x7f]/.test(jobId)) {
+    throw new EnvelopeError("manifest", "job id must be 1..128 characters without control characters");
+  }
+  return te.encode(JOB_INFO + jobId);
+}
+
+export async function sealManifest(publicKeyBytes, jobId, manifestObj, { ephemeral = null } = {}) {
+  const info = jobInfo(jobId);
+  const plaintext = encodeManifest(manifestObj);
+  try {
+    return await sealBase({ publicKey: publicKeyBytes, info, plaintext, ephemeral });
+  } catch (e) {
+    if (e instanceof HpkeError) throw new EnvelopeError("key", e.message);
+    throw e;
+  }
+}
+
+export async function openManifest(recipient, jobId, sealed) {
+  const info = jobInfo(jobId);
+  let plaintext;
+  try {
+    plaintext = await openBase({ recipient, info, sealed });
+  } catch {
+    throw new EnvelopeError("key", "manifest does not open with this key for this job (wrong key, other job, or altered)");
+  }
+  let obj;
+  try {
+    obj = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
+  } catch {
+    bad("manifest is not UTF-8 JSON");
+  }
+  return validateManifest(obj);
+}
+
+// ---- file records ----------------------------------------------------------
+
+export async function deriveFileKeyBytes(contentKey, index) {
+  if (!(contentKey instanceof Uint8Array) || contentKey.length !== 32) throw new EnvelopeError("key", "content key must be 32 bytes");
+  if (!Number.isSafeInteger(index) || index < 0) throw new EnvelopeError("key", "file index must be >= 0");
+  const ikm = await subtle.importKey("raw", contentKey, "HKDF", false, ["deriveBits"]);
+  const bits = await subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: te.encode(FILE_INFO + String(index)) }, ikm, 256);
+  return new Uint8Array(bits);
+}
+
+export async function deriveFileKey(contentKey, index) {
+  const raw = await deriveFileKeyBytes(contentKey, index);
+  return subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+export function recordCount(size) {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError("size must be a non-negative integer");
+  return Math.max(1, Math.ceil(size / RECORD_SIZE));
+}
+export function ciphertextSize(size) {
+  return size + TAG_SIZE * recordCount(size);
+}
+export function ciphertextOffset(recordIndex) {
+  return recordIndex * SEALED_RECORD_SIZE;
+}
+export function plaintextOffset(recordIndex) {
+  return recordIndex * RECORD_SIZE;
+}
+
+function nonce(index, final) {
+  const n = new Uint8Array(12);
+  let v = index;
+  for (let i = 10; i >= 0 && v > 0; i--) {
+    n[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  n[11] = final ? 1 : 0;
+  return n;
+}
+
+export async function sealRecord(key, index, final, plaintext) {
+  return new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce(index, final) }, key, plaintext));
+}
+
+async function tryOpen(key, index, final, sealed) {
+  try {
+    return new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv: nonce(index, final) }, key, sealed));
+  } catch {
+    return null;
+  }
+}
+
+export async function openRecord(key, index, final, sealed) {
+  const plain = await tryOpen(key, index, final, sealed);
+  if (plain) return plain;
+  if (await tryOpen(key, index, !final, sealed)) {
+    if (final) throw new EnvelopeError("truncated", `stream ends after record ${index}, which is not final`);
+    throw new EnvelopeError("trailing", `data follows the final record ${index}`);
+  }
+  throw new EnvelopeError("tampered", `record ${index} failed authentication`);
+}
+
+async function sealSlice(key, buffer, firstRecord, lastRecord) {
+  const jobs = [];
+  for (let at = 0, r = firstRecord; at < buffer.length || jobs.length === 0; at += RECORD_SIZE, r++) {
+    jobs.push(sealRecord(key, r, r === lastRecord, buffer.subarray(at, at + RECORD_SIZE)));
+  }
+  const sealed = await Promise.all(jobs);
+  const out = new Uint8Array(sealed.reduce((n, s) => n + s.length, 0));
+  let at = 0;
+  for (const s of sealed) {
+    out.set(s, at);
+    at += s.length;
+  }
+  return { bytes: out, records: sealed.length };
+}
+
+export async function* encryptFile(blob, key, { startRecord = 0, sliceSize = SLICE_SIZE } = {}) {
+  if (!(blob instanceof Blob)) blob = new Blob([blob]);
+  const size = blob.size;
+  const count = recordCount(size);
+  const perSlice = Math.max(1, Math.floor(sliceSize / RECORD_SIZE));
+  if (!Number.isSafeInteger(startRecord) || startRecord < 0 || startRecord >= count) {
+    throw new RangeError(`startRecord must be 0..${count - 1}`);
+  }
+  const read = (first) => {
+    const from = first * RECORD_SIZE;
+    return blob.slice(from, Math.min(size, from + perSlice * RECORD_SIZE)).arrayBuffer();
+  };
+  let next = read(startRecord);
+  for (let record = startRecord; record < count; record += perSlice) {
+    const buffer = new Uint8Array(await next);
+    // Read the following slice while this one is encrypted.
+    if (record + perSlice < count) next = read(record + perSlice);
+    const { bytes, records } = await sealSlice(key, buffer, record, count - 1);
+    yield { record, records, offset: ciphertextOffset(record), bytes, last: record + records >= count };
+  }
+}
+
+export async function sealBytes(key, bytes) {
+  const parts = [];
+  for await (const chunk of encryptFile(new Blob([bytes]), key)) parts.push(chunk.bytes);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export async function openBytes(key, sealed, { size = null, sha256 = null } = {}) {
+  const parts = [];
+  let total = 0;
+  for (let index = 0, at = 0; ; index++, at += SEALED_RECORD_SIZE) {
+    const chunk = sealed.subarray(at, at + SEALED_RECORD_SIZE);
+    if (chunk.length < TAG_SIZE) throw new EnvelopeError("truncated", `record ${index} is shorter than its tag`);
+    const final = at + SEALED_RECORD_SIZE >= sealed.length;
+    const plain = await openRecord(key, index, final, chunk);
+    if (final && plain.length === 0 && index > 0) throw new EnvelopeError("tampered", `empty final record ${index} after a non-empty file`);
+    parts.push(plain);
+    total += plain.length;
+    if (final) break;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  if (size !== null && total !== size) throw new EnvelopeError("digest", "file size differs from the manifest");
+  if (sha256 !== null && (await sha256Hex(out)) !== sha256) throw new EnvelopeError("digest", "file SHA-256 differs from the manifest");
+  return out;
+}
+
+export async function sha256Hex(data) {
+  const buffer = data instanceof Blob ? await data.arrayBuffer() : data;
+  const digest = new Uint8Array(await subtle.digest("SHA-256", buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
