@@ -26,7 +26,8 @@ Errors
 ``kiosk.core.errors``: every failure the core reports is a ``KioskError``
 subclass with a human ``str(exc)`` fit to show on screen:
 ``ConfigError``, ``KeyStoreError`` (``WrongPassphrase``), ``EnrollmentError``,
-``RelayError`` (``UpdateNeeded``), ``JobError`` (``JobNotFound``,
+``RelayError`` (``.code`` = gRPC status name; ``NotAuthorized``, ``UpdateNeeded``),
+``JobError`` (``JobNotFound``,
 ``DecryptError``, ``DocumentError`` -> ``PasswordProtected``,
 ``DocumentTooLarge``, ``UnsupportedMedia``), ``PageRangeError``,
 ``PrinterError``. A failing job never blocks the others: its error is stored
@@ -64,15 +65,20 @@ kiosk.core.jobs::
         # sides: one-sided | two-sided-long-edge | two-sided-short-edge
         # color: monochrome | color ; page_ranges: "" (all) or "1-3,5"
         .with_(**changes) -> PrintOptions              # dataclasses.replace + validate
-        .validate() -> None   raises ValueError
-    class LocalState(str, Enum): NEW, FETCHING, READY, OPENED, PRINTING, PRINTED,
-        COMPLETED, REJECTED, CANCELLED, EXPIRED, FAILED
+        .validate() -> None   raises ValueError ; .duplex -> bool
+    class LocalState(str, Enum): NEW (seen, not fetched; error set while retrying),
+        FETCHING, READY (decrypted, received at relay), PRINTING, PRINTED (printer
+        said completed: offer Complete), COMPLETED, REJECTED, CANCELLED, EXPIRED,
+        FAILED (cannot be opened: error says why; offer Reject)
+        .terminal -> bool
     @dataclass(frozen) FileInfo(name: str, media_type: str, size: int)
     @dataclass(frozen) KioskJob(job_id, job_code, state: LocalState,
-        customer_name: str, note: str, files: tuple[FileInfo, ...],
-        options: PrintOptions, page_count: int | None, price: Price | None,
-        expire_time: datetime | None, received_time: datetime,
-        error: str | None, print_status: PrintStatus | None, reason: str)
+        received_time: datetime, customer_name: str, note: str,
+        files: tuple[FileInfo, ...], options: PrintOptions (the customer's request
+        until print_job stores edited ones), page_count: int | None,
+        price: Price | None, expire_time: datetime | None, submit_time,
+        key_fingerprint: bytes, error: str | None,
+        print_status: PrintStatus | None, reason: str, sequence: int)
         .time_left(now: datetime | None = None) -> timedelta   # >= 0
         .is_terminal -> bool ; .expired -> bool
 
@@ -92,7 +98,8 @@ kiosk.core.render::
         render_fit(index: int, max_w: int, max_h: int) -> RenderedPage
         close() -> None
     @dataclass(frozen) RenderedPage(rgba: bytes, width: int, height: int)
-        # top row first (flip vertically for a Kivy texture)
+        # top row first (flip vertically for a Kivy texture); capped at
+        # MAX_RENDER_PIXELS (16 MP) by lowering the scale
     open_document(data: bytes | bytearray, media_type: str, paper: str = "A4") -> Document
         raises DocumentError / PasswordProtected / DocumentTooLarge / UnsupportedMedia
     image_to_pdf(data: bytes, media_type: str, paper: str = "A4") -> bytes
@@ -102,7 +109,10 @@ kiosk.core.service (the one object the UI uses)::
 
     class KioskCore:
         __init__(data_dir: Path | None = None, *, passphrase: str | None = None,
-                 printer: PrinterBackend | None = None, auto_accept: bool = False)
+                 printer: PrinterBackend | None = None,   # overrides settings.printer
+                 auto_accept: bool = False,               # headless: print + complete / reject
+                 print_timeout: float = 600.0, idle_timeout: float = 45.0)
+        needs_passphrase -> bool ; unlock(passphrase: str) -> None   # raises WrongPassphrase
         enrolled -> bool
         shop -> ShopProfile | None
         settings -> Settings ; save_settings(settings: Settings) -> None
@@ -110,6 +120,7 @@ kiosk.core.service (the one object the UI uses)::
                                       update_needed: bool, since: datetime)
         add_listener(fn: Callable[[CoreEvent], None]) -> None ; remove_listener(fn)
         start() -> None            # non-blocking: starts the subscription thread
+                                   # raises ConfigError (not enrolled), WrongPassphrase
         stop() -> None             # [blocking, < ~2 s]
         enroll(relay_address: str, code: str) -> ShopProfile          [blocking]
         rotate_key() -> ShopProfile                                   [blocking]
@@ -125,15 +136,19 @@ kiosk.core.service (the one object the UI uses)::
             # CompleteJob at the relay, wipes decrypted buffers
         reject(job_id: str, reason: str) -> None                      [blocking]
         dismiss(job_id: str) -> None   # drop a terminal job from the list
+        printer() -> PrinterBackend   # raises PrinterError for incomplete settings
         list_printers() -> list[PrinterInfo]                          [blocking]
         test_print() -> PrintStatus                                   [blocking]
+        print_poster() -> PrintStatus                                 [blocking]
+        last_sequence() -> int     # persisted cursor of the subscription
         poster_url() -> str ; poster_png(scale: int = 10) -> bytes ; poster_pdf() -> bytes
     @dataclass(frozen) CoreEvent(kind: str, job_id: str | None = None, message: str = "")
-        # kind: "job_added" (new job arrived: play sound / flash), "job_updated",
+        # kind (constants in kiosk.core.events):
+        #       "job_added" (new job arrived: play sound / flash), "job_updated",
         #       "job_removed", "connection" (online/offline changed),
         #       "print_status", "enrolled", "settings"
-    class OpenedJob:
-        job: KioskJob ; page_count: int
+    class OpenedJob:            # kiosk.core.opened
+        job_id: str ; page_count: int ; wiped: bool   # (no .job: use core.job(job_id))
         page_size(index: int) -> tuple[float, float]
         render(index: int, scale: float = 1.0) -> RenderedPage   # global page index over all files
         render_fit(index: int, max_w: int, max_h: int) -> RenderedPage
@@ -159,6 +174,12 @@ kiosk.core.poster::
     shop_url(bridge_url: str, slug: str, public_key_b64: str) -> str
     qr_png(url: str, scale: int = 10) -> bytes
     poster_pdf(shop_name: str, url: str, fingerprint_display: str) -> bytes   # A4
+
+kiosk.core.demo (tests, benchmarks, demos)::
+
+    seal_job(public_key: bytes, job_id, files: list[(name, media_type, bytes)],
+             options: envelope.PrintOptions | None = None, customer="Ada") -> SealedJob
+    sample_pdf(pages=3, size=(595, 842)) -> bytes ; sample_image("PNG"|"JPEG", size) -> bytes
 
 kiosk.core.version::
 

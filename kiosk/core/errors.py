@@ -29,7 +29,15 @@ class EnrollmentError(KioskError):
 
 
 class RelayError(KioskError):
-    """A call to the relay failed."""
+    """A call to the relay failed; ``code`` is the gRPC status name when there was one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotAuthorized(RelayError):
+    """The relay rejected the shop token (revoked or re-enrolled elsewhere)."""
 
 
 class UpdateNeeded(RelayError):

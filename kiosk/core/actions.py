@@ -1,0 +1,332 @@
+"""What the core does with one job: fetch and open it, print, complete, reject.
+
+A mixin of :class:`kiosk.core.service.KioskCore`, kept apart so each file has
+one job. Every failure lands on the job (``KioskJob.error``) and never stops
+other jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cloudtab.v1 import common_pb2
+
+from kiosk.core import events as ev
+from kiosk.core.decrypt import open_job_manifest
+from kiosk.core.errors import (
+    JobError,
+    KeyStoreError,
+    KioskError,
+    PageRangeError,
+    PrinterError,
+    RelayError,
+)
+from kiosk.core.jobs import LocalState, PrintOptions
+from kiosk.core.opened import OpenedJob, open_ciphertexts
+from kiosk.core.pricing import Price, compute_price
+from kiosk.core.printing import PrintState, PrintStatus
+from kiosk.core.render import wipe_buffer
+
+if TYPE_CHECKING:
+    from kiosk.core.config import Settings
+    from kiosk.core.events import EventHub
+    from kiosk.core.jobs import KioskJob
+    from kiosk.core.keystore import KeyStore
+    from kiosk.core.printing import PrinterBackend
+    from kiosk.core.queue import JobQueue
+    from kiosk.core.relay import RelayClient
+
+log = logging.getLogger(__name__)
+
+MAX_FETCH_ATTEMPTS = 5
+MAX_REASON = 500
+GONE_CODES = ("FAILED_PRECONDITION", "NOT_FOUND")
+
+
+class JobActions:
+    """Job operations; ``self`` is a KioskCore."""
+
+    if TYPE_CHECKING:  # provided by KioskCore
+        queue: JobQueue
+        events: EventHub
+        keystore: KeyStore
+        auto_accept: bool
+        print_timeout: float
+        print_poll: float
+        keep_finished: float
+
+        @property
+        def settings(self) -> Settings: ...
+        def _relay(self) -> RelayClient: ...
+        def _update(self, job_id: str, **changes: Any) -> KioskJob: ...
+        def _submit(self, fn: Any, *args: Any) -> None: ...
+        def printer(self) -> PrinterBackend: ...
+        def _prune_keys(self) -> None: ...
+
+    def _fetch(self, job_id: str) -> None:
+        """Download, decrypt, verify and open a job; mark it received. Runs on a worker."""
+        try:
+            record = self.queue.record(job_id)
+        except JobError:
+            return
+        if record.snapshot.is_terminal or record.opened is not None:
+            return
+        record.attempts += 1
+        self._update(job_id, state=LocalState.FETCHING, error=None)
+        ciphertexts: list[bytearray] = []
+        try:
+            proto = record.proto
+            try:
+                key = self.keystore.private_key(bytes(proto.key_fingerprint))
+            except KeyStoreError as exc:
+                raise JobError(f"cannot decrypt: {exc}") from None
+            manifest = open_job_manifest(bytes(proto.sealed_manifest), key, job_id)
+            record.manifest = manifest
+            self._update(job_id, customer_name=manifest.customer_name, note=manifest.note,
+                         files=manifest.files, options=manifest.options)
+            if len(proto.files) != len(manifest.files):
+                raise JobError("the job's files do not match its manifest")
+            client = self._relay()
+            for entry in proto.files:
+                ciphertexts.append(client.download_file(job_id, entry.index, entry.size))
+            opened = open_ciphertexts(job_id, manifest, ciphertexts, manifest.options.media)
+        except RelayError as exc:
+            self._fetch_failed(job_id, str(exc), transient=exc.code not in GONE_CODES)
+            return
+        except KioskError as exc:
+            self._fetch_failed(job_id, str(exc), transient=False)
+            return
+        except Exception:
+            log.exception("unexpected error opening job %s", job_id)
+            self._fetch_failed(job_id, "internal error while opening the job", transient=False)
+            return
+        finally:
+            for buffer in ciphertexts:
+                wipe_buffer(buffer)
+        self._opened(record, opened)
+
+    def _opened(self, record: object, opened: OpenedJob) -> None:
+        job_id = opened.job_id
+        rec = self.queue.record(job_id)
+        if rec.snapshot.is_terminal:  # cancelled while we were decrypting
+            opened.wipe()
+            return
+        rec.opened = opened
+        options = rec.snapshot.options
+        price, error = self._price_or_error(opened.page_count, options)
+        self._update(job_id, state=LocalState.READY, page_count=opened.page_count, price=price, error=error)
+        if rec.proto.state == common_pb2.JOB_STATE_QUEUED:
+            try:
+                rec.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED)
+            except RelayError as exc:
+                log.warning("could not mark job %s received: %s", job_id, exc)
+        self.events.emit(ev.JOB_UPDATED, job_id)
+        if self.auto_accept:
+            self._auto_print(job_id)
+
+    def _fetch_failed(self, job_id: str, message: str, transient: bool) -> None:
+        try:
+            record = self.queue.record(job_id)
+        except JobError:
+            return
+        record.wipe()
+        if transient and record.attempts < MAX_FETCH_ATTEMPTS:
+            record.retry_at = time.monotonic() + min(2 ** record.attempts, 30)
+            self._update(job_id, state=LocalState.NEW, error=f"{message}; retrying")
+        else:
+            self._update(job_id, state=LocalState.FAILED, error=message)
+            if self.auto_accept:
+                self._auto_reject(job_id, f"The shop's kiosk cannot print this job: {message}")
+        self.events.emit(ev.JOB_UPDATED, job_id, message)
+
+    def _price_or_error(self, pages: int, options: PrintOptions) -> tuple[Price | None, str | None]:
+        try:
+            return compute_price(pages, options, self.settings.prices), None
+        except (PageRangeError, ValueError) as exc:
+            return None, f"requested pages: {exc}; change them before printing"
+
+    def price(self, job_id: str, options: PrintOptions) -> Price:
+        """Price of a job with these options.
+
+        Raises:
+            JobNotFound, JobError (not opened yet), PageRangeError, ValueError.
+        """
+        record = self.queue.record(job_id)
+        if record.opened is None:
+            raise JobError("the job is not open yet")
+        return compute_price(record.opened.page_count, options, self.settings.prices)
+
+    def open_job(self, job_id: str, timeout: float = 120.0) -> OpenedJob:
+        """The opened job (pages to render), waiting while it is still being fetched. [blocking]
+
+        Raises:
+            JobNotFound, JobError (failed: the message says why; terminal; timeout).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.queue.record(job_id)
+            if record.opened is not None and not record.opened.wiped:
+                return record.opened
+            snap = record.snapshot
+            if snap.is_terminal:
+                raise JobError(f"the job is {snap.state.value}")
+            if snap.state is LocalState.FAILED:
+                raise JobError(snap.error or "the job cannot be opened")
+            if time.monotonic() > deadline:
+                raise JobError("the job is still being fetched; try again")
+            time.sleep(0.05)
+
+    def print_job(self, job_id: str, options: PrintOptions | None = None) -> PrintStatus:
+        """Send the job to the printer and follow it until it completes or fails. [blocking]
+
+        Raises:
+            JobNotFound, JobError (not ready / gone at the relay), PageRangeError, ValueError.
+            Printer failures do not raise: they come back as a FAILED status (also on the job).
+        """
+        record = self.queue.record(job_id)
+        with record.op_lock:
+            opened = record.opened
+            snap = record.snapshot
+            if opened is None or snap.state not in (LocalState.READY, LocalState.PRINTED):
+                raise JobError(f"the job cannot be printed now ({snap.state.value})")
+            options = options or snap.options
+            price = compute_price(opened.page_count, options, self.settings.prices)
+            self._update(job_id, options=options, price=price, error=None, state=LocalState.PRINTING,
+                         print_status=PrintStatus(PrintState.PENDING, "sending to the printer"))
+            self.events.emit(ev.JOB_UPDATED, job_id)
+            try:
+                if record.proto.state != common_pb2.JOB_STATE_PRINTING:
+                    record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
+            except RelayError as exc:
+                if exc.code in GONE_CODES:
+                    self._update(job_id, state=LocalState.READY, print_status=None,
+                                 error="the relay no longer allows this job (withdrawn or expired)")
+                    self.events.emit(ev.JOB_UPDATED, job_id)
+                    raise JobError("the relay no longer allows this job (withdrawn or expired)") from None
+                log.warning("could not mark job %s printing: %s", job_id, exc)
+            status = self._send_to_printer(job_id, opened, options, snap.job_code)
+            state = LocalState.PRINTED if status.state is PrintState.COMPLETED else LocalState.READY
+            error = None if status.state is PrintState.COMPLETED else f"printing: {status.message}"
+            self._update(job_id, state=state, print_status=status, error=error)
+            self.events.emit(ev.JOB_UPDATED, job_id)
+            return status
+
+    def _send_to_printer(self, job_id: str, opened: OpenedJob, options: PrintOptions,
+                         code: str) -> PrintStatus:
+        pdf: bytearray | None = None
+        try:
+            printer = self.printer()
+            pdf = opened.print_pdf()
+            handle = printer.print_pdf(pdf, options, f"cloudtab-{code}")
+        except (PrinterError, KioskError) as exc:
+            return PrintStatus(PrintState.FAILED, str(exc))
+        finally:
+            if pdf is not None:
+                wipe_buffer(pdf)
+        deadline = time.monotonic() + self.print_timeout
+        last = PrintStatus(PrintState.PENDING, "sent")
+        errors = 0
+        while time.monotonic() < deadline:
+            try:
+                status = printer.status(handle)
+                errors = 0
+            except PrinterError as exc:
+                errors += 1
+                if errors >= 10:
+                    return PrintStatus(PrintState.FAILED, str(exc))
+                status = last
+            if status != last:
+                last = status
+                self._update(job_id, print_status=status)
+                self.events.emit(ev.PRINT_STATUS, job_id, status.message)
+            if status.state.done:
+                return status
+            time.sleep(self.print_poll)
+        return PrintStatus(PrintState.FAILED, f"the printer has not finished after {self.print_timeout:.0f} s "
+                                              f"(last: {last.message})")
+
+    def complete(self, job_id: str) -> None:
+        """Complete the job at the relay (which deletes it) and wipe it here. [blocking]
+
+        Raises:
+            JobNotFound, RelayError (unreachable: try again).
+        """
+        record = self.queue.record(job_id)
+        with record.op_lock:
+            try:
+                record.proto = self._relay().complete_job(job_id)
+                reason = ""
+            except RelayError as exc:
+                if exc.code not in GONE_CODES:
+                    raise
+                reason = "already closed at the relay"
+            self._finish(job_id, LocalState.COMPLETED, reason)
+
+    def reject(self, job_id: str, reason: str) -> None:
+        """Decline the job with a reason the customer sees; wipe it here. [blocking]
+
+        Raises:
+            JobNotFound, JobError (empty or too long reason), RelayError (unreachable).
+        """
+        reason = " ".join(reason.split())
+        if not reason:
+            raise JobError("give the customer a reason")
+        if len(reason) > MAX_REASON:
+            raise JobError(f"the reason is longer than {MAX_REASON} characters")
+        record = self.queue.record(job_id)
+        with record.op_lock:
+            try:
+                record.proto = self._relay().reject_job(job_id, reason)
+            except RelayError as exc:
+                if exc.code not in GONE_CODES:
+                    raise
+            self._finish(job_id, LocalState.REJECTED, reason)
+
+    def _finish(self, job_id: str, state: LocalState, reason: str = "") -> None:
+        """Mark a job terminal and wipe what the kiosk holds of it."""
+        try:
+            record = self.queue.record(job_id)
+        except JobError:
+            return
+        record.wipe()
+        record.terminal_at = time.monotonic()
+        self._update(job_id, state=state, reason=reason)
+        self.events.emit(ev.JOB_UPDATED, job_id, state.value)
+        self._prune_keys()
+
+    def _auto_print(self, job_id: str) -> None:
+        """Headless mode: print with the customer's options, then complete or reject."""
+        try:
+            status = self.print_job(job_id)
+            if status.state is PrintState.COMPLETED:
+                self.complete(job_id)
+            else:
+                self._auto_reject(job_id, f"The shop's printer failed: {status.message}")
+        except KioskError as exc:
+            self._auto_reject(job_id, f"The shop's kiosk cannot print this job: {exc}")
+
+    def _auto_reject(self, job_id: str, reason: str) -> None:
+        try:
+            self.reject(job_id, reason[:MAX_REASON])
+        except KioskError as exc:
+            log.warning("could not reject job %s: %s", job_id, exc)
+
+    def _housekeeping_tick(self) -> None:
+        """Expire overdue jobs, retry failed fetches, forget old terminal jobs."""
+        now_mono = time.monotonic()
+        now = datetime.now(UTC)
+        for record in self.queue.records():
+            snap = record.snapshot
+            if snap.is_terminal:
+                if record.terminal_at is not None and now_mono - record.terminal_at > self.keep_finished:
+                    self.queue.remove(snap.job_id)
+                    self.events.emit(ev.JOB_REMOVED, snap.job_id)
+                continue
+            if snap.expire_time is not None and snap.expire_time <= now:
+                self._finish(snap.job_id, LocalState.EXPIRED, "not completed in time")
+            elif snap.state is LocalState.NEW and record.retry_at is not None and now_mono >= record.retry_at:
+                record.retry_at = None
+                self._submit(self._fetch, snap.job_id)

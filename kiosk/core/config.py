@@ -1,0 +1,188 @@
+"""The kiosk's data folder and its settings file (JSON).
+
+The data folder holds ``settings.json``, the key store (``keys/``), the shop
+token and profile, and the subscription cursor. Nothing decrypted is ever
+written here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.json"
+PRINTER_KINDS = ("folder", "ipp", "cups")
+
+
+def default_data_dir() -> Path:
+    """~/.local/share/cloudtab/kiosk (XDG_DATA_HOME honoured); %LOCALAPPDATA%\\CloudTab\\kiosk on Windows."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "CloudTab" / "kiosk"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cloudtab" / "kiosk"
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data folder (mode 0700) if needed.
+
+    Raises:
+        ConfigError: if it cannot be created.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data folder {path}: {exc.strerror}") from exc
+    return path
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Price per printed sheet in cents, black-and-white and colour."""
+
+    bw_cents: int = 10
+    colour_cents: int = 50
+    currency: str = "EUR"
+
+    def format(self, cents: int) -> str:
+        """'EUR 1.20' style display of an amount."""
+        sign = "-" if cents < 0 else ""
+        cents = abs(cents)
+        return f"{self.currency} {sign}{cents // 100}.{cents % 100:02d}"
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    """Which printer the kiosk prints to."""
+
+    kind: str = "folder"  # folder | ipp | cups
+    uri: str = ""  # ipp: ipp://host:631/ipp/print
+    queue: str = ""  # cups: queue name
+    cups_server: str = "localhost:631"
+    folder: str = ""  # folder: output dir ("" = <data_dir>/demo-printer)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the shopkeeper can change in the settings screen."""
+
+    relay_address: str = ""
+    bridge_url: str = ""
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    prices: PriceTable = field(default_factory=PriceTable)
+    sound: bool = True
+    default_media: str = "A4"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated)."""
+        new = dataclasses.replace(self, **changes)
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        """Raises ConfigError for values that cannot work."""
+        if self.printer.kind not in PRINTER_KINDS:
+            raise ConfigError(f"unknown printer kind {self.printer.kind!r}")
+        if self.prices.bw_cents < 0 or self.prices.colour_cents < 0:
+            raise ConfigError("prices cannot be negative")
+        if not self.prices.currency.strip():
+            raise ConfigError("the currency is empty")
+
+
+def _from_dict(data: dict[str, Any]) -> Settings:
+    def pick(cls: type, raw: object) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            return {}
+        names = {f.name for f in dataclasses.fields(cls)}
+        return {k: v for k, v in raw.items() if k in names}
+
+    top = pick(Settings, data)
+    top["printer"] = PrinterSettings(**pick(PrinterSettings, data.get("printer")))
+    top["prices"] = PriceTable(**pick(PriceTable, data.get("prices")))
+    settings = Settings(**top)
+    settings.validate()
+    return settings
+
+
+def load_settings(data_dir: Path) -> Settings:
+    """Settings from ``<data_dir>/settings.json``; defaults if the file is missing.
+
+    Raises:
+        ConfigError: if the file exists but is not valid settings.
+    """
+    path = data_dir / SETTINGS_FILE
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        return _from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path} is not valid settings: {exc}") from exc
+
+
+def save_settings(data_dir: Path, settings: Settings) -> None:
+    """Write the settings atomically.
+
+    Raises:
+        ConfigError: if invalid or the file cannot be written.
+    """
+    settings.validate()
+    ensure_data_dir(data_dir)
+    write_private(data_dir / SETTINGS_FILE, json.dumps(dataclasses.asdict(settings), indent=2).encode())
+
+
+def write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file atomically with the given mode (created with it, never wider).
+
+    Raises:
+        ConfigError: if the file cannot be written.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            if hasattr(os, "fchmod"):  # not on Windows
+                os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object file, or None when missing.
+
+    Raises:
+        ConfigError: if unreadable or not a JSON object.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object")
+    return data

@@ -1,0 +1,168 @@
+"""IPP Everywhere printing straight to a network printer URL (ipp://host:631/ipp/print)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.core.errors import PageRangeError, PrinterError
+from kiosk.core.jobs import PrintOptions
+from kiosk.core.pricing import page_range_spans
+from kiosk.core.printing import ipp
+from kiosk.core.printing.base import (
+    PrinterInfo,
+    PrintJobHandle,
+    PrintState,
+    PrintStatus,
+)
+
+log = logging.getLogger(__name__)
+
+MEDIA_KEYWORDS = {
+    "A4": "iso_a4_210x297mm",
+    "Letter": "na_letter_8.5x11in",
+    "A3": "iso_a3_297x420mm",
+    "Legal": "na_legal_8.5x14in",
+}
+JOB_STATES = {3: "pending", 4: "pending-held", 5: "processing", 6: "processing-stopped",
+              7: "canceled", 8: "aborted", 9: "completed"}
+PRINTER_STATES = {3: "idle", 4: "processing", 5: "stopped"}
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def ipp_attributes(options: PrintOptions) -> dict[str, Any]:
+    """The IPP job attributes for print options (page-ranges as (first, last) 1-based pairs).
+
+    Raises:
+        ValueError: invalid options; PageRangeError: malformed page ranges.
+    """
+    options.validate()
+    attrs: dict[str, Any] = {
+        "copies": options.copies,
+        "sides": options.sides,
+        "print-color-mode": options.color,
+        "media": MEDIA_KEYWORDS[options.media],
+    }
+    if options.page_ranges.strip():
+        spans = page_range_spans(options.page_ranges, MAX_PAGE_NUMBER)
+        attrs["page-ranges"] = [(start + 1, stop) for start, stop in spans]
+    return attrs
+
+
+def job_attribute_list(options: PrintOptions) -> list[ipp.Attribute]:
+    """ipp_attributes as wire attributes for the job-attributes group."""
+    mapping = ipp_attributes(options)
+    attrs = [
+        ipp.Attribute("copies", ipp.INTEGER, [mapping["copies"]]),
+        ipp.Attribute("sides", ipp.KEYWORD, [mapping["sides"]]),
+        ipp.Attribute("print-color-mode", ipp.KEYWORD, [mapping["print-color-mode"]]),
+        ipp.Attribute("media", ipp.KEYWORD, [mapping["media"]]),
+    ]
+    if "page-ranges" in mapping:
+        attrs.append(ipp.Attribute("page-ranges", ipp.RANGE, list(mapping["page-ranges"])))
+    return attrs
+
+
+def status_from_job(attrs: dict[str, list[ipp.Value]]) -> PrintStatus:
+    """PrintStatus from Get-Job-Attributes job attributes."""
+    state = attrs.get("job-state", [None])[0]
+    reasons = [str(r) for r in attrs.get("job-state-reasons", []) if r and r != "none"]
+    message = str((attrs.get("job-state-message") or [""])[0] or "")
+    words = message or ", ".join(reasons)
+    if state in (3, 4):
+        return PrintStatus(PrintState.PENDING, words or JOB_STATES[int(state)])  # type: ignore[arg-type]
+    if state in (5, 6):
+        return PrintStatus(PrintState.PROCESSING, words or JOB_STATES[int(state)])  # type: ignore[arg-type]
+    if state == 9:
+        return PrintStatus(PrintState.COMPLETED, "completed")
+    if state in (7, 8):
+        return PrintStatus(PrintState.FAILED, f"{JOB_STATES[int(state)]}" + (f": {words}" if words else ""))  # type: ignore[arg-type]
+    return PrintStatus(PrintState.PENDING, "state unknown")
+
+
+class IppPrinter:
+    """A printer spoken to over IPP (IPP Everywhere, or a CUPS queue URI)."""
+
+    def __init__(self, uri: str, timeout: float = 10.0, user: str = "cloudtab-kiosk") -> None:
+        ipp.http_url(uri)  # validates
+        self.uri = uri
+        self.name = uri
+        self.timeout = timeout
+        self.user = user
+
+    def print_pdf(self, pdf: bytes | bytearray, options: PrintOptions, job_name: str) -> PrintJobHandle:
+        """Print-Job with document-format application/pdf.
+
+        Raises:
+            PrinterError: unreachable, refused (e.g. unsupported media), or invalid options.
+        """
+        try:
+            job_attrs = job_attribute_list(options)
+        except (ValueError, PageRangeError) as exc:
+            raise PrinterError(f"invalid print options: {exc}") from None
+        operation = ipp.operation_attributes(
+            self.uri, self.user,
+            job_name=(ipp.NAME, [job_name[:255] or "cloudtab"]),
+            document_format=(ipp.MIME, ["application/pdf"]),
+        )
+        body = ipp.encode_request(ipp.PRINT_JOB, [(ipp.OPERATION, operation), (ipp.JOB, job_attrs)])
+        response = ipp.send(self.uri, body, pdf, timeout=max(self.timeout, 10.0 + len(pdf) / 1e6))
+        if not response.ok:
+            raise PrinterError(f"the printer refused the job: {response.message}")
+        job_id = response.value(ipp.JOB, "job-id")
+        if not isinstance(job_id, int):
+            raise PrinterError("the printer accepted the job but sent no job id")
+        job_uri = str(response.value(ipp.JOB, "job-uri") or "")
+        log.info("printer %s accepted job %s", self.uri, job_id)
+        return PrintJobHandle(printer=self.uri, job_id=job_id, uri=job_uri)
+
+    def status(self, handle: PrintJobHandle) -> PrintStatus:
+        """Get-Job-Attributes -> state.
+
+        Raises:
+            PrinterError: the printer cannot be asked.
+        """
+        operation = ipp.operation_attributes(
+            handle.printer, self.user,
+            job_id=(ipp.INTEGER, [int(handle.job_id)]),
+            requested_attributes=(ipp.KEYWORD, ["job-state", "job-state-reasons", "job-state-message"]),
+        )
+        response = ipp.send(handle.printer, ipp.encode_request(ipp.GET_JOB_ATTRIBUTES, [(ipp.OPERATION, operation)]),
+                            timeout=self.timeout)
+        if not response.ok:
+            if response.status == 0x0406:
+                return PrintStatus(PrintState.FAILED, "the printer no longer knows the job")
+            raise PrinterError(f"cannot read the job state: {response.message}")
+        return status_from_job(response.first(ipp.JOB))
+
+    def printer_attributes(self) -> dict[str, list[ipp.Value]]:
+        """Get-Printer-Attributes (a fixed list of attributes).
+
+        Raises:
+            PrinterError: unreachable or refused.
+        """
+        operation = ipp.operation_attributes(
+            self.uri, self.user,
+            requested_attributes=(ipp.KEYWORD, [
+                "printer-name", "printer-state", "printer-state-reasons", "printer-info",
+                "printer-make-and-model", "printer-is-accepting-jobs", "document-format-supported",
+                "media-supported", "sides-supported", "print-color-mode-supported", "copies-supported",
+            ]),
+        )
+        response = ipp.send(self.uri, ipp.encode_request(ipp.GET_PRINTER_ATTRIBUTES, [(ipp.OPERATION, operation)]),
+                            timeout=self.timeout)
+        if not response.ok:
+            raise PrinterError(f"the printer refused Get-Printer-Attributes: {response.message}")
+        return response.first(ipp.PRINTER)
+
+    def list_printers(self) -> list[PrinterInfo]:
+        """This one printer, with its state.
+
+        Raises:
+            PrinterError: unreachable.
+        """
+        attrs = self.printer_attributes()
+        state = attrs.get("printer-state", [None])[0]
+        name = str((attrs.get("printer-name") or [self.uri])[0])
+        info = str((attrs.get("printer-make-and-model") or attrs.get("printer-info") or [""])[0])
+        return [PrinterInfo(name=name, uri=self.uri, state=PRINTER_STATES.get(state, "unknown"), info=info)]  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""The kiosk's job queue: one record per job, thread-safe, listed newest first.
+
+A record holds the public snapshot (:class:`KioskJob`) and the private parts
+(the relay's Job message, the opened manifest and documents). Each record has
+its own operation lock so printing, completing and rejecting one job never
+wait on another job.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudtab.v1 import common_pb2
+
+from kiosk.core.decrypt import JobManifest
+from kiosk.core.errors import JobNotFound
+from kiosk.core.jobs import KioskJob
+from kiosk.core.opened import OpenedJob
+
+
+@dataclass
+class JobRecord:
+    """Everything the kiosk holds for one job."""
+
+    snapshot: KioskJob
+    proto: common_pb2.Job
+    manifest: JobManifest | None = None
+    opened: OpenedJob | None = None
+    attempts: int = 0
+    retry_at: float | None = None
+    terminal_at: float | None = None
+    op_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wipe(self) -> None:
+        """Drop and zero everything decrypted."""
+        if self.opened is not None:
+            self.opened.wipe()
+        self.opened = None
+        self.manifest = None
+
+
+class JobQueue:
+    """Thread-safe map of job id -> JobRecord."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, JobRecord] = {}
+
+    def __contains__(self, job_id: object) -> bool:
+        with self._lock:
+            return job_id in self._records
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    def add(self, record: JobRecord) -> bool:
+        """Add a record; False if the job is already there."""
+        with self._lock:
+            if record.snapshot.job_id in self._records:
+                return False
+            self._records[record.snapshot.job_id] = record
+            return True
+
+    def record(self, job_id: str) -> JobRecord:
+        """Raises: JobNotFound."""
+        with self._lock:
+            try:
+                return self._records[job_id]
+            except KeyError:
+                raise JobNotFound("this job is no longer in the queue") from None
+
+    def get(self, job_id: str) -> KioskJob:
+        """The job's snapshot. Raises: JobNotFound."""
+        return self.record(job_id).snapshot
+
+    def update(self, job_id: str, **changes: Any) -> KioskJob:
+        """Replace the snapshot with a changed copy. Raises: JobNotFound."""
+        with self._lock:
+            record = self._records.get(job_id)
+            if record is None:
+                raise JobNotFound("this job is no longer in the queue")
+            record.snapshot = record.snapshot.replace(**changes)
+            return record.snapshot
+
+    def remove(self, job_id: str) -> JobRecord | None:
+        with self._lock:
+            return self._records.pop(job_id, None)
+
+    def records(self) -> list[JobRecord]:
+        with self._lock:
+            return list(self._records.values())
+
+    def jobs(self) -> list[KioskJob]:
+        """Snapshots, newest first (by submit time, then arrival)."""
+        with self._lock:
+            snaps = [r.snapshot for r in self._records.values()]
+        return sorted(snaps, key=lambda j: (j.submit_time or j.received_time, j.received_time, j.sequence), reverse=True)
+
+    def fingerprints_in_use(self) -> set[bytes]:
+        with self._lock:
+            return {r.snapshot.key_fingerprint for r in self._records.values() if not r.snapshot.is_terminal}

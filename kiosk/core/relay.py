@@ -1,0 +1,194 @@
+"""Blocking gRPC client of ShopJobsService, as the kiosk uses it.
+
+Addresses: ``host:port`` (plaintext, for a relay on the same machine or a
+test), ``grpcs://host[:port]`` or ``https://host[:port]`` (TLS, default port
+443). Every call but Enroll carries ``authorization: Bearer <token>``.
+gRPC errors become :class:`RelayError` subclasses with plain messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import grpc
+from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
+
+from kiosk.core.errors import EnrollmentError, NotAuthorized, RelayError, UpdateNeeded
+from kiosk.core.version import KIOSK_VERSION
+
+log = logging.getLogger(__name__)
+
+CALL_TIMEOUT = 15.0
+DOWNLOAD_RETRIES = 5
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 8 << 20),
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
+]
+T = TypeVar("T")
+
+
+def parse_address(address: str) -> tuple[str, bool]:
+    """(target, use_tls) of a relay address.
+
+    Raises:
+        RelayError: empty address.
+    """
+    address = address.strip()
+    if not address:
+        raise RelayError("no relay address is set")
+    for prefix, tls in (("grpcs://", True), ("https://", True), ("grpc://", False), ("http://", False)):
+        if address.startswith(prefix):
+            target = address[len(prefix):].rstrip("/")
+            if tls and ":" not in target.rsplit("]", 1)[-1]:
+                target += ":443"
+            return target, tls
+    return address, False
+
+
+def make_channel(address: str) -> grpc.Channel:
+    """A channel to the relay (TLS per the address form).
+
+    Raises:
+        RelayError: empty address.
+    """
+    target, tls = parse_address(address)
+    if tls:
+        return grpc.secure_channel(target, grpc.ssl_channel_credentials(), options=CHANNEL_OPTIONS)
+    return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+
+
+def describe(exc: grpc.RpcError) -> str:
+    """A short text for a gRPC error (the relay's details never hold secrets)."""
+    code = exc.code() if hasattr(exc, "code") else None
+    details = exc.details() if hasattr(exc, "details") else ""
+    name = code.name if code is not None else "UNKNOWN"
+    return f"{name}: {details}" if details else name
+
+
+def map_error(exc: grpc.RpcError, what: str) -> RelayError:
+    """The RelayError for a failed call (``code`` set to the status name)."""
+    code = exc.code() if hasattr(exc, "code") else None
+    name = code.name if code is not None else "UNKNOWN"
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return NotAuthorized(f"{what}: the relay does not accept this kiosk's token; enroll again", name)
+    if code == grpc.StatusCode.FAILED_PRECONDITION and "version" in (exc.details() or "").lower():
+        return UpdateNeeded(f"{what}: this kiosk is too old for the relay ({exc.details()})", name)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return RelayError(f"{what}: the relay cannot be reached", name)
+    return RelayError(f"{what}: {describe(exc)}", name)
+
+
+class RelayClient:
+    """One channel to the relay plus the shop token."""
+
+    def __init__(self, address: str, token: str | None = None) -> None:
+        self.address = address
+        self.token = token
+        self.channel = make_channel(address)
+        self.stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token}"),) if self.token else ()
+
+    def _call(self, what: str, fn: Callable[..., T], request: Any, timeout: float = CALL_TIMEOUT) -> T:
+        try:
+            return fn(request, metadata=self.metadata, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise map_error(exc, what) from None
+
+    def enroll(self, code: str, public_key: bytes) -> shop_jobs_pb2.EnrollResponse:
+        """Redeem an enrollment code with the kiosk's public key.
+
+        Raises:
+            EnrollmentError: unknown/used/expired code, invalid key, relay unreachable.
+        """
+        request = shop_jobs_pb2.EnrollRequest(enrollment_code=code.strip(), public_key=public_key,
+                                              kiosk_version=KIOSK_VERSION)
+        try:
+            return self.stub.Enroll(request, timeout=CALL_TIMEOUT)
+        except grpc.RpcError as exc:
+            code_ = exc.code() if hasattr(exc, "code") else None
+            if code_ == grpc.StatusCode.UNAUTHENTICATED:
+                raise EnrollmentError("the enrollment code is unknown, used or expired") from None
+            if code_ in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise EnrollmentError(f"the relay at {self.address} cannot be reached") from None
+            raise EnrollmentError(f"enrollment failed: {describe(exc)}") from None
+
+    def rotate_key(self, public_key: bytes) -> shop_jobs_pb2.RotateKeyResponse:
+        """Replace the shop's public key. Raises: RelayError."""
+        return self._call("key rotation", self.stub.RotateKey,
+                          shop_jobs_pb2.RotateKeyRequest(public_key=public_key))
+
+    def subscribe(self, after_sequence: int) -> Any:
+        """The SubscribeJobs call (an iterator of responses with .cancel()); errors surface while iterating."""
+        request = shop_jobs_pb2.SubscribeJobsRequest(after_sequence=after_sequence, kiosk_version=KIOSK_VERSION)
+        return self.stub.SubscribeJobs(request, metadata=self.metadata)
+
+    def get_job(self, job_id: str) -> common_pb2.Job:
+        """Raises: RelayError (JobNotFound is a RelayError NOT_FOUND text)."""
+        return self._call("fetching the job", self.stub.GetJob,
+                          shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)).job
+
+    def update_job(self, job_id: str, state: common_pb2.JobState.ValueType) -> common_pb2.Job:
+        """Report RECEIVED or PRINTING. Raises: RelayError."""
+        return self._call("updating the job", self.stub.UpdateJob,
+                          shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state)).job
+
+    def complete_job(self, job_id: str) -> common_pb2.Job:
+        """Raises: RelayError."""
+        return self._call("completing the job", self.stub.CompleteJob,
+                          shop_jobs_pb2.CompleteJobRequest(job_id=job_id)).job
+
+    def reject_job(self, job_id: str, reason: str) -> common_pb2.Job:
+        """Raises: RelayError."""
+        return self._call("rejecting the job", self.stub.RejectJob,
+                          shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason)).job
+
+    def download_file(self, job_id: str, index: int, size: int,
+                      retries: int = DOWNLOAD_RETRIES, sleep: Callable[[float], None] | None = None) -> bytearray:
+        """The whole ciphertext of one file, in memory; a dropped stream resumes at its offset.
+
+        Raises:
+            RelayError: the relay refuses, or the stream keeps failing.
+        """
+
+        sleep = sleep or time.sleep
+        buffer = bytearray()
+        failures = 0
+        while True:
+            request = shop_jobs_pb2.DownloadFileRequest(job_id=job_id, file_index=index, offset=len(buffer))
+            try:
+                for chunk in self._chunks(request):
+                    if chunk.offset != len(buffer):
+                        raise RelayError("the relay sent a chunk at the wrong offset")
+                    if len(buffer) + len(chunk.data) > size:
+                        raise RelayError("the relay sent more bytes than the file has")
+                    buffer += chunk.data
+                if len(buffer) >= size:
+                    return buffer
+                failures += 1  # the stream ended early: resume from here
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else None
+                if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                                grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.ABORTED):
+                    raise map_error(exc, "downloading the job") from None
+                failures += 1
+            if failures > retries:
+                raise RelayError("downloading the job keeps failing; will retry later")
+            log.info("download of job %s file %d dropped at %d bytes; resuming", job_id, index, len(buffer))
+            sleep(min(0.2 * 2 ** failures, 3.0))
+
+    def _chunks(self, request: shop_jobs_pb2.DownloadFileRequest) -> Iterator[shop_jobs_pb2.DownloadFileResponse]:
+        return self.stub.DownloadFile(request, metadata=self.metadata, timeout=120.0)

@@ -1,0 +1,270 @@
+"""KioskCore: the one object the Kivy UI and the headless mode drive.
+
+It owns the data folder, key store, relay client, subscription thread, job
+queue and printer, and tells listeners what changed (see kiosk.core docs for
+the threading contract).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cloudtab.v1 import common_pb2
+
+from kiosk.core import events as ev
+from kiosk.core.actions import JobActions
+from kiosk.core.config import (
+    Settings,
+    default_data_dir,
+    ensure_data_dir,
+    load_settings,
+    read_json,
+    save_settings,
+    write_private,
+)
+from kiosk.core.enrollment import ShopProfile, load_profile
+from kiosk.core.errors import ConfigError, KioskError
+from kiosk.core.events import CoreEvent, EventHub, Listener
+from kiosk.core.jobs import KioskJob, LocalState
+from kiosk.core.keystore import KeyStore
+from kiosk.core.printing import (
+    PrinterBackend,
+)
+from kiosk.core.queue import JobQueue, JobRecord
+from kiosk.core.relay import RelayClient
+from kiosk.core.shop_actions import ShopActions
+from kiosk.core.subscription import ConnectionState, Subscription
+from kiosk.core.version import update_needed
+
+log = logging.getLogger(__name__)
+
+CURSOR_FILE = "cursor.json"
+TERMINAL = {
+    common_pb2.JOB_STATE_COMPLETED: LocalState.COMPLETED,
+    common_pb2.JOB_STATE_REJECTED: LocalState.REJECTED,
+    common_pb2.JOB_STATE_CANCELLED: LocalState.CANCELLED,
+    common_pb2.JOB_STATE_EXPIRED: LocalState.EXPIRED,
+}
+ACTIVE = (common_pb2.JOB_STATE_QUEUED, common_pb2.JOB_STATE_RECEIVED, common_pb2.JOB_STATE_PRINTING)
+
+__all__ = ["CoreEvent", "KioskCore"]
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None or (value.seconds == 0 and value.nanos == 0):
+        return None
+    return value.ToDatetime(tzinfo=UTC)
+
+
+class KioskCore(JobActions, ShopActions):
+    """The kiosk's domain core. See the package docstring for the API contract."""
+
+    def __init__(self, data_dir: Path | None = None, *, passphrase: str | None = None,
+                 printer: PrinterBackend | None = None, auto_accept: bool = False,
+                 print_timeout: float = 600.0, idle_timeout: float = 45.0) -> None:
+        self.data_dir = ensure_data_dir(Path(data_dir) if data_dir else default_data_dir())
+        self.keystore = KeyStore(self.data_dir, passphrase)
+        self._settings = load_settings(self.data_dir)
+        self._profile = load_profile(self.data_dir)
+        self._printer_override = printer
+        self.auto_accept = auto_accept
+        self.print_timeout = print_timeout
+        self.print_poll = 0.25
+        self.keep_finished = 600.0
+        self.idle_timeout = idle_timeout
+        self.queue = JobQueue()
+        self.events = EventHub()
+        self._client: RelayClient | None = None
+        self._client_lock = threading.Lock()
+        self._subscription: Subscription | None = None
+        self._workers: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self._connection = ConnectionState()
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def enrolled(self) -> bool:
+        return self._profile is not None and self.keystore.token is not None \
+            and self.keystore.current_fingerprint is not None
+
+    @property
+    def shop(self) -> ShopProfile | None:
+        return self._profile
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def connection(self) -> ConnectionState:
+        return self._connection
+
+    @property
+    def relay_address(self) -> str:
+        return self._settings.relay_address or (self._profile.relay_address if self._profile else "")
+
+    def save_settings(self, settings: Settings) -> None:
+        """Validate and store settings; a changed relay address reconnects. Raises: ConfigError."""
+        old = self._settings
+        save_settings(self.data_dir, settings)
+        self._settings = settings
+        self.events.emit(ev.SETTINGS)
+        if settings.relay_address != old.relay_address and self._subscription is not None:
+            self._reset_client()
+            self._subscription.reconnect()
+
+    def add_listener(self, listener: Listener) -> None:
+        self.events.add(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self.events.remove(listener)
+
+    def jobs(self) -> list[KioskJob]:
+        """Every job, newest first."""
+        return self.queue.jobs()
+
+    def job(self, job_id: str) -> KioskJob:
+        """Raises: JobNotFound."""
+        return self.queue.get(job_id)
+
+    def dismiss(self, job_id: str) -> None:
+        """Remove a finished job from the list (active jobs stay)."""
+        if self.queue.get(job_id).is_terminal:
+            self.queue.remove(job_id)
+            self.events.emit(ev.JOB_REMOVED, job_id)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the subscription and housekeeping threads (non-blocking).
+
+        Raises:
+            ConfigError: not enrolled; WrongPassphrase / KeyStoreError: keys unusable.
+        """
+        if not self.enrolled:
+            raise ConfigError("the kiosk is not enrolled yet")
+        if self._subscription is not None:
+            return
+        self.keystore.check_passphrase()
+        self._stop.clear()
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-job")
+        # Decrypted jobs live only in this process's memory, so a new process
+        # must replay every active job (after_sequence=0); within a process the
+        # subscription resumes after the last sequence it handled.
+        self._subscription = Subscription(self._relay, self._on_event, self._on_connection, after_sequence=0,
+                                          on_sequence=self._save_cursor, idle_timeout=self.idle_timeout)
+        self._subscription.start()
+        self._housekeeper = threading.Thread(target=self._housekeeping, name="kiosk-housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def stop(self) -> None:
+        """Stop threads and wipe every decrypted job. [blocking, a few seconds at most]"""
+        self._stop.set()
+        if self._subscription is not None:
+            self._subscription.stop()
+            self._subscription = None
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
+            self._workers = None
+        if self._housekeeper is not None:
+            self._housekeeper.join(3.0)
+            self._housekeeper = None
+        for record in self.queue.records():
+            record.wipe()
+        self._reset_client()
+
+    def _relay(self) -> RelayClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = RelayClient(self.relay_address, self.keystore.token)
+            return self._client
+
+    def _reset_client(self) -> None:
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _submit(self, fn: Any, *args: Any) -> None:
+        workers = self._workers
+        if workers is None or self._stop.is_set():
+            return
+        try:
+            workers.submit(fn, *args)
+        except RuntimeError:  # shut down meanwhile
+            pass
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                self._housekeeping_tick()
+            except Exception:
+                log.exception("housekeeping failed")
+
+    # -- relay events ------------------------------------------------------------------------
+    def _on_connection(self, state: ConnectionState) -> None:
+        if self._profile is not None and update_needed(self._profile.min_kiosk_version):
+            state = ConnectionState(state.online, state.status, state.message, True, state.since)
+        self._connection = state
+        self.events.emit(ev.CONNECTION, None, state.message)
+
+    def _save_cursor(self, sequence: int) -> None:
+        try:
+            write_private(self.data_dir / CURSOR_FILE, json.dumps({"sequence": sequence}).encode())
+        except ConfigError as exc:
+            log.warning("cannot save the subscription cursor: %s", exc)
+
+    def last_sequence(self) -> int:
+        """The persisted sequence of the last event handled (0 if none)."""
+        try:
+            data = read_json(self.data_dir / CURSOR_FILE) or {}
+        except ConfigError:
+            return 0
+        seq = data.get("sequence", 0)
+        return seq if isinstance(seq, int) else 0
+
+    def _update(self, job_id: str, **changes: Any) -> KioskJob:
+        return self.queue.update(job_id, **changes)
+
+    def _on_event(self, event: common_pb2.JobEvent) -> None:
+        job = event.job
+        job_id = job.job_id
+        if job_id not in self.queue:
+            if job.state not in ACTIVE:
+                return
+            snap = KioskJob(job_id=job_id, job_code=job.job_code, state=LocalState.NEW,
+                            received_time=datetime.now(UTC), expire_time=_ts(job.expire_time),
+                            submit_time=_ts(job.submit_time), key_fingerprint=bytes(job.key_fingerprint),
+                            sequence=event.sequence, options=self._default_options())
+            if self.queue.add(JobRecord(snapshot=snap, proto=job)):
+                self.events.emit(ev.JOB_ADDED, job_id)
+                self._submit(self._fetch, job_id)
+            return
+        record = self.queue.record(job_id)
+        if not job.sealed_manifest and record.proto.sealed_manifest:
+            job.sealed_manifest = record.proto.sealed_manifest
+        record.proto = job
+        if job.state in TERMINAL and not record.snapshot.is_terminal:
+            self._finish(job_id, TERMINAL[job.state], job.reason)
+        elif not record.snapshot.is_terminal:
+            self._update(job_id, expire_time=_ts(job.expire_time), sequence=event.sequence)
+            self.events.emit(ev.JOB_UPDATED, job_id)
+
+    def _default_options(self) -> Any:
+        from kiosk.core.jobs import PAPER_SIZES, PrintOptions
+
+        media = self._settings.default_media if self._settings.default_media in PAPER_SIZES else "A4"
+        return PrintOptions(media=media)
+
+    def _prune_keys(self) -> None:
+        try:
+            retention = self._profile.retention_seconds if self._profile else 1800
+            self.keystore.prune(self.queue.fingerprints_in_use(), retention)
+        except KioskError as exc:
+            log.warning("key pruning failed: %s", exc)
