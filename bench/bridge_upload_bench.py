@@ -1,0 +1,185 @@
+"""Web bridge upload path: HTTP chunks through the bridge against a bare gRPC stream.
+
+Same relay, same ciphertext, same run. Figures:
+- throughput of PUT /api/jobs/<id>/files/0 in 1 MiB chunks through the bridge (gunicorn
+  gthread, the production shape) against one bare UploadFile stream of 1 MiB messages;
+- the bridge worker's peak RSS above idle while 64 MiB pass through it (target: flat,
+  under 32 MiB: it never buffers a file);
+- the whole page in headless Chromium (encrypt + upload + submit of a 64 MiB file),
+  against the Python client through the same bridge.
+
+Usage: python -m bench bridge_upload_bench   (or python bench/bridge_upload_bench.py)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+from cloudtab.v1 import customer_jobs_pb2, customer_jobs_pb2_grpc
+
+from bench.system_common import (
+    CHANNEL_OPTIONS,
+    Relay,
+    child_env,
+    enroll,
+    free_port,
+    rss_bytes,
+    seal_file,
+    upload_requests,
+)
+from tests.fixtures.services import wait_for_port
+
+MiB = 1 << 20
+SIZE = 64 * MiB
+CHUNK = 1 * MiB
+
+
+def _create(stub: Any, slug: str, size: int, fp: bytes) -> tuple[str, str]:
+    reply = stub.CreateJob(customer_jobs_pb2.CreateJobRequest(shop_slug=slug, file_sizes=[size],
+                                                              key_fingerprint=fp), timeout=30)
+    return reply.job.job_id, reply.customer_token
+
+
+def _bare(stub: Any, slug: str, fp: bytes, ciphertext: bytes) -> float:
+    job_id, token = _create(stub, slug, len(ciphertext), fp)
+    start = time.perf_counter()
+    stub.UploadFile(upload_requests(job_id, ciphertext, CHUNK), timeout=300,
+                    metadata=(("authorization", f"Bearer {token}"),))
+    return len(ciphertext) / (time.perf_counter() - start) / 1e6
+
+
+def _through_bridge(port: int, slug: str, fp: bytes, ciphertext: bytes) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    conn.request("POST", "/api/jobs", json.dumps({"shop": slug, "file_sizes": [len(ciphertext)],
+                                                  "key_fingerprint": fp.hex()}),
+                 {"Content-Type": "application/json"})
+    created = json.loads(conn.getresponse().read())
+    job_id, token = created["job"]["job_id"], created["customer_token"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
+    view = memoryview(ciphertext)
+    start = time.perf_counter()
+    for offset in range(0, len(ciphertext), CHUNK):
+        conn.request("PUT", f"/api/jobs/{job_id}/files/0?offset={offset}",
+                     bytes(view[offset:offset + CHUNK]), headers)
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"bridge PUT failed: {answer.status}")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(ciphertext) / elapsed / 1e6
+
+
+def _worker_pid(master: int) -> int:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return int(children[0]) if children else master
+
+
+def _browser(url: str, slug: str, key_param: str, data_path: Path) -> float | None:
+    try:
+        from playwright.sync_api import expect, sync_playwright
+
+        from tests.fixtures.browser import chromium_available, launch_chromium
+    except ImportError:
+        return None
+    if not chromium_available():
+        return None
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/s/{slug}#k={key_param}")
+            expect(page.locator("#app")).to_have_attribute("data-ready", "yes", timeout=30_000)
+            page.set_input_files("#file-input", str(data_path))
+            start = time.perf_counter()
+            page.click("#send-button")
+            expect(page.locator("#status-view")).to_be_visible(timeout=300_000)
+            return data_path.stat().st_size / (time.perf_counter() - start) / 1e6
+        finally:
+            browser.close()
+
+
+def run() -> list[dict[str, Any]]:
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise RuntimeError("gunicorn is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        relay = Relay(Path(tmp) / "relay", env={"CLOUDTAB_RELAY_CREATE_JOB_RATE": "0"})
+        bridge = None
+        try:
+            slug, code = relay.add_shop("Bench Shop")
+            channel = grpc.insecure_channel(relay.address, options=CHANNEL_OPTIONS)
+            shop = enroll(channel, slug, code)
+            fp = hashlib.sha256(shop.public_key).digest()
+            stub = customer_jobs_pb2_grpc.CustomerJobsServiceStub(channel)
+            plain = os.urandom(SIZE)
+            ciphertext = seal_file(plain).ciphertext
+            port = free_port()
+            env = child_env({"CLOUDTAB_BRIDGE_RELAY_ADDRESS": relay.address})
+            with open(Path(tmp) / "bridge.log", "wb") as log:
+                bridge = subprocess.Popen(
+                    [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "--graceful-timeout", "3",
+                     "-b", f"127.0.0.1:{port}", "web_bridge:create_app()"],
+                    env=env, stdout=subprocess.DEVNULL, stderr=log)
+            if not wait_for_port(port, 30):
+                raise RuntimeError("bridge did not start")
+            _through_bridge(port, slug, fp, ciphertext[:4 * MiB + 64])  # warm up
+            worker = _worker_pid(bridge.pid)
+            idle = rss_bytes(worker)
+            peak = [idle]
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.is_set():
+                    peak[0] = max(peak[0], rss_bytes(worker))
+                    time.sleep(0.01)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            bare = max(_bare(stub, slug, fp, ciphertext) for _ in range(2))
+            bridged = max(_through_bridge(port, slug, fp, ciphertext) for _ in range(2))
+            done.set()
+            sampler.join()
+            data_path = Path(tmp) / "big.pdf"
+            data_path.write_bytes(plain)
+            key_param = base64.urlsafe_b64encode(shop.public_key).rstrip(b"=").decode()
+            page = _browser(f"http://127.0.0.1:{port}", slug, key_param, data_path)
+            channel.close()
+        finally:
+            if bridge is not None:
+                bridge.terminate()
+                try:
+                    bridge.wait(15)
+                except subprocess.TimeoutExpired:
+                    bridge.kill()
+                    bridge.wait(5)
+            relay.stop()
+    rows = [
+        {"figure": "bridge upload throughput (64 MiB, 1 MiB PUTs, gunicorn gthread)",
+         "value": bridged, "unit": "MB/s", "baseline": bare, "ratio": bridged / bare, "target": 0.5},
+        {"figure": "bridge worker peak RSS above idle while uploading 64 MiB",
+         "value": (peak[0] - idle) / MiB, "unit": "MiB", "baseline": None, "ratio": None, "target": "< 32"},
+    ]
+    if page is not None:
+        rows.append({"figure": "page in Chromium: encrypt + upload + submit 64 MiB",
+                     "value": page, "unit": "MB/s", "baseline": bridged, "ratio": page / bridged,
+                     "target": None})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

@@ -1,0 +1,161 @@
+"""Real parts for the browser tests: the bridge served on a free port, a kiosk-side
+client of the relay (enroll, download, decrypt, report progress), and helpers.
+
+The relay itself comes from the shared ``relay`` fixture (tests/fixtures/relay.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
+from werkzeug.serving import BaseWSGIServer, make_server
+
+import envelope
+from web_bridge import create_app
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "bridge"
+PHONE = {"width": 360, "height": 740}
+
+
+class BridgeServer:
+    """The bridge app served by werkzeug in a thread; ``stop()``/``start()`` keep the port."""
+
+    def __init__(self, relay_address: str, **config: Any) -> None:
+        self.app = create_app({"RELAY_ADDRESS": relay_address, "JOB_CREATE_LIMIT": "1000 per minute",
+                               **config})
+        self._server: BaseWSGIServer | None = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread: threading.Thread | None = None
+        self._serve()
+
+    def _serve(self) -> None:
+        server = self._server
+        if server is None:
+            raise RuntimeError("bridge server is not bound")
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def start(self) -> None:
+        """Serve again on the same port after :meth:`stop`."""
+        if self._server is None:
+            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+            self._serve()
+
+    def stop(self) -> None:
+        """Stop accepting connections (new requests get connection refused)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def close(self) -> None:
+        """Stop and release the relay channel."""
+        self.stop()
+        self.app.extensions["cloudtab_relay"].close()
+
+
+@dataclass
+class OpenedJob:
+    """A job as the shop sees it after decryption."""
+
+    job: common_pb2.Job
+    manifest: envelope.Manifest
+    files: list[bytes]
+
+
+class Kiosk:
+    """A minimal kiosk: enrolls with a fresh key, then fetches, opens and reports jobs."""
+
+    def __init__(self, address: str, enrollment_code: str) -> None:
+        self.private_key = envelope.generate_private_key()
+        self.public_key = envelope.public_key_bytes(self.private_key)
+        self.channel = grpc.insecure_channel(address)
+        self.stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(self.channel)
+        enrolled = self.stub.Enroll(
+            shop_jobs_pb2.EnrollRequest(
+                enrollment_code=enrollment_code, public_key=self.public_key, kiosk_version="0.1.0"
+            ),
+            timeout=10,
+        )
+        self.shop = enrolled.shop
+        self._metadata = (("authorization", f"Bearer {enrolled.shop_token}"),)
+
+    @property
+    def key_param(self) -> str:
+        """The public key as it travels in the QR code's ``#k=`` fragment."""
+        return base64.urlsafe_b64encode(self.public_key).rstrip(b"=").decode()
+
+    def get_job(self, job_id: str) -> common_pb2.Job:
+        request = shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)
+        return self.stub.GetJob(request, metadata=self._metadata, timeout=10).job
+
+    def download(self, job_id: str, index: int) -> bytes:
+        request = shop_jobs_pb2.DownloadFileRequest(job_id=job_id, file_index=index, offset=0)
+        out = bytearray()
+        for message in self.stub.DownloadFile(request, metadata=self._metadata, timeout=60):
+            if message.offset != len(out):
+                raise AssertionError("download out of order")
+            out += message.data
+        return bytes(out)
+
+    def open_job(self, job_id: str) -> OpenedJob:
+        """Fetch, open the manifest, download and decrypt every file (checks size and SHA-256)."""
+        job = self.get_job(job_id)
+        manifest = envelope.open_manifest(job.sealed_manifest, self.private_key, job_id)
+        files = []
+        for index, entry in enumerate(manifest.files):
+            key = envelope.file_key(manifest.content_key, index)
+            files.append(envelope.open_bytes(key, self.download(job_id, index),
+                                             expected_size=entry.size, expected_sha256=entry.sha256))
+        return OpenedJob(job=job, manifest=manifest, files=files)
+
+    def update(self, job_id: str, state: common_pb2.JobState.ValueType) -> None:
+        self.stub.UpdateJob(shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state),
+                            metadata=self._metadata, timeout=10)
+
+    def complete(self, job_id: str) -> None:
+        self.stub.CompleteJob(shop_jobs_pb2.CompleteJobRequest(job_id=job_id),
+                              metadata=self._metadata, timeout=10)
+
+    def reject(self, job_id: str, reason: str) -> None:
+        self.stub.RejectJob(shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason),
+                            metadata=self._metadata, timeout=10)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, step: float = 0.05) -> bool:
+    """Poll ``condition`` until true or ``timeout``; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def files_containing(root: Path, marker: bytes) -> list[Path]:
+    """Every file under ``root`` whose bytes contain ``marker``."""
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and marker in path.read_bytes():
+            hits.append(path)
+    return hits
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot of the phone viewport under artifacts/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

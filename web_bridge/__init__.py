@@ -1,0 +1,78 @@
+"""CloudTab web bridge: the customer's upload page and a JSON/binary bridge to the relay.
+
+The bridge holds no customer data beyond the request in flight: ciphertext chunks are
+streamed to the relay's UploadFile as they arrive, and the customer token travels in
+each request's ``Authorization`` header only.
+
+Configuration comes from ``test_config`` or from ``CLOUDTAB_BRIDGE_*`` environment
+variables (``CLOUDTAB_BRIDGE_RELAY_ADDRESS=127.0.0.1:50051``; values are parsed as
+JSON when they are valid JSON, so numbers and booleans work). Production::
+
+    CLOUDTAB_BRIDGE_RELAY_ADDRESS=relay:50051 \\
+        gunicorn -k gthread --threads 32 -b 0.0.0.0:8000 'web_bridge:create_app()'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # gRPC address of the relay, HOST:PORT.
+    "RELAY_ADDRESS": "127.0.0.1:50051",
+    # Use TLS to the relay; RELAY_CA_FILE optionally names the trusted CA bundle.
+    "RELAY_TLS": False,
+    "RELAY_CA_FILE": None,
+    # Deadline of unary relay calls and of one chunk's UploadFile stream, in seconds.
+    "RELAY_TIMEOUT": 10.0,
+    "RELAY_UPLOAD_TIMEOUT": 300.0,
+    # Largest request body in general (JSON, sealed manifest) and of one upload chunk.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "MAX_UPLOAD_CHUNK_BYTES": 8 * 1024 * 1024,
+    # Size of the pieces a chunk is cut into for the relay's UploadFile messages.
+    "UPLOAD_PIECE_BYTES": 1024 * 1024,
+    # Job creation per client IP; flask-limiter syntax and storage URI.
+    "JOB_CREATE_LIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Seconds a shop profile is cached for size checks.
+    "SHOP_CACHE_SECONDS": 30.0,
+    # Longest life of one server-sent-events response; the page reconnects after it.
+    "SSE_MAX_SECONDS": 55.0,
+    # Trusted reverse proxies in front of the bridge (werkzeug ProxyFix counts).
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "PROXY_FIX_X_HOST": 0,
+    # Send HSTS on secure requests.
+    "HSTS_SECONDS": 31536000,
+}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the bridge application.
+
+    Args:
+        test_config: settings that replace the defaults and the environment.
+
+    Raises:
+        ValueError: if a setting is malformed (e.g. a rate limit string).
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("CLOUDTAB_BRIDGE")
+    else:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from web_bridge import api, errors, limits, pages, relay_client, security, transfer
+
+    security.init_app(app)
+    relay_client.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(transfer.bp)
+    limits.init_app(app)  # after the blueprints: it wraps their views
+    return app

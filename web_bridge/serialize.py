@@ -1,0 +1,71 @@
+"""Relay messages as the JSON the page reads. Never includes the sealed manifest."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cloudtab.v1 import common_pb2
+
+TERMINAL_STATES = frozenset({"completed", "rejected", "cancelled", "expired"})
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def state_name(state: int) -> str:
+    """``JOB_STATE_QUEUED`` -> ``"queued"``; unknown values -> ``"unknown"``."""
+    try:
+        name = common_pb2.JobState.Name(state)  # type: ignore[arg-type]
+    except ValueError:
+        return "unknown"
+    return name.removeprefix("JOB_STATE_").lower()
+
+
+def _time(message: Any, field: str) -> str | None:
+    if not message.HasField(field):
+        return None
+    stamp = getattr(message, field)
+    text: str = stamp.ToJsonString()
+    return text
+
+
+def shop_to_dict(shop: common_pb2.Shop) -> dict[str, Any]:
+    """The public profile of a shop, for the page."""
+    return {
+        "slug": shop.slug,
+        "display_name": shop.display_name,
+        "public_key": b64url(shop.public_key),
+        "key_fingerprint": shop.key_fingerprint.hex(),
+        "key_fingerprint_display": shop.key_fingerprint_display,
+        "limits": {
+            "max_file_bytes": shop.limits.max_file_bytes,
+            "max_job_bytes": shop.limits.max_job_bytes,
+            "max_files_per_job": shop.limits.max_files_per_job,
+            "max_chunk_bytes": shop.limits.max_chunk_bytes,
+        },
+        "accepted_media_types": list(shop.accepted_media_types),
+        "retention_seconds": shop.retention_seconds,
+        "online": shop.online,
+    }
+
+
+def job_to_dict(job: common_pb2.Job) -> dict[str, Any]:
+    """A job's public state, for the page (no manifest: the customer never needs it)."""
+    return {
+        "job_id": job.job_id,
+        "job_code": job.job_code,
+        "state": state_name(job.state),
+        "reason": job.reason,
+        "files": [
+            {"index": f.index, "size": f.size, "committed_size": f.committed_size}
+            for f in job.files
+        ],
+        "key_fingerprint": job.key_fingerprint.hex(),
+        "create_time": _time(job, "create_time"),
+        "submit_time": _time(job, "submit_time"),
+        "expire_time": _time(job, "expire_time"),
+        "update_time": _time(job, "update_time"),
+    }
