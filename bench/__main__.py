@@ -47,19 +47,20 @@ def _fmt(value: object) -> str:
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if not m.name.startswith("_")
     )
     rows: list[dict[str, object]] = []
     failures: list[str] = []
     for name in names:
         module = importlib.import_module(f"bench.{name}")
-        if not hasattr(module, "run"):
+        run = getattr(module, "run", None) or getattr(module, "figures", None)
+        if run is None:  # a helper module
             continue
         print(f"== {name}", flush=True)
         started = time.monotonic()
         try:
-            for row in module.run():
+            for row in run():
                 rows.append({"bench": name, **row})
                 print(f"   {row['figure']}: {_fmt(row['value'])} {row.get('unit', '')}", flush=True)
         except Exception:  # noqa: BLE001 - one failing bench must not hide the others

@@ -20,11 +20,14 @@ class DemoShop:
     fingerprint_display: str
 
 
-def wait_for_relay(address: str, timeout: float) -> None:
-    """Wait until the relay's health service says SERVING.
+def wait_for_relay(address: str, ready_file: Path, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait until our relay wrote `ready_file` and its health service says SERVING.
+
+    The ready file matters: a health check alone also succeeds against another
+    process already listening on that port.
 
     Raises:
-        TimeoutError: it did not within `timeout` seconds.
+        TimeoutError: not within `timeout` seconds, or `alive()` turned false.
     """
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -32,38 +35,45 @@ def wait_for_relay(address: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise TimeoutError(f"relay at {address} not serving after {timeout:.0f} s")
+        while time.monotonic() < deadline and alive():
+            if ready_file.exists():
+                try:
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+            time.sleep(0.1)
+    raise TimeoutError(f"relay at {address} not serving")
 
 
-def wait_for_http(url: str, timeout: float) -> None:
+def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
     """Wait until `url` answers HTTP 200.
 
     Raises:
-        TimeoutError: it did not within `timeout` seconds.
+        TimeoutError: it did not within `timeout` seconds, or `alive()` turned false.
     """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             with urllib.request.urlopen(url, timeout=1) as reply:
                 if reply.status == 200:
                     return
         except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} not answering after {timeout:.0f} s")
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} not answering")
+
+
+def _relay_admin(relay_command: Sequence[str], args: Sequence[str], flags: Sequence[str]) -> object:
+    out = subprocess.run([*relay_command, *args, "--json", *flags], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def ensure_demo_shop(
     *,
     relay_command: Sequence[str],
-    relay_flags: Sequence[str],
+    admin_flags: Sequence[str],
     relay_address: str,
     bridge_url: str,
     kiosk_dir: Path,
@@ -73,35 +83,39 @@ def ensure_demo_shop(
 ) -> DemoShop:
     """Create the demo shop and enroll the kiosk on first run; reuse both afterwards.
 
+    `admin_flags` select the relay's database for `cloudtab-relay shop ...`. A kiosk
+    folder whose shop the relay no longer knows (the relay's data was removed) is
+    enrolled again with a new shop.
+
     Raises:
         subprocess.CalledProcessError: the relay's admin CLI failed.
-        kiosk.core.errors.KioskError: enrollment failed.
+        kiosk.core.errors.KioskError: enrollment failed or the kiosk folder is unusable.
     """
     from kiosk.core.config import PrinterSettings, load_settings, save_settings
     from kiosk.core.service import KioskCore
 
     kiosk_dir.mkdir(parents=True, exist_ok=True)
     core = KioskCore(kiosk_dir)
-    if not core.enrolled:
-        say(f"first run: creating the shop {shop_name!r} and enrolling the kiosk")
-        out = subprocess.run(
-            [*relay_command, "shop", "add", shop_name, "--json", *relay_flags],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        added = json.loads(out)
-        core.enroll(relay_address, added["enrollment_code"])
-    settings = load_settings(kiosk_dir)
-    printed_dir.mkdir(parents=True, exist_ok=True)
-    settings = dataclasses.replace(
-        settings,
-        relay_address=relay_address,
-        bridge_url=bridge_url,
-        printer=PrinterSettings(kind="folder", folder=str(printed_dir))
-        if settings.printer.kind == "folder" else settings.printer,
+    known = core.enrolled and core.shop is not None and any(
+        isinstance(row, dict) and row.get("slug") == core.shop.slug and not row.get("revoked")
+        for row in _relay_admin(relay_command, ["shop", "list"], admin_flags)  # type: ignore[union-attr]
     )
-    save_settings(kiosk_dir, settings)
-    shop = core.shop
-    if shop is None:  # enrolled above or before; a profile is always stored with the token
-        raise RuntimeError("kiosk data folder has a token but no shop profile")
+    if not known:
+        say(f"first run: creating the shop {shop_name!r} and enrolling the kiosk")
+        added = _relay_admin(relay_command, ["shop", "add", shop_name], admin_flags)
+        if not isinstance(added, dict):
+            raise subprocess.CalledProcessError(1, "cloudtab-relay shop add", "unexpected output")
+        core.enroll(relay_address, str(added["enrollment_code"]))
+    else:
+        say("reusing the demo shop and kiosk key from the data folder")
+    printed_dir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(kiosk_dir)
+    printer = settings.printer
+    if printer.kind == "folder":
+        printer = PrinterSettings(kind="folder", folder=str(printed_dir))
+    save_settings(kiosk_dir, settings.replace(relay_address=relay_address, bridge_url=bridge_url, printer=printer))
     core = KioskCore(kiosk_dir)
+    shop = core.shop
+    if shop is None:
+        raise RuntimeError("the kiosk data folder has a token but no shop profile")
     return DemoShop(slug=shop.slug, customer_url=core.poster_url(), fingerprint_display=shop.fingerprint_display)
