@@ -98,10 +98,9 @@ def run_up(args: argparse.Namespace, out: TextIO | None = None) -> int:
         group.start("bridge", [*_command("cloudtab-bridge"), "serve", "--relay", args.relay_listen,
                                "--listen", args.bridge_listen])
         wait_for_http(bridge_url + "/", START_TIMEOUT, alive)
-        kiosk_argv = [sys.executable, "-m", "launcher.kiosk_child", "--data-dir", str(data_dir / "kiosk"),
+        kiosk_argv = [*_command("cloudtab-kiosk"), "--data-dir", str(data_dir / "kiosk"),
                       "--relay", args.relay_listen]
-        if headless:
-            kiosk_argv += ["--headless", "--printed", str(data_dir / "printed")]
+        kiosk_argv += ["--headless", "--printer-folder", str(data_dir / "printed")] if headless else ["--windowed"]
         group.start("kiosk", kiosk_argv, env={"KIVY_NO_ARGS": "1"})
         _announce(group, shop, headless, data_dir, out or sys.stdout)
         while not stop.wait(0.5):

@@ -43,7 +43,7 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     url = up.customer_url()
     parts = urlsplit(url)
     assert parts.netloc == up.bridge_listen and parts.path.startswith("/s/") and parts.fragment.startswith("k=")
-    up.wait_for_line(r"\[kiosk \].*relay online", 30)
+    up.wait_for_line(r"\[kiosk \].*relay: connected$", 30)
     assert "█" in up.output(), "no terminal QR code"
 
     pdf = make_pdf(MARKER, pages=3)
