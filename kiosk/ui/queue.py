@@ -1,0 +1,111 @@
+"""The live job queue, newest first (queue.kv).
+
+Rows are rebuilt from ``core.jobs()`` whenever the core reports a change; the
+"time left" labels tick every second. Tapping a row opens the job view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk.ui import format as fmt
+
+
+class JobRow(ButtonBehavior, BoxLayout):
+    """One job in the queue: code, customer, files, pages, options, price, time left."""
+
+    job: Any = ObjectProperty(None)
+    job_id = StringProperty("")
+    code = StringProperty("")
+    customer = StringProperty("")
+    files = StringProperty("")
+    details = StringProperty("")
+    price = StringProperty("")
+    status = StringProperty("")
+    time_left = StringProperty("")
+    error = StringProperty("")
+    terminal = BooleanProperty(False)
+
+    def set_job(self, job: Any) -> None:
+        """Show a KioskJob snapshot."""
+        self.job = job
+        self.job_id = job.job_id
+        self.code = job.job_code
+        self.customer = job.customer_name or "(no name)"
+        self.files = fmt.files_text(job.files)
+        self.details = f"{fmt.pages_text(job.page_count)}  |  {fmt.options_text(job.options)}"
+        self.price = fmt.price_text(job.price)
+        self.status = fmt.state_text(job.state)
+        if job.is_terminal and job.reason:
+            self.error = f"{fmt.state_text(job.state)}: {job.reason}"
+        else:
+            self.error = fmt.sentence(job.error or "")
+        self.terminal = bool(job.is_terminal)
+        self.tick()
+
+    def tick(self) -> None:
+        """Refresh the time-left label."""
+        if self.job is None or self.terminal:
+            self.time_left = ""
+        else:
+            self.time_left = fmt.time_left_text(self.job.time_left())
+
+    def on_release(self) -> None:
+        App.get_running_app().open_job(self.job_id)
+
+
+class QueueScreen(Screen):
+    """Header, offline banner, the job list and the way to settings/poster."""
+
+    job_count = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rows: dict[str, JobRow] = {}
+        self._ticker: Any = None
+
+    def on_enter(self, *_: Any) -> None:
+        self.refresh()
+        if self._ticker is None:
+            self._ticker = Clock.schedule_interval(self._tick, 1.0)
+
+    def on_leave(self, *_: Any) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def refresh(self) -> None:
+        """Rebuild the list from the core's snapshot (newest first)."""
+        app = App.get_running_app()
+        if app is None or app.core is None:
+            return
+        jobs = list(app.core.jobs())
+        box = self.ids.jobs
+        box.clear_widgets()
+        self._rows.clear()
+        for job in jobs:
+            row = JobRow()
+            row.set_job(job)
+            self._rows[job.job_id] = row
+            box.add_widget(row)
+        self.job_count = len(jobs)
+
+    def row(self, job_id: str) -> JobRow | None:
+        """The row showing a job (tests tap it)."""
+        return self._rows.get(job_id)
+
+    def _tick(self, _dt: float) -> None:
+        for row in self._rows.values():
+            row.tick()

@@ -1,0 +1,116 @@
+"""The Kivy-free parts of the kiosk UI: text formatting, price parsing, the chime, the X screen size."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import wave
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from kiosk.core.config import PriceTable
+from kiosk.core.jobs import FileInfo, LocalState, PrintOptions
+from kiosk.core.pricing import compute_price
+from kiosk.ui import format as fmt
+from kiosk.ui.screen_size import x11_screen_size
+from kiosk.ui.sound import RATE, chime_wav
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "expired"), (-5, "expired"), (59, "0:59 left"), (61, "1:01 left"),
+    (1799, "29:59 left"), (3600, "1:00:00 left"), (3725, "1:02:05 left"),
+])
+def test_time_left(seconds: int, text: str) -> None:
+    assert fmt.time_left_text(timedelta(seconds=seconds)) == text
+
+
+def test_options_text() -> None:
+    assert fmt.options_text(PrintOptions()) == "1 copy, B/W, 1-sided, A4"
+    options = PrintOptions(copies=3, color="color", sides="two-sided-short-edge", page_ranges="1-3,5", media="A3")
+    assert fmt.options_text(options) == "3 copies, Colour, 2-sided (short edge), A3, pages 1-3,5"
+
+
+def test_files_and_pages_text() -> None:
+    files = [FileInfo(f"f{i}.pdf", "application/pdf", 10) for i in range(5)]
+    assert fmt.files_text(files[:1]) == "f0.pdf"
+    assert fmt.files_text(files) == "f0.pdf, f1.pdf, f2.pdf +2 more"
+    assert fmt.files_text([]) == "no files"
+    assert fmt.pages_text(None) == "? pages"
+    assert fmt.pages_text(1) == "1 page"
+    assert fmt.pages_text(12) == "12 pages"
+
+
+def test_state_text_covers_every_state() -> None:
+    for state in LocalState:
+        text = fmt.state_text(state)
+        assert text and text[0].isupper(), state
+    assert fmt.state_text(LocalState.FAILED) == "Cannot be opened"
+
+
+def test_price_and_sheets_text_from_a_real_price() -> None:
+    price = compute_price(5, PrintOptions(copies=2, sides="two-sided-long-edge", color="color"),
+                          PriceTable(bw_cents=10, colour_cents=45, currency="CHF"))
+    assert fmt.sheets_text(price) == "5 pages, 6 sheets (2 copies)"
+    assert fmt.price_text(price) == "CHF 2.70"
+    assert fmt.price_text(None) == "-"
+    assert fmt.sheets_text(None) == ""
+    single = compute_price(1, PrintOptions(), PriceTable())
+    assert fmt.sheets_text(single) == "1 page, 1 sheet"
+
+
+@pytest.mark.parametrize(("text", "cents"), [("0.10", 10), ("0,5", 50), ("2", 200), (" 1.005 ", 100), ("0", 0)])
+def test_parse_cents(text: str, cents: int) -> None:
+    assert fmt.parse_cents(text, "B/W price") == cents
+
+
+@pytest.mark.parametrize("text", ["", "abc", "-1", "nan", "inf", "1e12"])
+def test_parse_cents_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="B/W price"):
+        fmt.parse_cents(text, "B/W price")
+
+
+def test_chime_is_a_short_audible_wav() -> None:
+    data = chime_wav()
+    with wave.open(io.BytesIO(data)) as wav:
+        assert wav.getframerate() == RATE
+        assert wav.getnchannels() == 1
+        frames = wav.readframes(wav.getnframes())
+        duration = wav.getnframes() / RATE
+    assert 0.1 < duration < 1.0
+    samples = [int.from_bytes(frames[i: i + 2], "little", signed=True) for i in range(0, len(frames), 2)]
+    assert max(samples) > 10_000 and min(samples) < -10_000
+    assert abs(samples[0]) < 2_000 and abs(samples[-1]) < 2_000  # faded: no click
+
+
+def test_screen_size_of_the_test_display(xvfb_display: str) -> None:
+    assert x11_screen_size() == (1280, 800)
+
+
+def test_screen_size_without_x(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert x11_screen_size() is None
+
+
+def test_kivy_free_modules_do_not_import_kivy() -> None:
+    code = ("import sys; import kiosk.ui.format, kiosk.ui.screen_size, kiosk.ui.sound; "
+            "print(sorted(m for m in sys.modules if m == 'kivy' or m.startswith('kivy.')))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "generated")]))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("this PDF is damaged", "This PDF is damaged."),
+    ("Already a sentence.", "Already a sentence."),
+    ("  what?  ", "What?"),
+    ("", ""),
+])
+def test_sentence(raw: str, shown: str) -> None:
+    assert fmt.sentence(raw) == shown

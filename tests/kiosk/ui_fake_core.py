@@ -1,0 +1,233 @@
+"""A stand-in for KioskCore with canned jobs, for screenshot tests of the layout.
+
+It uses the core's real types, pricing and renderer (pypdfium2 on a PDF made
+here), so only the relay and the decryption are faked. The end-to-end test
+(test_ui_app.py) drives the real KioskCore against a real relay.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kiosk.core.config import PriceTable, Settings
+from kiosk.core.errors import DecryptError, JobNotFound
+from kiosk.core.jobs import FileInfo, KioskJob, LocalState, PrintOptions
+from kiosk.core.pricing import compute_price
+from kiosk.core.printing.base import PrinterInfo, PrintState, PrintStatus
+from kiosk.core.render import open_document
+
+
+def sample_pdf(pages: int = 3, label: str = "Sample") -> bytes:
+    """A PDF with big page numbers and some boxes (drawn with Pillow)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    images = []
+    for number in range(1, pages + 1):
+        img = Image.new("RGB", (1240, 1754), "white")
+        draw = ImageDraw.Draw(img)
+        font = ImageFont.load_default(size=120)
+        small = ImageFont.load_default(size=48)
+        draw.text((100, 120), f"{label}", fill="black", font=font)
+        draw.text((100, 320), f"Page {number} of {pages}", fill=(20, 60, 160), font=font)
+        for row in range(8):
+            draw.rectangle((100, 560 + row * 120, 1140, 620 + row * 120), fill=(200, 200 + row * 6, 220))
+            draw.text((120, 565 + row * 120), f"Line {row + 1}: lorem ipsum dolor sit amet", fill="black", font=small)
+        images.append(img)
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=150)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ShopProfile:
+    """Same fields as kiosk.core.enrollment.ShopProfile."""
+
+    shop_id: str
+    slug: str
+    display_name: str
+    public_key: bytes
+    fingerprint: bytes
+    fingerprint_display: str
+    retention_seconds: int
+    min_kiosk_version: str
+    accepted_media_types: tuple[str, ...]
+
+
+@dataclass
+class ConnectionState:
+    online: bool = True
+    status: str = "online"
+    message: str = ""
+    update_needed: bool = False
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class CoreEvent:
+    kind: str
+    job_id: str | None = None
+    message: str = ""
+
+
+class FakeOpened:
+    """OpenedJob over one real Document."""
+
+    def __init__(self, job: KioskJob, pdf: bytes) -> None:
+        self.job = job
+        self._doc = open_document(bytearray(pdf), "application/pdf")
+        self.page_count = self._doc.page_count
+
+    def page_size(self, index: int) -> tuple[float, float]:
+        return self._doc.page_size(index)
+
+    def render(self, index: int, scale: float = 1.0) -> Any:
+        return self._doc.render(index, scale)
+
+    def render_fit(self, index: int, max_w: int, max_h: int) -> Any:
+        return self._doc.render_fit(index, max_w, max_h)
+
+
+class FakeCore:
+    """Enough of KioskCore's API for the screens."""
+
+    def __init__(self, enrolled: bool = True, online: bool = True, min_version: str = "") -> None:
+        self._lock = threading.Lock()
+        self._listeners: list[Any] = []
+        self.settings = Settings(relay_address="relay.example.com:443", bridge_url="https://print.example.com",
+                                 prices=PriceTable(bw_cents=10, colour_cents=50, currency="EUR"))
+        self.connection = ConnectionState(online=online, status="online" if online else "offline",
+                                          message="" if online else "relay unreachable, retrying in 4 s",
+                                          update_needed=bool(min_version))
+        self._shop = ShopProfile(
+            shop_id="shop-1", slug="corner-copy", display_name="Corner Copy Shop",
+            public_key=b"\x04" + bytes(64), fingerprint=bytes(32),
+            fingerprint_display="7KQ2-M9XD-4TZ1-PB8C", retention_seconds=1800,
+            min_kiosk_version=min_version, accepted_media_types=("application/pdf",),
+        )
+        self.enrolled = enrolled
+        self._pdfs: dict[str, bytes] = {}
+        self._jobs: dict[str, KioskJob] = {}
+        self.printed: list[tuple[str, PrintOptions]] = []
+        self.completed: list[str] = []
+
+    @property
+    def shop(self) -> ShopProfile | None:
+        return self._shop if self.enrolled else None
+
+    def add_listener(self, fn: Any) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Any) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _emit(self, kind: str, job_id: str | None = None) -> None:
+        event = CoreEvent(kind, job_id)
+        for fn in list(self._listeners):
+            fn(event)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def enroll(self, relay_address: str, code: str) -> ShopProfile:
+        self.enrolled = True
+        self._emit("enrolled")
+        return self._shop
+
+    def add_job(self, code: str, customer: str, pages: int, options: PrintOptions, *, broken: bool = False,
+                minutes_left: float = 25.0) -> str:
+        """Put a job in the queue (from any thread) and emit job_added."""
+        job_id = f"job-{code}"
+        now = datetime.now(UTC)
+        pdf = sample_pdf(pages, f"{customer}'s document")
+        job = KioskJob(
+            job_id=job_id, job_code=code, state=LocalState.FAILED if broken else LocalState.READY,
+            received_time=now, customer_name=customer, note="Please staple" if pages > 2 else "",
+            files=(FileInfo(name="report.pdf", media_type="application/pdf", size=len(pdf)),),
+            options=options, page_count=None if broken else pages,
+            price=None if broken else compute_price(pages, options, self.settings.prices),
+            expire_time=now + timedelta(minutes=minutes_left),
+            error="This job cannot be decrypted: it was tampered with or sealed to another key." if broken else None,
+        )
+        with self._lock:
+            self._jobs[job_id] = job
+            self._pdfs[job_id] = pdf
+        self._emit("job_added", job_id)
+        return job_id
+
+    def jobs(self) -> list[KioskJob]:
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.received_time, reverse=True)
+
+    def job(self, job_id: str) -> KioskJob:
+        with self._lock:
+            try:
+                return self._jobs[job_id]
+            except KeyError:
+                raise JobNotFound("this job is not in the queue") from None
+
+    def open_job(self, job_id: str) -> FakeOpened:
+        job = self.job(job_id)
+        if job.error:
+            raise DecryptError(job.error)
+        return FakeOpened(job, self._pdfs[job_id])
+
+    def price(self, job_id: str, options: PrintOptions) -> Any:
+        job = self.job(job_id)
+        return compute_price(job.page_count or 0, options, self.settings.prices)
+
+    def _set(self, job_id: str, **changes: Any) -> None:
+        with self._lock:
+            self._jobs[job_id] = self._jobs[job_id].replace(**changes)
+        self._emit("job_updated", job_id)
+
+    def print_job(self, job_id: str, options: PrintOptions) -> PrintStatus:
+        self.printed.append((job_id, options))
+        status = PrintStatus(PrintState.COMPLETED, "printed on the demo printer")
+        self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options)
+        return status
+
+    def complete(self, job_id: str) -> None:
+        self.completed.append(job_id)
+        self._set(job_id, state=LocalState.COMPLETED)
+
+    def reject(self, job_id: str, reason: str) -> None:
+        self._set(job_id, state=LocalState.REJECTED, reason=reason)
+
+    def dismiss(self, job_id: str) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+        self._emit("job_removed", job_id)
+
+    def save_settings(self, settings: Settings) -> None:
+        settings.validate()
+        self.settings = settings
+
+    def list_printers(self) -> list[PrinterInfo]:
+        return [PrinterInfo("demo", "ipp://localhost:631/ipp/print", "idle")]
+
+    def test_print(self) -> PrintStatus:
+        return PrintStatus(PrintState.COMPLETED, "test page printed")
+
+    def rotate_key(self) -> ShopProfile:
+        return self._shop
+
+    def poster_url(self) -> str:
+        return "https://print.example.com/s/corner-copy#k=BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+    def poster_png(self, scale: int = 10) -> bytes:
+        import segno
+
+        out = io.BytesIO()
+        segno.make(self.poster_url(), error="m").save(out, kind="png", scale=scale, border=2)
+        return out.getvalue()
+
+    def print_poster(self) -> PrintStatus:
+        return PrintStatus(PrintState.COMPLETED, "poster printed")
