@@ -54,7 +54,7 @@ from envelope.manifest import (
     open_manifest,
     seal_manifest,
 )
-from envelope.names import sanitize_name, unique_names
+from envelope.names import display_text, sanitize_name, unique_names
 from envelope.stream import (
     RECORD_SIZE,
     TAG_SIZE,
@@ -110,6 +110,7 @@ __all__ = [
     "public_key_from_bytes",
     "read_header",
     "record_count",
+    "display_text",
     "sanitize_name",
     "save_private_key",
     "seal_bytes",

@@ -26,9 +26,30 @@ def _shorten(stem: str, ext: str) -> str:
     return stem + ext
 
 
+def display_text(text: str, max_chars: int = 500) -> str:
+    """``text`` safe to show on a screen: no control or format characters.
+
+    Removes C0/C1 controls and Unicode format characters (category Cf: the
+    bidirectional overrides and isolates that make ``invoice\u202efdp.exe``
+    look like ``invoiceexe.pdf``, zero-width characters), turns line breaks and
+    tabs into spaces, collapses runs of spaces and cuts to ``max_chars``.
+    """
+    text = unicodedata.normalize("NFC", text)
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char in "\t\n\r\x0b\x0c\x85\u2028\u2029":
+            kept.append(" ")
+        elif category not in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            kept.append(char)
+    return " ".join("".join(kept).split())[:max_chars]
+
+
 def sanitize_name(name: str) -> str:
-    """One safe path component for ``name`` (never empty, hidden or a device)."""
+    """One safe path component for ``name`` (never empty, hidden or a device),
+    free of control and bidirectional-format characters."""
     name = unicodedata.normalize("NFC", name)
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = re.split(r"[\\/]", name)[-1]
     name = _UNSAFE.sub("_", name)
     name = name.strip().lstrip(".").strip().rstrip(". ")

@@ -70,10 +70,15 @@ def open_job_manifest(sealed: bytes, private_key: envelope.keys.PrivateKey, job_
     total = sum(f.size for f in manifest.files)
     if total > MAX_JOB_PLAINTEXT:
         raise DecryptError("the job is too large for this kiosk's memory")
-    files = tuple(FileInfo(name=f.name, media_type=f.type, size=f.size) for f in manifest.files)
+    # Names come from the customer: show one plain component, never a path,
+    # control sequence or bidi override (see docs/security.md).
+    names = envelope.unique_names([f.name for f in manifest.files])
+    files = tuple(
+        FileInfo(name=name, media_type=f.type, size=f.size) for name, f in zip(names, manifest.files, strict=True)
+    )
     return JobManifest(
-        customer_name=manifest.customer.name,
-        note=manifest.customer.note,
+        customer_name=envelope.display_text(manifest.customer.name, 200),
+        note=envelope.display_text(manifest.customer.note, 2000),
         files=files,
         digests=tuple(f.sha256 for f in manifest.files),
         options=options_from_envelope(manifest.options),

@@ -1,6 +1,7 @@
 // Test harness: exposes the envelope modules to Playwright's page.evaluate.
 import * as envelope from "/js/envelope.js";
 import * as hpke from "/js/hpke.js";
+import * as sha256 from "/js/sha256.js";
 
 function fromB64(text) {
   const s = atob(text);
@@ -41,5 +42,41 @@ try {
 }
 document.body.dataset.eval = evalState;
 
-window.cloudtab = { envelope, hpke, fromB64, toB64, fromHex, toHex, pattern };
+// A Blob that records every read: whole-blob reads on itself ("whole") and the byte
+// size of each slice that is read. Lets tests prove a hash streams instead of loading
+// the file.
+class SpyBlob extends Blob {
+  constructor(parts, options) {
+    super(parts, options);
+    this.reads = [];
+  }
+  arrayBuffer() {
+    this.reads.push({ whole: true, size: this.size });
+    return super.arrayBuffer();
+  }
+  stream() {
+    this.reads.push({ whole: true, size: this.size });
+    return super.stream();
+  }
+  text() {
+    this.reads.push({ whole: true, size: this.size });
+    return super.text();
+  }
+  bytes() {
+    this.reads.push({ whole: true, size: this.size });
+    return super.bytes();
+  }
+  slice(...args) {
+    const part = super.slice(...args);
+    const reads = this.reads;
+    const read = part.arrayBuffer.bind(part);
+    part.arrayBuffer = () => {
+      reads.push({ whole: false, size: part.size });
+      return read();
+    };
+    return part;
+  }
+}
+
+window.cloudtab = { envelope, hpke, sha256, SpyBlob, fromB64, toB64, fromHex, toHex, pattern };
 document.body.dataset.ready = "1";

@@ -54,7 +54,7 @@ def harness_routes() -> dict[str, Path]:
         {
             f"/js/{p.name}": p
             for p in JS.glob("*.js")
-            if p.name.startswith(("envelope", "hpke"))
+            if p.name.startswith(("envelope", "hpke", "sha256"))
         }
     )
     return routes

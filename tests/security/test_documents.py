@@ -189,10 +189,6 @@ def _displayable(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: kiosk/core/decrypt.py open_job_manifest copies manifest file names and the customer name "
-    "verbatim into FileInfo/JobManifest (paths, control characters, bidi overrides reach the screen); "
-    "envelope/names.py sanitize_name also keeps U+202A-202E, U+2066-2069, U+200E/F, U+061C"))
 @pytest.mark.parametrize("hostile", HOSTILE_NAMES, ids=lambda n: repr(n)[:30])
 def test_hostile_file_names_are_sanitised(hostile: str) -> None:
     """What the kiosk shows for a manifest's file and customer names is one plain,

@@ -27,13 +27,19 @@
 //       re-encrypting earlier records. Memory: about two slices.
 //   sealBytes(key, bytes) -> Promise<bytes>              whole file (tests, small files)
 //   openBytes(key, sealed, {size?, sha256?}) -> Promise<bytes>  plaintext only if all checks pass
-//   sha256Hex(blobOrBytes) -> Promise<string>            lowercase hex of the file digest
+//   sha256Hex(blobOrBytes, {sliceSize=SLICE_SIZE, signal?}) -> Promise<string>
+//       lowercase hex of the file digest; a Blob/File is streamed in slices through the
+//       incremental Sha256 (sha256.js), so memory stays at about two slices whatever the
+//       file size. Rejects with the signal's reason (AbortError) when aborted.
 //
-// Typical upload: K = newContentKey(); for each file i: key = await deriveFileKey(K, i);
+// Typical upload: K = newContentKey(); digests = sha256Hex(file) for each file, before
+// uploading (a resumed upload starts mid-file and never sees the earlier plaintext);
+// for each file i: key = await deriveFileKey(K, i);
 // for await (const c of encryptFile(file, key)) upload(c.offset, c.bytes); then
 // sealManifest(shopKey, jobId, manifestObject({...})) and submit.
 
 import { openBase, sealBase, HpkeError } from "./hpke.js";
+import { Sha256 } from "./sha256.js";
 
 const subtle = globalThis.crypto.subtle;
 const te = new TextEncoder();
@@ -384,8 +390,25 @@ export async function openBytes(key, sealed, { size = null, sha256 = null } = {}
   return out;
 }
 
-export async function sha256Hex(data) {
-  const buffer = data instanceof Blob ? await data.arrayBuffer() : data;
-  const digest = new Uint8Array(await subtle.digest("SHA-256", buffer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Bytes already in memory go to WebCrypto in one shot. A Blob/File is read in slices of
+// sliceSize (the next slice is read while this one is hashed) and fed to the incremental
+// hasher, so a 1 GB file costs about two slices of memory, never the whole file.
+export async function sha256Hex(data, { sliceSize = SLICE_SIZE, signal = null } = {}) {
+  if (!(data instanceof Blob)) return toHex(new Uint8Array(await subtle.digest("SHA-256", data)));
+  if (!Number.isSafeInteger(sliceSize) || sliceSize < 1) throw new RangeError("sliceSize must be a positive integer");
+  const size = data.size;
+  const hasher = new Sha256();
+  const read = (from) => data.slice(from, Math.min(size, from + sliceSize)).arrayBuffer();
+  let next = size > 0 ? read(0) : null;
+  for (let at = 0; at < size; at += sliceSize) {
+    const buffer = await next;
+    if (signal) signal.throwIfAborted();
+    next = at + sliceSize < size ? read(at + sliceSize) : null;
+    hasher.update(new Uint8Array(buffer));
+  }
+  return toHex(hasher.digest());
 }

@@ -146,7 +146,7 @@ class Sender {
     if (this.attempt) await this.withdraw();
     $("upload-line").textContent = "Preparing your files…";
     const digests = [];
-    for (const f of files) digests.push(await sha256Hex(f));
+    for (const f of files) digests.push(await sha256Hex(f, { signal }));
     const sizes = files.map((f) => f.size);
     const fp = hex(await fingerprint(this.key));
     const created = await createJob(this.shop.slug, sizes.map(ciphertextSize), fp, signal);
