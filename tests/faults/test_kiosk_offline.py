@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
+import kiosk.core.jobs as jobs_mod
+import kiosk.core.service as core_service
+from kiosk.core import printing
 from tests.faults.procs import TcpProxy
 from tests.fixtures.faults import Customer, PlainFile, SealedJob
 from tests.security import pdfs
 
-core_service = pytest.importorskip("kiosk.core.service")
-jobs_mod = pytest.importorskip("kiosk.core.jobs")
-printing = pytest.importorskip("kiosk.core.printing")
 LS = jobs_mod.LocalState
 RETENTION = 10
-subscription = pytest.importorskip("kiosk.core.subscription")
+from kiosk.core import subscription
 
 
 def _wait(predicate: Any, timeout: float, what: str, describe: Any = None) -> None:

@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk.core import (
+    errors,
+    render,
+)
 from tests.security import pdfs
-
-render = pytest.importorskip("kiosk.core.render")
-errors = pytest.importorskip("kiosk.core.errors")
 
 SEED_PDF = pdfs.simple_pdf(b"Seed")
 SEEDS = {"application/pdf": SEED_PDF}
@@ -75,7 +76,6 @@ def test_fuzzed_pdf_bytes_fail_cleanly(data: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def image_seeds() -> dict[str, bytes]:
-    pytest.importorskip("PIL")
     return {"image/png": pdfs.small_png(), "image/jpeg": pdfs.small_jpeg()}
 
 
@@ -196,8 +196,7 @@ def test_hostile_file_names_are_sanitised(hostile: str) -> None:
     import hashlib
 
     import envelope
-
-    decrypt = pytest.importorskip("kiosk.core.decrypt")
+    from kiosk.core import decrypt
     private_key = envelope.generate_private_key()
     data = SEED_PDF
     manifest = envelope.Manifest(

@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 
 import envelope
+import kiosk.core.jobs as jobs_mod
+import kiosk.core.service as core_service
+from kiosk.core import printing
 from tests.fixtures.faults import (
     PlainFile,
     SealedJob,
@@ -31,10 +34,6 @@ from tests.fixtures.faults import (
     seal_files,
 )
 from tests.security import pdfs
-
-core_service = pytest.importorskip("kiosk.core.service")
-jobs_mod = pytest.importorskip("kiosk.core.jobs")
-printing = pytest.importorskip("kiosk.core.printing")
 
 RETENTION = 8
 MARKER = "CTMARK" + secrets.token_hex(6).upper()

@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 
 import envelope
+import kiosk.core.jobs as jobs_mod
+import kiosk.core.service as core_service
+from kiosk.core import printing
 from tests.fixtures.faults import Customer, Kiosk, PlainFile, SealedJob
 from tests.security import pdfs
-
-core_service = pytest.importorskip("kiosk.core.service")
-jobs_mod = pytest.importorskip("kiosk.core.jobs")
-printing = pytest.importorskip("kiosk.core.printing")
 
 RECORD = envelope.RECORD_SIZE + envelope.TAG_SIZE
 
@@ -213,7 +212,7 @@ def test_truncated_or_extended_blob_fails_cleanly(setup: dict[str, Any], monkeyp
     """Ciphertext cut short or extended at rest: the kiosk fails that job with a
     sentence, the next job still opens. (One fetch attempt here: with the
     default five, the kiosk takes over a minute to give up, see the report.)"""
-    actions = pytest.importorskip("kiosk.core.actions")
+    from kiosk.core import actions
     monkeypatch.setattr(actions, "MAX_FETCH_ATTEMPTS", 1)
     relay, channel, slug, tmp = setup["relay"], setup["channel"], setup["slug"], setup["tmp"]
     core = core_service.KioskCore(tmp / "kiosk", printer=printing.PdfFolderPrinter(tmp / "printed"))

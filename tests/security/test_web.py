@@ -16,8 +16,6 @@ from flask.testing import FlaskClient
 
 from tests.fixtures.services import free_port
 
-pytest.importorskip("flask_limiter")
-
 FAKE_TOKEN = "A" * 43
 JOB = "0123456789abcdef0123456789abcdef"
 FINGERPRINT = "ab" * 32
