@@ -15,6 +15,7 @@ import pytest
 from relay_grpc.store.blobs import BlobStoreFullError, BlobStorePermissionError
 from relay_grpc.store.blobs.local import LocalBlobStore
 from relay_grpc.store.blobs.parts import MAX_PART_SIZE
+from tests.fixtures.services import service_missing
 
 
 def run(coro: Any) -> Any:
@@ -27,7 +28,7 @@ def _mount_tmpfs(path: Path, options: str) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        pytest.skip(f"cannot mount tmpfs here ({result.stderr.strip()}); the ENOSPC seam test covers this")
+        service_missing(f"mounting a tmpfs (needs root): {result.stderr.strip()}")
     try:
         yield path
     finally:
