@@ -1,0 +1,340 @@
+"""Event log writes and fan-out to the streams of this and other relays.
+
+Every state change writes a ``JobEvent`` row in the same transaction as the
+change (``record_event``). Notifications are only wake-ups: a woken stream
+reads the log after its own cursor, so a lost or duplicated notification can
+delay an event but never lose or repeat one.
+
+A local change also hands its ready-made event to the local streams
+(``Subscription.pending``), so the common case needs no database read; a
+stream falls back to the log whenever the pending events do not continue its
+cursor exactly.
+
+Two brokers: ``InProcessBroker`` (SQLite, one process) and ``PostgresBroker``
+(LISTEN/NOTIFY; ``pg_notify`` is sent inside the writing transaction, so it is
+delivered on commit to every relay). On a lost LISTEN connection it reconnects,
+LISTENs again and wakes every subscriber to re-read the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import json
+import logging
+from typing import Protocol, Self
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from relay_grpc.errors import Unavailable
+from relay_grpc.store import crud
+from relay_grpc.store.models import Job, JobEvent
+from relay_grpc.views import EventView, JobView
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "cloudtab_events"
+
+
+@dataclasses.dataclass(frozen=True)
+class Notification:
+    """A committed event: which shop and job, and their new sequences."""
+
+    shop_id: str
+    job_id: str
+    shop_sequence: int | None
+    job_sequence: int
+
+
+def shop_scope(shop_id: str) -> str:
+    """Subscription scope of a shop's stream."""
+    return "shop:" + shop_id
+
+
+def job_scope(job_id: str) -> str:
+    """Subscription scope of one job's stream."""
+    return "job:" + job_id
+
+
+class Subscription:
+    """A wake-up flag for one stream; ``wait`` returns when something may have changed."""
+
+    def __init__(self, broker: BaseBroker, scope: str) -> None:
+        self.scope = scope
+        self._broker = broker
+        self._event = asyncio.Event()
+        self.pending: collections.deque[EventView] = collections.deque(maxlen=256)
+        # True when the log must be read: at start, after a plain wake-up, a gap or a timeout.
+        self.needs_read = True
+        self._idle_waits = 0
+
+    def wake(self) -> None:
+        """Something in this scope changed (or the log must be re-read)."""
+        self.needs_read = True
+        self._event.set()
+
+    def offer(self, event: EventView) -> None:
+        """A ready-made event of this scope (local change); also wakes."""
+        self.pending.append(event)
+        self._event.set()
+
+    def take_pending(self, cursor: int) -> list[EventView]:
+        """Pending events continuing ``cursor`` exactly; a gap (events of other relays,
+        an overflow) sets ``needs_read``."""
+        while self.pending and self.pending[0].sequence <= cursor:
+            self.pending.popleft()
+        out: list[EventView] = []
+        while self.pending and self.pending[0].sequence == cursor + 1:
+            event = self.pending.popleft()
+            out.append(event)
+            cursor = event.sequence
+        if self.pending:
+            self.needs_read = True
+        return out
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s; True if woken.
+
+        Raises:
+            Unavailable: the relay is shutting down.
+        """
+        if self._broker.closing:
+            raise Unavailable("relay shutting down; reconnect")
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            self._idle_waits += 1
+            if self._idle_waits % 6 == 0:  # an occasional re-read is the safety net
+                self.needs_read = True
+            return False
+        finally:
+            self._event.clear()
+        if self._broker.closing:
+            raise Unavailable("relay shutting down; reconnect")
+        return True
+
+    def close(self) -> None:
+        """Stop receiving wake-ups."""
+        self._broker._remove(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Broker(Protocol):
+    """Fan-out of notifications to subscriptions, local or across relays."""
+
+    closing: bool
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def subscribe(self, scope: str) -> Subscription: ...
+
+    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None: ...
+
+    def dispatch(
+        self,
+        note: Notification,
+        *,
+        shop_view: JobView | None = None,
+        job_view: JobView | None = None,
+        event_time: float = 0.0,
+    ) -> None: ...
+
+    def subscriber_count(self) -> int: ...
+
+
+class BaseBroker:
+    """Local subscription registry shared by both brokers."""
+
+    def __init__(self) -> None:
+        self.closing = False
+        self._subs: dict[str, set[Subscription]] = {}
+
+    async def start(self) -> None:
+        """Start background work (nothing for the in-process broker)."""
+
+    async def close(self) -> None:
+        """Wake every subscription so streams end with UNAVAILABLE."""
+        self.closing = True
+        self.wake_all()
+
+    def subscribe(self, scope: str) -> Subscription:
+        """A new subscription for ``scope`` (see ``shop_scope``/``job_scope``)."""
+        sub = Subscription(self, scope)
+        self._subs.setdefault(scope, set()).add(sub)
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        subs = self._subs.get(sub.scope)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[sub.scope]
+
+    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None:
+        """Queue a cross-relay notification inside the writing transaction."""
+
+    def dispatch(
+        self,
+        note: Notification,
+        *,
+        shop_view: JobView | None = None,
+        job_view: JobView | None = None,
+        event_time: float = 0.0,
+    ) -> None:
+        """Wake local subscriptions of the note's shop and job (after commit), handing
+        them the event when the views are given."""
+        for sub in self._subs.get(shop_scope(note.shop_id), ()):
+            if shop_view is not None and note.shop_sequence is not None:
+                sub.offer(EventView(note.shop_sequence, shop_view, event_time))
+            else:
+                sub.wake()
+        for sub in self._subs.get(job_scope(note.job_id), ()):
+            if job_view is not None:
+                sub.offer(EventView(note.job_sequence, job_view, event_time))
+            else:
+                sub.wake()
+
+    def wake_all(self) -> None:
+        """Wake every subscription (re-sync after a lost LISTEN, or shutdown)."""
+        for subs in self._subs.values():
+            for sub in subs:
+                sub.wake()
+
+    def subscriber_count(self) -> int:
+        """Open subscriptions on this process."""
+        return sum(len(s) for s in self._subs.values())
+
+
+class InProcessBroker(BaseBroker):
+    """Fan-out inside one process (the embedded SQLite default)."""
+
+
+class PostgresBroker(BaseBroker):
+    """Fan-out across relays through PostgreSQL LISTEN/NOTIFY."""
+
+    def __init__(self, conninfo: str, *, reconnect_delay: float = 0.5) -> None:
+        super().__init__()
+        self._conninfo = conninfo
+        self._reconnect_delay = reconnect_delay
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        # Our own notifications come back through LISTEN; their events were already
+        # handed to local streams, so those echoes are skipped (bounded memory).
+        self._own: collections.OrderedDict[tuple[str, int], None] = collections.OrderedDict()
+
+    async def start(self) -> None:
+        """Start listening; returns once LISTEN is active (or after 5 s)."""
+        self._task = asyncio.create_task(self._run(), name="pg-listen")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), 5)
+
+    async def close(self) -> None:
+        """Stop listening and end every stream."""
+        await super().close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None:
+        """``pg_notify`` in the writing transaction: delivered to every relay on commit."""
+        payload = json.dumps(dataclasses.asdict(note), separators=(",", ":"))
+        await session.exec(  # type: ignore[call-overload]
+            sa.text("SELECT pg_notify(:channel, :payload)"), params={"channel": CHANNEL, "payload": payload}
+        )
+
+    async def _run(self) -> None:
+        import psycopg
+
+        first = True
+        while not self.closing:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
+                    if not first:
+                        log.warning("LISTEN connection restored; re-syncing subscribers from the event log")
+                    # Anything notified while we were not listening is in the log.
+                    self.wake_all()
+                    first = False
+                    async for notify in conn.notifies():
+                        self._on_payload(notify.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reconnect on any connection failure
+                self._listening.clear()
+                log.warning("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
+                await asyncio.sleep(self._reconnect_delay)
+
+    def dispatch(
+        self,
+        note: Notification,
+        *,
+        shop_view: JobView | None = None,
+        job_view: JobView | None = None,
+        event_time: float = 0.0,
+    ) -> None:
+        """As ``BaseBroker.dispatch``; remembers local events to skip their echo."""
+        if shop_view is not None or job_view is not None:
+            self._own[(note.job_id, note.job_sequence)] = None
+            while len(self._own) > 10_000:
+                self._own.popitem(last=False)
+        super().dispatch(note, shop_view=shop_view, job_view=job_view, event_time=event_time)
+
+    def _on_payload(self, payload: str) -> None:
+        try:
+            note = Notification(**json.loads(payload))
+        except (ValueError, TypeError):
+            log.warning("ignoring malformed notification")
+            return
+        if self._own.pop((note.job_id, note.job_sequence), False) is None:
+            return  # our own event, already delivered locally
+        super().dispatch(note)
+
+
+def make_broker(database_url: str, is_postgres: bool) -> BaseBroker:
+    """The broker for this database: LISTEN/NOTIFY on PostgreSQL, in-process on SQLite."""
+    if not is_postgres:
+        return InProcessBroker()
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(drivername="postgresql")
+    return PostgresBroker(url.render_as_string(hide_password=False))
+
+
+async def record_event(
+    session: AsyncSession, broker: Broker, *, job: Job, shop_visible: bool, now: float
+) -> Notification:
+    """Append the job's current state to the event log (in the caller's transaction).
+
+    Bumps the job's sequence, and the shop's when ``shop_visible``; sends the
+    cross-relay notification inside the transaction. Call ``broker.dispatch``
+    with the result after commit.
+    """
+    job.last_sequence += 1
+    shop_seq = await crud.next_shop_sequence(session, shop_id=job.shop_id) if shop_visible else None
+    session.add(job)
+    session.add(
+        JobEvent(
+            shop_id=job.shop_id,
+            job_id=job.id,
+            shop_sequence=shop_seq,
+            job_sequence=job.last_sequence,
+            state=job.state,
+            reason=job.reason,
+            created_at=now,
+        )
+    )
+    note = Notification(job.shop_id, job.id, shop_seq, job.last_sequence)
+    await broker.notify_in_transaction(session, note)
+    return note

@@ -1,0 +1,385 @@
+"""Job life cycle and rules: create, submit, cancel, progress, complete, reject,
+expire. Every change writes the event log in the same transaction and wakes
+the streams after commit; terminal states delete blobs and the sealed manifest
+at once. No grpc here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from relay_grpc import tokens
+from relay_grpc.config import RelayConfig
+from relay_grpc.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unauthenticated,
+)
+from relay_grpc.events import Broker, Notification, record_event
+from relay_grpc.ratelimit import RateLimiter
+from relay_grpc.shops import SLUG_RE
+from relay_grpc.store import crud
+from relay_grpc.store.blobs import BlobStore
+from relay_grpc.store.db import Database
+from relay_grpc.store.models import Job, JobFile
+from relay_grpc.views import FileView, JobState, JobView
+
+log = logging.getLogger(__name__)
+
+MAX_REASON_LENGTH = 500
+EXPIRED_REASON = "not completed within the retention window"
+
+
+def blob_key(job_id: str, file_index: int) -> str:
+    """Blob store key of one file of a job."""
+    return f"jobs/{job_id}/{file_index}"
+
+
+def blob_prefix(job_id: str) -> str:
+    """Blob store prefix of every file of a job."""
+    return f"jobs/{job_id}/"
+
+
+def job_view(job: Job, files: Sequence[JobFile], *, with_manifest: bool) -> JobView:
+    """Snapshot of a job row; the manifest only when asked and the job is active."""
+    state = JobState(job.state)
+    return JobView(
+        job_id=job.id,
+        job_code=job.job_code,
+        state=state,
+        reason=job.reason,
+        files=tuple(FileView(f.file_index, f.size, f.committed_size) for f in files),
+        key_fingerprint=job.key_fingerprint,
+        created_at=job.created_at,
+        submitted_at=job.submitted_at,
+        expires_at=job.expires_at,
+        updated_at=job.updated_at,
+        sealed_manifest=job.sealed_manifest if with_manifest and state.active else None,
+    )
+
+
+class JobService:
+    """Customer and shop operations on jobs."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        broker: Broker,
+        config: RelayConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.broker = broker
+        self.config = config
+        self.clock = clock
+        self.create_limiter = RateLimiter(config.create_job_rate_per_minute)
+
+    # ---- customer ----------------------------------------------------------------
+
+    async def create_job(
+        self, *, shop_slug: str, file_sizes: Sequence[int], key_fingerprint: bytes, peer: str
+    ) -> tuple[JobView, str, float]:
+        """Create an UPLOADING job; returns (job, customer token, upload expiry time).
+
+        Raises:
+            InvalidArgument: bad slug, no files, a negative size, a malformed fingerprint.
+            NotFound: unknown, revoked or unenrolled shop.
+            FailedPrecondition: the fingerprint is not the shop's current key.
+            ResourceExhausted: over the shop's limits or creating jobs too fast.
+        """
+        c = self.config
+        if not SLUG_RE.match(shop_slug):
+            raise InvalidArgument("malformed shop slug")
+        if not file_sizes:
+            raise InvalidArgument("a job needs at least one file")
+        if any(size < 0 for size in file_sizes):
+            raise InvalidArgument("file sizes must not be negative")
+        if len(key_fingerprint) != 32:
+            raise InvalidArgument("key_fingerprint must be 32 bytes (SHA-256)")
+        if len(file_sizes) > c.max_files_per_job:
+            raise ResourceExhausted(f"at most {c.max_files_per_job} files per job")
+        if max(file_sizes) > c.max_file_bytes:
+            raise ResourceExhausted(f"a file may be at most {c.max_file_bytes} bytes")
+        if sum(file_sizes) > c.max_job_bytes:
+            raise ResourceExhausted(f"a job may be at most {c.max_job_bytes} bytes")
+        if not self.create_limiter.allow(peer):
+            raise ResourceExhausted("creating jobs too fast; retry later")
+        now = self.clock()
+        token = tokens.new_token()
+        async with self.db.transaction() as session:
+            shop = await crud.get_shop_by_slug(session, slug=shop_slug)
+            if shop is None or shop.revoked_at is not None or shop.key_fingerprint is None:
+                raise NotFound(f"no shop {shop_slug!r}")
+            if key_fingerprint != shop.key_fingerprint:
+                raise FailedPrecondition("key_fingerprint is not the shop's current key; reload the shop")
+            job = Job(
+                id=tokens.new_id(),
+                shop_id=shop.id,
+                job_code=tokens.new_job_code(),
+                customer_token_hash=tokens.hash_token(token),
+                state=JobState.UPLOADING.value,
+                key_fingerprint=key_fingerprint,
+                file_count=len(file_sizes),
+                total_bytes=sum(file_sizes),
+                created_at=now,
+                expires_at=now + c.upload_retention_seconds,
+                updated_at=now,
+            )
+            files = [JobFile(job_id=job.id, file_index=i, size=s) for i, s in enumerate(file_sizes)]
+            session.add(job)
+            await session.flush()
+            session.add_all(files)
+            note = await record_event(session, self.broker, job=job, shop_visible=False, now=now)
+        self._publish(note, job, files, now)
+        log.info("job created: job=%s shop=%s files=%d bytes=%d", job.id, shop.slug, len(files), job.total_bytes)
+        return job_view(job, files, with_manifest=False), token, job.expires_at
+
+    async def authorize_customer(self, job_id: str, token: str | None) -> Job:
+        """The job if ``token`` is its customer token.
+
+        Raises:
+            Unauthenticated: no token, a malformed one, another job's, or no such job.
+        """
+        if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
+            raise Unauthenticated("missing or invalid customer token for this job")
+        async with self.db.session() as session:
+            job = await crud.get_job(session, job_id=job_id)
+        if job is None or not tokens.token_matches(token, job.customer_token_hash):
+            raise Unauthenticated("missing or invalid customer token for this job")
+        return job
+
+    async def customer_job(self, job_id: str, token: str | None) -> JobView:
+        """The job without its manifest.
+
+        Raises:
+            Unauthenticated: see ``authorize_customer``.
+        """
+        job = await self.authorize_customer(job_id, token)
+        return await self.view(job.id, with_manifest=False)
+
+    async def submit(self, job_id: str, token: str | None, sealed_manifest: bytes) -> JobView:
+        """Queue a job whose files are all complete, with its sealed manifest.
+
+        Raises:
+            Unauthenticated: see ``authorize_customer``.
+            InvalidArgument: empty or oversized manifest.
+            FailedPrecondition: a file is incomplete or the job is not UPLOADING.
+        """
+        if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
+            raise Unauthenticated("missing or invalid customer token for this job")
+        if not sealed_manifest:
+            raise InvalidArgument("sealed_manifest is empty")
+        if len(sealed_manifest) > self.config.max_manifest_bytes:
+            raise InvalidArgument(f"sealed_manifest is over {self.config.max_manifest_bytes} bytes")
+        now = self.clock()
+        # One transaction for the check and the change: the hot path of every job.
+        async with self.db.transaction() as session:
+            job = await crud.get_job(session, job_id=job_id, for_update=self.db.is_postgres)
+            if job is None or not tokens.token_matches(token, job.customer_token_hash):
+                raise Unauthenticated("missing or invalid customer token for this job")
+            if job.state != JobState.UPLOADING.value:
+                raise FailedPrecondition(f"job is {job.state}, not uploading")
+            files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
+            committed = [await self.blobs.size(blob_key(job_id, f.file_index)) for f in files]
+            incomplete = [f.file_index for f, n in zip(files, committed, strict=True) if n != f.size]
+            if incomplete:
+                raise FailedPrecondition(f"files not complete: {incomplete}")
+            await crud.mark_files_complete(session, job_id=job_id)
+            job.state = JobState.QUEUED.value
+            job.sealed_manifest = sealed_manifest
+            job.submitted_at = now
+            job.updated_at = now
+            job.expires_at = now + self.config.retention_seconds
+            note = await record_event(session, self.broker, job=job, shop_visible=True, now=now)
+        for f in files:
+            f.committed_size = f.size
+        self._publish(note, job, files, now)
+        log.info("job submitted: job=%s", job_id)
+        return job_view(job, files, with_manifest=False)
+
+    async def cancel(self, job_id: str, token: str | None) -> JobView:
+        """Withdraw a job; its ciphertext and manifest are deleted at once.
+
+        Raises:
+            Unauthenticated: see ``authorize_customer``.
+            FailedPrecondition: the job is already in a terminal state.
+        """
+        await self.authorize_customer(job_id, token)
+        return await self._finish(job_id, JobState.CANCELLED, reason="", shop_id=None)
+
+    # ---- shop --------------------------------------------------------------------
+
+    async def shop_job(self, shop_id: str, job_id: str) -> Job:
+        """The job if it belongs to the shop.
+
+        Raises:
+            NotFound: unknown job or another shop's job.
+        """
+        if not job_id or len(job_id) > 64:
+            raise NotFound("no such job")
+        async with self.db.session() as session:
+            job = await crud.get_job(session, job_id=job_id)
+        if job is None or job.shop_id != shop_id:
+            raise NotFound("no such job")
+        return job
+
+    async def shop_view(self, shop_id: str, job_id: str) -> JobView:
+        """The shop's job with its manifest while active.
+
+        Raises:
+            NotFound: unknown job or another shop's job.
+        """
+        await self.shop_job(shop_id, job_id)
+        return await self.view(job_id, with_manifest=True)
+
+    async def update(self, shop_id: str, job_id: str, state: JobState) -> JobView:
+        """Report progress: RECEIVED or PRINTING (repeating the current state is a no-op).
+
+        Raises:
+            InvalidArgument: any other target state.
+            NotFound: unknown job or another shop's job.
+            FailedPrecondition: the job is terminal, still uploading, or already further.
+        """
+        if state not in (JobState.RECEIVED, JobState.PRINTING):
+            raise InvalidArgument("state must be RECEIVED or PRINTING")
+        await self.shop_job(shop_id, job_id)
+        order = [JobState.QUEUED, JobState.RECEIVED, JobState.PRINTING]
+        now = self.clock()
+        note: Notification | None = None
+        async with self.db.transaction() as session:
+            job = await self._locked(session, job_id)
+            current = JobState(job.state)
+            if current not in order:
+                raise FailedPrecondition(f"job is {current.value}")
+            if order.index(state) < order.index(current):
+                raise FailedPrecondition(f"job is already {current.value}")
+            files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
+            if state != current:
+                job.state = state.value
+                job.updated_at = now
+                note = await record_event(session, self.broker, job=job, shop_visible=True, now=now)
+        if note is not None:
+            self._publish(note, job, files, now)
+        return job_view(job, files, with_manifest=True)
+
+    async def complete(self, shop_id: str, job_id: str) -> JobView:
+        """Mark printed; ciphertext and manifest are deleted at once.
+
+        Raises:
+            NotFound: unknown job or another shop's job.
+            FailedPrecondition: terminal or still uploading.
+        """
+        await self.shop_job(shop_id, job_id)
+        return await self._finish(job_id, JobState.COMPLETED, reason="", shop_id=shop_id)
+
+    async def reject(self, shop_id: str, job_id: str, reason: str) -> JobView:
+        """Decline with a reason the customer sees; deleted at once.
+
+        Raises:
+            InvalidArgument: empty reason or over 500 characters.
+            NotFound: unknown job or another shop's job.
+            FailedPrecondition: terminal or still uploading.
+        """
+        reason = reason.strip()
+        if not reason or len(reason) > MAX_REASON_LENGTH:
+            raise InvalidArgument(f"reason must be 1 to {MAX_REASON_LENGTH} characters")
+        await self.shop_job(shop_id, job_id)
+        return await self._finish(job_id, JobState.REJECTED, reason=reason, shop_id=shop_id)
+
+    async def expire_due(self, *, limit: int = 100) -> list[str]:
+        """Expire jobs whose window has passed (the reaper); returns their ids.
+
+        On PostgreSQL the due rows are claimed with FOR UPDATE SKIP LOCKED, so the
+        reapers of several relays share the work and never expire a job twice.
+        """
+        now = self.clock()
+        notes: list[tuple[Notification, Job]] = []
+        states = [s.value for s in (JobState.UPLOADING, JobState.QUEUED, JobState.RECEIVED, JobState.PRINTING)]
+        async with self.db.transaction() as session:
+            ids = await crud.expired_job_ids(
+                session, states=states, now=now, limit=limit, skip_locked=self.db.is_postgres
+            )
+            for job_id in ids:
+                job = await crud.get_job(session, job_id=job_id)
+                if job is None:
+                    continue
+                was_uploading = job.state == JobState.UPLOADING.value
+                job.state = JobState.EXPIRED.value
+                job.reason = EXPIRED_REASON
+                job.sealed_manifest = None
+                job.updated_at = now
+                note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
+                notes.append((note, job))
+            files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
+        for note, job in notes:
+            self._publish(note, job, files[job.id], now)
+            await self.delete_blobs(note.job_id)
+        if notes:
+            log.info("expired %d jobs", len(notes))
+        return [n.job_id for n, _ in notes]
+
+    # ---- shared ------------------------------------------------------------------
+
+    async def view(self, job_id: str, *, with_manifest: bool) -> JobView:
+        """Current snapshot of a job.
+
+        Raises:
+            NotFound: no such job.
+        """
+        async with self.db.session() as session:
+            job = await crud.get_job(session, job_id=job_id)
+            if job is None:
+                raise NotFound("no such job")
+            files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
+        return job_view(job, files, with_manifest=with_manifest)
+
+    async def _locked(self, session, job_id: str) -> Job:  # type: ignore[no-untyped-def]
+        job = await crud.get_job(session, job_id=job_id, for_update=self.db.is_postgres)
+        if job is None:
+            raise NotFound("no such job")
+        return job
+
+    async def _finish(self, job_id: str, state: JobState, *, reason: str, shop_id: str | None) -> JobView:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            job = await self._locked(session, job_id)
+            current = JobState(job.state)
+            if current.terminal:
+                raise FailedPrecondition(f"job is already {current.value}")
+            if shop_id is not None and current == JobState.UPLOADING:
+                raise FailedPrecondition("job is still uploading")
+            job.state = state.value
+            job.reason = reason
+            job.sealed_manifest = None
+            job.updated_at = now
+            note = await record_event(
+                session, self.broker, job=job, shop_visible=current != JobState.UPLOADING, now=now
+            )
+            files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
+        self._publish(note, job, files, now)
+        await self.delete_blobs(job_id)
+        log.info("job %s: job=%s", state.value, job_id)
+        return job_view(job, files, with_manifest=False)
+
+    def _publish(self, note: Notification, job: Job, files: Sequence[JobFile], now: float) -> None:
+        """Hand the committed event to this relay's streams (other relays read the log)."""
+        self.broker.dispatch(
+            note,
+            shop_view=job_view(job, files, with_manifest=True),
+            job_view=job_view(job, files, with_manifest=False),
+            event_time=now,
+        )
+
+    async def delete_blobs(self, job_id: str) -> None:
+        """Delete a job's ciphertext; failures are left to the reaper's orphan sweep."""
+        try:
+            await self.blobs.delete_prefix(blob_prefix(job_id))
+        except Exception as exc:  # noqa: BLE001 - the reaper retries
+            log.warning("blob delete failed for job=%s (%s); the reaper will retry", job_id, type(exc).__name__)

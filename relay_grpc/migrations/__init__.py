@@ -1,0 +1,1 @@
+"""Alembic migrations of the relay database (run by ``cloudtab-relay db upgrade``)."""

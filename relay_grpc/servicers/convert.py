@@ -1,0 +1,84 @@
+"""Domain values -> protobuf messages."""
+
+from __future__ import annotations
+
+from cloudtab.v1 import common_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from relay_grpc.views import EventView, HeartbeatView, JobState, JobView, ShopProfile
+
+
+def timestamp(seconds: float | None) -> Timestamp | None:
+    """UNIX seconds -> Timestamp (None stays unset)."""
+    if seconds is None:
+        return None
+    ts = Timestamp()
+    whole = int(seconds)
+    ts.seconds = whole
+    ts.nanos = round((seconds - whole) * 1e9) % 1_000_000_000
+    return ts
+
+
+def state_to_proto(state: JobState) -> int:
+    """Domain state -> common_pb2.JobState value."""
+    return int(common_pb2.JobState.Value("JOB_STATE_" + state.name))
+
+
+def state_from_proto(value: int) -> JobState | None:
+    """common_pb2.JobState value -> domain state (None for UNSPECIFIED/unknown)."""
+    try:
+        name = common_pb2.JobState.Name(value)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+    return JobState.__members__.get(name.removeprefix("JOB_STATE_"))
+
+
+def job_to_proto(job: JobView) -> common_pb2.Job:
+    """A Job message; ``sealed_manifest`` only if the view carries it."""
+    return common_pb2.Job(
+        job_id=job.job_id,
+        job_code=job.job_code,
+        state=state_to_proto(job.state),  # type: ignore[arg-type]
+        reason=job.reason,
+        files=[common_pb2.JobFile(index=f.index, size=f.size, committed_size=f.committed_size) for f in job.files],
+        key_fingerprint=job.key_fingerprint,
+        create_time=timestamp(job.created_at),
+        submit_time=timestamp(job.submitted_at),
+        expire_time=timestamp(job.expires_at),
+        update_time=timestamp(job.updated_at),
+        sealed_manifest=job.sealed_manifest or b"",
+    )
+
+
+def event_to_proto(event: EventView) -> common_pb2.JobEvent:
+    """A JobEvent message."""
+    return common_pb2.JobEvent(
+        sequence=event.sequence, job=job_to_proto(event.job), event_time=timestamp(event.event_time)
+    )
+
+
+def heartbeat_to_proto(beat: HeartbeatView) -> common_pb2.Heartbeat:
+    """A Heartbeat message."""
+    return common_pb2.Heartbeat(server_time=timestamp(beat.server_time), latest_sequence=beat.latest_sequence)
+
+
+def shop_to_proto(shop: ShopProfile) -> common_pb2.Shop:
+    """The public Shop message."""
+    limits = shop.limits
+    return common_pb2.Shop(
+        slug=shop.slug,
+        display_name=shop.display_name,
+        public_key=shop.public_key,
+        key_fingerprint=shop.key_fingerprint,
+        key_fingerprint_display=shop.key_fingerprint_display,
+        limits=common_pb2.UploadLimits(
+            max_file_bytes=limits.max_file_bytes,
+            max_job_bytes=limits.max_job_bytes,
+            max_files_per_job=limits.max_files_per_job,
+            max_chunk_bytes=limits.max_chunk_bytes,
+        ),
+        accepted_media_types=list(shop.accepted_media_types),
+        retention_seconds=shop.retention_seconds,
+        online=shop.online,
+        min_kiosk_version=shop.min_kiosk_version,
+    )

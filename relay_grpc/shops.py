@@ -1,0 +1,334 @@
+"""Shops: admin operations (add, list, revoke, new code), enrollment, token
+authentication, key rotation and the public profile. No grpc here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import re
+import secrets
+import time
+import unicodedata
+from collections.abc import Callable
+
+from relay_grpc import tokens
+from relay_grpc.config import RelayConfig
+from relay_grpc.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+)
+from relay_grpc.keys import fingerprint, fingerprint_display, validate_public_key
+from relay_grpc.store import crud
+from relay_grpc.store.db import Database
+from relay_grpc.store.models import EnrollmentCode, Shop
+from relay_grpc.views import Limits, ShopProfile, ShopSummary
+
+log = logging.getLogger(__name__)
+
+ENROLLMENT_CODE_TTL = 24 * 3600
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_NAME_LENGTH = 200
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug from a display name (lowercase ASCII, digits, dashes)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48].strip("-")
+    return slug or "shop"
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """``"1.2.3"`` (optionally with a ``-suffix``) -> (1, 2, 3).
+
+    Raises:
+        InvalidArgument: not a semantic version.
+    """
+    core = version.strip().split("-", 1)[0].split("+", 1)[0]
+    parts = core.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise InvalidArgument("kiosk_version must be a semantic version like 0.1.0")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+class Presence:
+    """Kiosk streams open on this relay process, per shop."""
+
+    def __init__(self) -> None:
+        self._count: collections.Counter[str] = collections.Counter()
+
+    def add(self, shop_id: str) -> None:
+        """A stream of ``shop_id`` opened."""
+        self._count[shop_id] += 1
+
+    def remove(self, shop_id: str) -> int:
+        """A stream closed; returns how many streams of the shop remain here."""
+        self._count[shop_id] -= 1
+        left = self._count[shop_id]
+        if left <= 0:
+            del self._count[shop_id]
+        return max(left, 0)
+
+    def local(self, shop_id: str) -> bool:
+        """True if a stream of the shop is open on this process."""
+        return self._count.get(shop_id, 0) > 0
+
+    def shop_ids(self) -> list[str]:
+        """Shops with a stream open on this process."""
+        return list(self._count)
+
+    def total(self) -> int:
+        """Open kiosk streams on this process."""
+        return sum(self._count.values())
+
+
+class ShopService:
+    """Everything about shops; one instance per relay process (or CLI run)."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: RelayConfig,
+        *,
+        presence: Presence | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.presence = presence or Presence()
+        self.clock = clock
+        self._tokens: dict[str, str | None] = {}
+        self._tokens_at = float("-inf")
+        self._tokens_lock = asyncio.Lock()
+
+    # ---- admin (CLI) -------------------------------------------------------------
+
+    async def add_shop(self, name: str) -> tuple[str, str]:
+        """Create a shop; returns (slug, one-time enrollment code valid 24 h).
+
+        Raises:
+            InvalidArgument: empty or over-long name.
+        """
+        name = name.strip()
+        if not name or len(name) > MAX_NAME_LENGTH:
+            raise InvalidArgument(f"shop name must be 1 to {MAX_NAME_LENGTH} characters")
+        now = self.clock()
+        async with self.db.transaction() as session:
+            slug = slugify(name)
+            while await crud.slug_taken(session, slug=slug):
+                slug = f"{slugify(name)[:43]}-{secrets.token_hex(2)}"
+            shop = Shop(id=tokens.new_id(), slug=slug, display_name=name, created_at=now)
+            session.add(shop)
+            await session.flush()
+            code = self._add_code(session, shop.id, now)
+        log.info("shop added: %s", slug)
+        return slug, code
+
+    async def new_code(self, slug: str) -> str:
+        """Issue a new one-time enrollment code (older unused codes stop working).
+
+        Raises:
+            NotFound: no such shop, or it is revoked.
+        """
+        now = self.clock()
+        async with self.db.transaction() as session:
+            shop = await crud.get_shop_by_slug(session, slug=slug)
+            if shop is None or shop.revoked_at is not None:
+                raise NotFound(f"no active shop {slug!r}")
+            await crud.invalidate_enrollment_codes(session, shop_id=shop.id, now=now)
+            code = self._add_code(session, shop.id, now)
+        return code
+
+    async def revoke(self, slug: str) -> None:
+        """Revoke a shop: its token and codes stop working at once.
+
+        Raises:
+            NotFound: no such shop.
+        """
+        now = self.clock()
+        async with self.db.transaction() as session:
+            shop = await crud.get_shop_by_slug(session, slug=slug)
+            if shop is None:
+                raise NotFound(f"no shop {slug!r}")
+            shop.revoked_at = shop.revoked_at or now
+            shop.token_hash = None
+            await crud.invalidate_enrollment_codes(session, shop_id=shop.id, now=now)
+        log.info("shop revoked: %s", slug)
+
+    async def list_shops(self) -> list[ShopSummary]:
+        """Every shop, oldest first."""
+        async with self.db.session() as session:
+            shops = await crud.list_shops(session)
+        return [
+            ShopSummary(
+                slug=s.slug,
+                display_name=s.display_name,
+                enrolled=s.public_key is not None,
+                revoked=s.revoked_at is not None,
+                key_fingerprint_display=fingerprint_display(s.key_fingerprint) if s.key_fingerprint else "",
+                created_at=s.created_at,
+                last_seen_at=s.last_seen_at,
+            )
+            for s in shops
+        ]
+
+    def _add_code(self, session, shop_id: str, now: float) -> str:  # type: ignore[no-untyped-def]
+        code = tokens.new_enrollment_code()
+        session.add(
+            EnrollmentCode(
+                shop_id=shop_id,
+                code_hash=tokens.hash_token(code),
+                created_at=now,
+                expires_at=now + ENROLLMENT_CODE_TTL,
+            )
+        )
+        return code
+
+    # ---- kiosk -----------------------------------------------------------------
+
+    async def enroll(self, code: str, public_key: bytes, kiosk_version: str) -> tuple[Shop, ShopProfile, str]:
+        """Redeem a one-time code with the kiosk's public key; returns (shop, profile, token).
+
+        Raises:
+            InvalidArgument: not a P-256 point, or a malformed version.
+            Unauthenticated: unknown, used or expired code, or a revoked shop.
+            FailedPrecondition: the kiosk is older than ``min_kiosk_version``.
+        """
+        validate_public_key(public_key)
+        self.check_kiosk_version(kiosk_version)
+        normalized = tokens.normalize_enrollment_code(code)
+        if not normalized or len(normalized) > 64:
+            raise Unauthenticated("invalid enrollment code")
+        now = self.clock()
+        token = tokens.new_token()
+        async with self.db.transaction() as session:
+            row = await crud.get_enrollment_code(session, code_hash=tokens.hash_token(normalized), for_update=True)
+            if row is None or row.used_at is not None or row.expires_at <= now:
+                raise Unauthenticated("invalid, used or expired enrollment code")
+            shop = await crud.get_shop(session, shop_id=row.shop_id)
+            if shop is None or shop.revoked_at is not None:
+                raise Unauthenticated("invalid, used or expired enrollment code")
+            row.used_at = now
+            shop.public_key = public_key
+            shop.key_fingerprint = fingerprint(public_key)
+            shop.token_hash = tokens.hash_token(token)
+            shop.kiosk_version = kiosk_version or None
+            session.add_all([row, shop])
+        log.info("shop enrolled: %s", shop.slug)
+        return shop, self.profile(shop), token
+
+    def check_kiosk_version(self, kiosk_version: str) -> None:
+        """Refuse kiosks older than ``min_kiosk_version`` (an empty version is allowed).
+
+        Raises:
+            InvalidArgument: malformed version.
+            FailedPrecondition: older than the minimum, naming it.
+        """
+        if not kiosk_version:
+            return
+        if parse_version(kiosk_version) < parse_version(self.config.min_kiosk_version):
+            raise FailedPrecondition(f"kiosk too old: this relay needs at least {self.config.min_kiosk_version}")
+
+    async def authenticate(self, token: str) -> Shop:
+        """The enrolled, unrevoked shop owning ``token``.
+
+        Raises:
+            Unauthenticated: malformed, unknown or revoked token.
+        """
+        if not tokens.plausible_token(token):
+            raise Unauthenticated("invalid shop token")
+        digest = tokens.hash_token(token)
+        async with self.db.session() as session:
+            shop = await crud.get_shop_by_token_hash(session, token_hash=digest)
+        if shop is None or shop.revoked_at is not None or not tokens.token_matches(token, shop.token_hash):
+            raise Unauthenticated("invalid shop token")
+        return shop
+
+    async def still_valid(self, shop_id: str, token_hash: str | None) -> bool:
+        """True while the shop is unrevoked and ``token_hash`` is still its token.
+
+        Answers from a snapshot of every shop streaming here, refreshed by one query
+        at most once a second, so a thousand heartbeats cost one query, and a
+        revocation still ends streams within a second plus a heartbeat.
+        """
+        async with self._tokens_lock:
+            now = self.clock()
+            if now - self._tokens_at >= 1.0 or shop_id not in self._tokens:
+                ids = {shop_id, *self.presence.shop_ids()}
+                async with self.db.session() as session:
+                    self._tokens = await crud.current_token_hashes(session, shop_ids=ids)
+                self._tokens_at = now
+        return bool(token_hash) and self._tokens.get(shop_id) == token_hash
+
+    async def rotate_key(self, shop_id: str, public_key: bytes) -> ShopProfile:
+        """Replace the shop's public key.
+
+        Raises:
+            InvalidArgument: not a P-256 point.
+            Unauthenticated: the shop was revoked meanwhile.
+        """
+        validate_public_key(public_key)
+        async with self.db.transaction() as session:
+            shop = await crud.get_shop(session, shop_id=shop_id)
+            if shop is None or shop.revoked_at is not None:
+                raise Unauthenticated("invalid shop token")
+            shop.public_key = public_key
+            shop.key_fingerprint = fingerprint(public_key)
+            session.add(shop)
+        log.info("shop key rotated: %s", shop.slug)
+        return self.profile(shop)
+
+    async def set_seen(self, shop_id: str, seen: bool) -> None:
+        """Record that a kiosk of the shop is (or no longer is) subscribed."""
+        async with self.db.transaction() as session:
+            await crud.set_shop_seen(session, shop_id=shop_id, seen_at=self.clock() if seen else None)
+
+    # ---- public ------------------------------------------------------------------
+
+    async def get_profile(self, slug: str) -> ShopProfile:
+        """The public profile of an enrolled, active shop.
+
+        Raises:
+            InvalidArgument: malformed slug.
+            NotFound: unknown, revoked or not yet enrolled shop.
+        """
+        if not SLUG_RE.match(slug):
+            raise InvalidArgument("slug must be lowercase letters, digits and dashes, at most 64")
+        async with self.db.session() as session:
+            shop = await crud.get_shop_by_slug(session, slug=slug)
+        if shop is None or shop.revoked_at is not None or shop.public_key is None:
+            raise NotFound(f"no shop {slug!r}")
+        return self.profile(shop)
+
+    def profile(self, shop: Shop) -> ShopProfile:
+        """The public profile of an enrolled shop row."""
+        c = self.config
+        return ShopProfile(
+            shop_id=shop.id,
+            slug=shop.slug,
+            display_name=shop.display_name,
+            public_key=shop.public_key or b"",
+            key_fingerprint=shop.key_fingerprint or b"",
+            key_fingerprint_display=fingerprint_display(shop.key_fingerprint) if shop.key_fingerprint else "",
+            limits=self.limits,
+            accepted_media_types=tuple(c.accepted_media_types),
+            retention_seconds=c.retention_seconds,
+            online=self.is_online(shop),
+            min_kiosk_version=c.min_kiosk_version,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """The upload limits every shop of this relay applies."""
+        c = self.config
+        return Limits(c.max_file_bytes, c.max_job_bytes, c.max_files_per_job, c.max_chunk_bytes)
+
+    def is_online(self, shop: Shop) -> bool:
+        """A kiosk is subscribed here, or another relay saw one within a few heartbeats."""
+        if self.presence.local(shop.id):
+            return True
+        window = max(self.config.heartbeat_seconds * 3, 5.0)
+        return shop.last_seen_at is not None and self.clock() - shop.last_seen_at < window

@@ -1,0 +1,242 @@
+"""Keyword-only data access functions. They take a session and never commit:
+callers group writes into one transaction (``Database.transaction()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from relay_grpc.store.models import EnrollmentCode, Job, JobEvent, JobFile, Shop
+
+# ---- shops ---------------------------------------------------------------------
+
+
+async def get_shop(session: AsyncSession, *, shop_id: str) -> Shop | None:
+    """The shop with this id, or None."""
+    return await session.get(Shop, shop_id)
+
+
+async def get_shop_by_slug(session: AsyncSession, *, slug: str) -> Shop | None:
+    """The shop with this slug (revoked or not), or None."""
+    result = await session.exec(select(Shop).where(Shop.slug == slug))
+    return result.first()
+
+
+async def get_shop_by_token_hash(session: AsyncSession, *, token_hash: str) -> Shop | None:
+    """The shop whose current token hashes to ``token_hash``, or None."""
+    result = await session.exec(select(Shop).where(Shop.token_hash == token_hash))
+    return result.first()
+
+
+async def list_shops(session: AsyncSession) -> Sequence[Shop]:
+    """Every shop, oldest first."""
+    result = await session.exec(select(Shop).order_by(col(Shop.created_at), col(Shop.slug)))
+    return result.all()
+
+
+async def slug_taken(session: AsyncSession, *, slug: str) -> bool:
+    """True if a shop (even a revoked one) has this slug."""
+    return await get_shop_by_slug(session, slug=slug) is not None
+
+
+async def current_token_hashes(session: AsyncSession, *, shop_ids: Iterable[str]) -> dict[str, str | None]:
+    """Token hash of each of these shops (None when revoked or not enrolled)."""
+    ids = list(set(shop_ids))
+    if not ids:
+        return {}
+    result = await session.exec(select(Shop.id, Shop.token_hash, Shop.revoked_at).where(col(Shop.id).in_(ids)))
+    return {shop_id: (None if revoked is not None else token) for shop_id, token, revoked in result.all()}
+
+
+async def next_shop_sequence(session: AsyncSession, *, shop_id: str) -> int:
+    """Bump and return the shop's event sequence; holds the shop row lock until commit,
+    so sequence order equals commit order."""
+    stmt = (
+        sa.update(Shop)
+        .where(col(Shop.id) == shop_id)
+        .values(last_sequence=col(Shop.last_sequence) + 1)
+        .returning(col(Shop.last_sequence))
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.exec(stmt)).scalar_one())
+
+
+async def set_shop_seen(session: AsyncSession, *, shop_id: str, seen_at: float | None) -> None:
+    """Set ``last_seen_at`` (None: no kiosk connected) without loading the row."""
+    await session.exec(sa.update(Shop).where(col(Shop.id) == shop_id).values(last_seen_at=seen_at))
+
+
+# ---- enrollment codes ----------------------------------------------------------
+
+
+async def get_enrollment_code(
+    session: AsyncSession, *, code_hash: str, for_update: bool = False
+) -> EnrollmentCode | None:
+    """The enrollment code with this hash, or None."""
+    stmt = select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def invalidate_enrollment_codes(session: AsyncSession, *, shop_id: str, now: float) -> None:
+    """Mark every unused code of the shop as used (a new code or a revoke replaces them)."""
+    await session.exec(
+        sa.update(EnrollmentCode)
+        .where(col(EnrollmentCode.shop_id) == shop_id, col(EnrollmentCode.used_at).is_(None))
+        .values(used_at=now)
+    )
+
+
+# ---- jobs ----------------------------------------------------------------------
+
+
+async def get_job(session: AsyncSession, *, job_id: str, for_update: bool = False) -> Job | None:
+    """The job with this id, or None; ``for_update`` locks the row (PostgreSQL)."""
+    stmt = select(Job).where(Job.id == job_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.exec(stmt)).first()
+
+
+async def get_jobs(session: AsyncSession, *, job_ids: Iterable[str]) -> dict[str, Job]:
+    """The jobs with these ids, by id."""
+    ids = list(set(job_ids))
+    if not ids:
+        return {}
+    result = await session.exec(select(Job).where(col(Job.id).in_(ids)))
+    return {job.id: job for job in result.all()}
+
+
+async def get_job_files(session: AsyncSession, *, job_ids: Iterable[str]) -> dict[str, list[JobFile]]:
+    """The files of these jobs, by job id, in index order."""
+    ids = list(set(job_ids))
+    out: dict[str, list[JobFile]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    result = await session.exec(
+        select(JobFile).where(col(JobFile.job_id).in_(ids)).order_by(col(JobFile.job_id), col(JobFile.file_index))
+    )
+    for f in result.all():
+        out[f.job_id].append(f)
+    return out
+
+
+async def get_job_file(session: AsyncSession, *, job_id: str, file_index: int) -> JobFile | None:
+    """One file of a job, or None."""
+    return await session.get(JobFile, (job_id, file_index))
+
+
+async def set_committed_size(session: AsyncSession, *, job_id: str, file_index: int, committed: int) -> None:
+    """Record a file's committed size (the blob store is the authority)."""
+    await session.exec(
+        sa.update(JobFile)
+        .where(col(JobFile.job_id) == job_id, col(JobFile.file_index) == file_index)
+        .values(committed_size=committed)
+    )
+
+
+async def mark_files_complete(session: AsyncSession, *, job_id: str) -> None:
+    """Set every file's committed size to its declared size (checked by the caller)."""
+    await session.exec(sa.update(JobFile).where(col(JobFile.job_id) == job_id).values(committed_size=col(JobFile.size)))
+
+
+async def expired_job_ids(
+    session: AsyncSession, *, states: Sequence[str], now: float, limit: int, skip_locked: bool
+) -> list[str]:
+    """Ids of jobs in ``states`` whose ``expires_at`` has passed; on PostgreSQL the rows
+    are locked with SKIP LOCKED so concurrent reapers take different jobs."""
+    stmt = (
+        select(Job.id)
+        .where(col(Job.state).in_(list(states)), col(Job.expires_at) <= now)
+        .order_by(col(Job.expires_at))
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list((await session.exec(stmt)).all())
+
+
+async def live_job_ids(session: AsyncSession, *, job_ids: Iterable[str], live_states: Sequence[str]) -> set[str]:
+    """Which of ``job_ids`` exist in one of ``live_states``."""
+    ids = list(set(job_ids))
+    if not ids:
+        return set()
+    result = await session.exec(select(Job.id).where(col(Job.id).in_(ids), col(Job.state).in_(list(live_states))))
+    return set(result.all())
+
+
+async def count_jobs_by_state(session: AsyncSession) -> dict[str, int]:
+    """Number of jobs per state."""
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.select(col(Job.state), sa.func.count()).group_by(col(Job.state))
+    )
+    return {str(state): int(n) for state, n in result.all()}
+
+
+async def stored_bytes(session: AsyncSession) -> int:
+    """Committed ciphertext bytes of every file (the DB's view)."""
+    result = await session.exec(sa.select(sa.func.coalesce(sa.func.sum(JobFile.committed_size), 0)))  # type: ignore[call-overload]
+    return int(result.scalar_one())
+
+
+# ---- events --------------------------------------------------------------------
+
+
+async def shop_events_after(session: AsyncSession, *, shop_id: str, after: int, limit: int) -> Sequence[JobEvent]:
+    """Shop-visible events with ``shop_sequence > after``, in order."""
+    result = await session.exec(
+        select(JobEvent)
+        .where(JobEvent.shop_id == shop_id, col(JobEvent.shop_sequence) > after)
+        .order_by(col(JobEvent.shop_sequence))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def job_events_after(session: AsyncSession, *, job_id: str, after: int, limit: int) -> Sequence[JobEvent]:
+    """Events of one job with ``job_sequence > after``, in order."""
+    result = await session.exec(
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id, col(JobEvent.job_sequence) > after)
+        .order_by(col(JobEvent.job_sequence))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def latest_shop_events_of_jobs(
+    session: AsyncSession, *, shop_id: str, job_states: Sequence[str], upto: int
+) -> Sequence[JobEvent]:
+    """For each job of the shop now in ``job_states``, its latest shop event with
+    ``shop_sequence <= upto``; ordered by sequence (the replay of SubscribeJobs)."""
+    latest = (
+        sa.select(col(JobEvent.job_id), sa.func.max(col(JobEvent.shop_sequence)).label("seq"))
+        .join(Job, col(Job.id) == col(JobEvent.job_id))
+        .where(
+            col(JobEvent.shop_id) == shop_id,
+            col(JobEvent.shop_sequence) <= upto,
+            col(Job.state).in_(list(job_states)),
+        )
+        .group_by(col(JobEvent.job_id))
+        .subquery()
+    )
+    stmt = (
+        select(JobEvent)
+        .join(latest, sa.and_(col(JobEvent.job_id) == latest.c.job_id, col(JobEvent.shop_sequence) == latest.c.seq))
+        .order_by(col(JobEvent.shop_sequence))
+    )
+    return (await session.exec(stmt)).all()
+
+
+async def oldest_shop_sequence(session: AsyncSession, *, shop_id: str) -> int | None:
+    """Smallest shop sequence still in the log (older events were pruned)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.select(sa.func.min(JobEvent.shop_sequence)).where(col(JobEvent.shop_id) == shop_id)
+    )
+    value = result.scalar_one()
+    return None if value is None else int(value)

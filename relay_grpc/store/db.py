@@ -1,0 +1,140 @@
+"""The relay's database: async SQLAlchemy engine from a URL, sessions, health.
+
+PostgreSQL (``postgresql://`` or ``postgresql+psycopg://``, psycopg 3) in
+production; SQLite through aiosqlite as the embedded default. On SQLite, writes
+are serialised in-process (one writer at a time is all SQLite allows anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from relay_grpc.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def normalize_url(url: str) -> str:
+    """Rewrite plain URLs to the async drivers the relay uses.
+
+    ``postgres://`` / ``postgresql://`` -> ``postgresql+psycopg://``;
+    ``sqlite://`` -> ``sqlite+aiosqlite://``.
+
+    Raises:
+        ValueError: an unsupported database scheme.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("database URL must look like scheme://...")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgres", "postgresql"):
+        return "postgresql+psycopg://" + rest
+    if base == "sqlite":
+        return "sqlite+aiosqlite://" + rest
+    raise ValueError(f"unsupported database scheme {scheme!r} (use postgresql:// or sqlite://)")
+
+
+def sync_url(url: str) -> str:
+    """The same database with a synchronous driver (for Alembic)."""
+    url = normalize_url(url)
+    if url.startswith("sqlite+aiosqlite://"):
+        return "sqlite://" + url.removeprefix("sqlite+aiosqlite://")
+    return url  # psycopg 3 is both sync and async
+
+
+def is_postgres_url(url: str) -> bool:
+    """True for a PostgreSQL URL."""
+    return normalize_url(url).startswith("postgresql")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    rest = normalize_url(url).removeprefix("sqlite+aiosqlite://")
+    if rest.startswith("/") and rest not in ("/", "/:memory:"):
+        return Path(rest[1:].split("?", 1)[0])
+    return None
+
+
+class Database:
+    """An async engine plus session helpers. Create with ``Database.open(url)``."""
+
+    def __init__(self, engine: AsyncEngine, *, is_postgres: bool) -> None:
+        self.engine = engine
+        self.is_postgres = is_postgres
+        self.url = engine.url.render_as_string(hide_password=False)
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 10) -> Database:
+        """Build the engine (nothing is contacted until first use).
+
+        Raises:
+            ValueError: an unsupported URL.
+        """
+        url = normalize_url(url)
+        if url.startswith("sqlite"):
+            path = _sqlite_path(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            return cls(engine, is_postgres=False)
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+        return cls(engine, is_postgres=True)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; closed (rolled back) at the end, loaded objects stay usable."""
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session committed when the block ends without an exception."""
+        if self.is_postgres:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session, session.begin():
+            yield session
+
+    async def check(self) -> None:
+        """Round trip to the database.
+
+        Raises:
+            Unavailable: the database does not answer.
+        """
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

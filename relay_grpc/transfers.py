@@ -1,0 +1,190 @@
+"""Ciphertext transfers: resumable, offset-checked uploads and ranged downloads.
+
+The blob store is the authority on committed sizes; the database copy is
+refreshed when an upload stream ends. Memory per transfer is one chunk.
+No grpc here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
+
+from relay_grpc import metrics
+from relay_grpc.config import RelayConfig
+from relay_grpc.errors import (
+    DeadlineExceeded,
+    FailedPrecondition,
+    OutOfRange,
+    ResourceExhausted,
+)
+from relay_grpc.jobs import JobService, blob_key
+from relay_grpc.store import crud
+from relay_grpc.store.blobs import BlobStore, OffsetMismatchError
+from relay_grpc.store.db import Database
+from relay_grpc.views import JobState
+
+log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+async def idle_limited(items: AsyncIterator[T], seconds: float) -> AsyncIterator[T]:
+    """``items``, raising DeadlineExceeded when the next one takes over ``seconds``."""
+    iterator = aiter(items)
+    while True:
+        try:
+            item = await asyncio.wait_for(anext(iterator), seconds)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise DeadlineExceeded(f"upload stream idle for {seconds:.0f} s; resume with GetUploadOffset") from None
+        yield item
+
+
+class Upload:
+    """One UploadFile stream: append chunks at the running offset, then ``close``."""
+
+    def __init__(self, service: TransferService, job_id: str, file_index: int, size: int, offset: int) -> None:
+        self._service = service
+        self.job_id = job_id
+        self.file_index = file_index
+        self.size = size
+        self.offset = offset
+        self.start_offset = offset
+        self._key = blob_key(job_id, file_index)
+        self._checked = time.monotonic()  # begin_upload just checked the state
+
+    async def append(self, data: bytes) -> None:
+        """Commit one chunk.
+
+        Raises:
+            ResourceExhausted: chunk over ``max_chunk_bytes`` or past the declared size.
+            FailedPrecondition: the job left UPLOADING, or another stream moved the offset.
+        """
+        max_chunk = self._service.config.max_chunk_bytes
+        if len(data) > max_chunk:
+            raise ResourceExhausted(f"chunk of {len(data)} bytes is over max_chunk_bytes {max_chunk}")
+        if self.offset + len(data) > self.size:
+            raise ResourceExhausted(f"data passes the declared size {self.size} of file {self.file_index}")
+        if not data:
+            return
+        now = time.monotonic()
+        if now - self._checked >= 1.0:  # a cancel or expiry stops the stream within a second
+            await self._service.require_uploading(self.job_id)
+            self._checked = now
+        try:
+            self.offset = await self._service.blobs.append(self._key, self.offset, data)
+            metrics.UPLOADED_BYTES.inc(len(data))
+        except OffsetMismatchError as exc:
+            self.offset = exc.committed
+            raise FailedPrecondition(f"offset mismatch: committed offset is {exc.committed}") from None
+
+    async def close(self) -> tuple[int, bool]:
+        """Record the committed size; returns (committed offset, complete)."""
+        if self.offset != self.start_offset:
+            await self._service.record_progress(self.job_id, self.file_index, self.offset)
+        return self.offset, self.offset == self.size
+
+
+class TransferService:
+    """Uploads for customers and downloads for shops."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        jobs: JobService,
+        config: RelayConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.jobs = jobs
+        self.config = config
+        self.clock = clock
+
+    async def begin_upload(self, job_id: str, token: str | None, file_index: int, offset: int) -> Upload:
+        """Start an upload at ``offset``, which must equal the committed size.
+
+        Raises:
+            Unauthenticated: not this job's customer token.
+            FailedPrecondition: job not UPLOADING, or offset != committed size (named).
+            OutOfRange: file index beyond the declared files.
+        """
+        job = await self.jobs.authorize_customer(job_id, token)
+        if job.state != JobState.UPLOADING.value:
+            raise FailedPrecondition(f"job is {job.state}, not uploading")
+        size = await self._declared_size(job_id, file_index)
+        committed = await self.blobs.size(blob_key(job_id, file_index))
+        if offset != committed:
+            raise FailedPrecondition(f"offset {offset} is not the committed size: committed offset is {committed}")
+        return Upload(self, job_id, file_index, size, offset)
+
+    async def upload_offset(self, job_id: str, token: str | None, file_index: int) -> tuple[int, int]:
+        """(committed offset, declared size) of one file.
+
+        Raises:
+            Unauthenticated: not this job's customer token.
+            OutOfRange: file index beyond the declared files.
+        """
+        job = await self.jobs.authorize_customer(job_id, token)
+        size = await self._declared_size(job.id, file_index)
+        if JobState(job.state).terminal:
+            return 0, size
+        return await self.blobs.size(blob_key(job_id, file_index)), size
+
+    async def require_uploading(self, job_id: str) -> None:
+        """Raises FailedPrecondition unless the job is still UPLOADING."""
+        async with self.db.session() as session:
+            job = await crud.get_job(session, job_id=job_id)
+        if job is None or job.state != JobState.UPLOADING.value:
+            raise FailedPrecondition("job is no longer uploading")
+
+    async def record_progress(self, job_id: str, file_index: int, committed: int) -> None:
+        """Store the committed size and keep an active upload from being reaped."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            await crud.set_committed_size(session, job_id=job_id, file_index=file_index, committed=committed)
+            job = await crud.get_job(session, job_id=job_id)
+            if job is not None and job.state == JobState.UPLOADING.value:
+                job.expires_at = max(job.expires_at, now + self.config.upload_retention_seconds)
+                session.add(job)
+
+    async def download(
+        self, shop_id: str, job_id: str, file_index: int, offset: int
+    ) -> AsyncIterator[tuple[int, bytes]]:
+        """Stream (offset, data) chunks of at most ``download_chunk_bytes`` from ``offset``.
+
+        Raises:
+            NotFound: unknown job or another shop's job.
+            OutOfRange: bad file index, or offset beyond the file.
+            FailedPrecondition: job not queued, received or printing.
+        """
+        job = await self.jobs.shop_job(shop_id, job_id)
+        if not JobState(job.state).active:
+            raise FailedPrecondition(f"job is {job.state}")
+        size = await self._declared_size(job_id, file_index)
+        if offset < 0 or offset > size:
+            raise OutOfRange(f"offset {offset} is beyond the file of {size} bytes")
+        return self._stream(blob_key(job_id, file_index), offset, size)
+
+    async def _stream(self, key: str, offset: int, size: int) -> AsyncIterator[tuple[int, bytes]]:
+        if offset >= size:
+            return
+        async for chunk in self.blobs.iter_chunks(key, offset, self.config.download_chunk_bytes):
+            yield offset, chunk
+            offset += len(chunk)
+            metrics.DOWNLOADED_BYTES.inc(len(chunk))
+
+    async def _declared_size(self, job_id: str, file_index: int) -> int:
+        async with self.db.session() as session:
+            f = await crud.get_job_file(session, job_id=job_id, file_index=file_index)
+        if f is None:
+            raise OutOfRange(f"no file {file_index} in this job")
+        return f.size

@@ -1,0 +1,99 @@
+"""Admin CLI and schema migrations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from tests.fixtures.relay import ROOT, _child_env
+from tests.relay.helpers import enroll, get_shop
+
+COMMANDS = [
+    ["--help"],
+    ["serve", "--help"],
+    ["db", "--help"],
+    ["db", "upgrade", "--help"],
+    ["shop", "--help"],
+    ["shop", "add", "--help"],
+    ["shop", "list", "--help"],
+    ["shop", "revoke", "--help"],
+    ["shop", "code", "--help"],
+]
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relay_grpc.cli", *args],
+        capture_output=True, text=True, env=_child_env({}), cwd=ROOT, timeout=60, check=check,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_every_subcommand_answers_help(args: list[str]) -> None:
+    done = run_cli(*args)
+    assert done.stdout.startswith("usage: cloudtab-relay")
+
+
+def test_shop_add_list_code_revoke(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    d = ["--data-dir", str(tmp_path)]
+    added = json.loads(run_cli("shop", "add", "Café Ünïcode", "--json", *d).stdout)
+    assert added["slug"] == "cafe-unicode" and len(added["enrollment_code"]) == 19
+    plain = run_cli("shop", "add", "Café Ünïcode", *d).stdout
+    assert "cafe-unicode-" in plain and "valid 24 h" in plain
+    listed = json.loads(run_cli("shop", "list", "--json", *d).stdout)
+    assert next(s["slug"] for s in listed) == "cafe-unicode" and len(listed) == 2
+    assert not listed[0]["enrolled"] and not listed[0]["revoked"]
+    code = json.loads(run_cli("shop", "code", "cafe-unicode", "--json", *d).stdout)["enrollment_code"]
+    assert code != added["enrollment_code"]
+    assert "revoked cafe-unicode" in run_cli("shop", "revoke", "cafe-unicode", *d).stdout
+    listed = json.loads(run_cli("shop", "list", "--json", *d).stdout)
+    assert listed[0]["revoked"]
+    failed = run_cli("shop", "code", "cafe-unicode", *d, check=False)
+    assert failed.returncode == 1 and "no active shop" in failed.stderr
+    assert run_cli("shop", "revoke", "nope", *d, check=False).returncode == 1
+    assert run_cli("shop", "add", " ", *d, check=False).returncode == 1
+
+
+def test_new_code_replaces_the_old_one(relay) -> None:  # type: ignore[no-untyped-def]
+    slug, first = relay.add_shop("Codes")
+    second = json.loads(relay.cli("shop", "code", slug, "--json"))["enrollment_code"]
+    with relay.channel() as channel:
+        from tests.relay.helpers import code_of
+
+        assert code_of(lambda: enroll(channel, slug, first)) is not None
+        kiosk = enroll(channel, slug, second.lower())  # typed codes are case-insensitive
+        assert get_shop(channel, slug).public_key == kiosk.public_key
+
+
+def test_alembic_upgrade_on_fresh_postgres(make_pg_database) -> None:  # type: ignore[no-untyped-def]
+    url = make_pg_database()
+    done = run_cli("db", "upgrade", "--database-url", url)
+    assert "current" in done.stdout
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        seq_type = conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'job_events' AND column_name = 'shop_sequence'"
+        ).fetchone()[0]
+    assert {"shops", "enrollment_codes", "jobs", "job_files", "job_events", "alembic_version"} <= tables
+    assert version == "0001" and seq_type == "bigint"
+    assert run_cli("db", "current", "--database-url", url).stdout.strip() == "0001"
+    # Idempotent, and the schema matches the models (nothing to autogenerate).
+    run_cli("db", "upgrade", "--database-url", url)
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    import relay_grpc.store.models  # noqa: F401
+    from relay_grpc.store.db import sync_url
+
+    engine = create_engine(sync_url(url))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
