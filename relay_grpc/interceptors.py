@@ -28,6 +28,7 @@ from relay_grpc.shops import ShopService
 from relay_grpc.store.blobs import (
     BlobNotFoundError,
     BlobStoreFullError,
+    BlobStorePermissionError,
     BlobStoreUnavailableError,
 )
 
@@ -115,6 +116,7 @@ _BLOB_ERRORS: dict[type[Exception], tuple[grpc.StatusCode, str]] = {
     BlobStoreUnavailableError: (grpc.StatusCode.UNAVAILABLE, "blob store unavailable; retry"),
     BlobStoreFullError: (grpc.StatusCode.RESOURCE_EXHAUSTED, "relay storage is full; retry later"),
     BlobNotFoundError: (grpc.StatusCode.NOT_FOUND, "file data not found"),
+    BlobStorePermissionError: (grpc.StatusCode.UNAVAILABLE, "relay storage is not writable; retry later"),
 }
 
 
@@ -143,7 +145,9 @@ class ErrorInterceptor(_WrappingInterceptor):
             for kind, (code, message) in _BLOB_ERRORS.items():
                 if isinstance(exc, kind):
                     info.code = code.name
-                    log.warning("%s in %s: %s", type(exc).__name__, info.method, code.name)
+                    # Permission errors need the operator; the rest are transient or the client's.
+                    level = logging.ERROR if isinstance(exc, BlobStorePermissionError) else logging.WARNING
+                    log.log(level, "%s in %s: %s (%s)", type(exc).__name__, info.method, code.name, exc)
                     await context.abort(code, message)
             if _database_unavailable(exc):
                 info.code = "UNAVAILABLE"

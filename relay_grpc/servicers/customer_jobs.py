@@ -46,7 +46,9 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
     async def UploadFile(
         self, request_iterator: AsyncIterator[pb.UploadFileRequest], context: aio.ServicerContext
     ) -> pb.UploadFileResponse:
-        first = await anext(aiter(request_iterator), None)
+        # One idle limit for the whole stream, the header included (slow-loris guard).
+        messages = aiter(idle_limited(request_iterator, self.relay.config.upload_idle_seconds))
+        first = await anext(messages, None)
         if first is None or first.WhichOneof("payload") != "header":
             raise InvalidArgument("the first UploadFile message must be a header")
         header = first.header
@@ -55,7 +57,7 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
             header.job_id, callinfo.current().token, header.file_index, header.offset
         )
         try:
-            async for message in idle_limited(request_iterator, self.relay.config.upload_idle_seconds):
+            async for message in messages:
                 if message.WhichOneof("payload") != "data":
                     raise InvalidArgument("only the first UploadFile message may be a header")
                 await upload.append(message.data)

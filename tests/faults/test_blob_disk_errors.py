@@ -73,9 +73,6 @@ def test_full_blob_folder_fails_cleanly(small_disk: Path, relay_procs: Any) -> N
     assert kiosk.open(after.job_id)[1] == [after.files[0].data]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: relay_grpc/interceptors.py _BLOB_ERRORS has no entry for BlobStorePermissionError, so an "
-    "unwritable/read-only blob folder gives INTERNAL 'internal error' instead of UNAVAILABLE with a clear message"))
 def test_unwritable_job_folder_fails_cleanly(small_disk: Path, relay_procs: Any) -> None:
     relay = relay_procs(name="readonly", data_dir=small_disk)
     channel = relay.channel()

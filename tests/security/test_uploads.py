@@ -247,9 +247,6 @@ def _idle_upload(world: dict[str, Any], job: SealedJob, send_header: bool) -> tu
     return code, time.monotonic() - started
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: relay_grpc/servicers/customer_jobs.py UploadFile awaits the next message with no idle limit "
-    "(no upload_idle_seconds setting): a client that sends nothing holds the stream until its own deadline"))
 @pytest.mark.parametrize("send_header", [True, False], ids=["after-header", "before-header"])
 def test_idle_upload_stream_is_ended(world: dict[str, Any], send_header: bool) -> None:
     job = world["customer"].create(world["slug"], public_key=world["kiosk"].public_key, files=[_doc(1000)])
