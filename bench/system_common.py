@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,35 +22,11 @@ from pathlib import Path
 from cloudtab.v1 import customer_jobs_pb2, shop_jobs_pb2
 
 import envelope
+from bench.relay_common import CHANNEL_OPTIONS, child_env, free_port, rss_bytes  # noqa: F401 - re-exported
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("CLOUDTAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
 UPLOAD_CHUNK = 4 << 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without CLOUDTAB_* settings, with the repo on PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAB_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "generated")])
-    env["CLOUDTAB_RELAY_CREATE_JOB_RATE"] = "0"
-    env["CLOUDTAB_RELAY_LOG_LEVEL"] = "WARNING"
-    env.update(extra or {})
-    return env
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process (VmRSS)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 @contextmanager
