@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 import grpc
 from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
 
-from kiosk.core.errors import EnrollmentError, NotAuthorized, RelayError, UpdateNeeded
+from kiosk.core.errors import (
+    EnrollmentError,
+    JobError,
+    NotAuthorized,
+    RelayError,
+    UpdateNeeded,
+)
 from kiosk.core.version import KIOSK_VERSION
 
 log = logging.getLogger(__name__)
@@ -162,6 +168,7 @@ class RelayClient:
 
         Raises:
             RelayError: the relay refuses, or the stream keeps failing.
+            JobError: the relay serves more or fewer bytes than the file has (damaged at rest).
         """
 
         sleep = sleep or time.sleep
@@ -169,16 +176,20 @@ class RelayClient:
         failures = 0
         while True:
             request = shop_jobs_pb2.DownloadFileRequest(job_id=job_id, file_index=index, offset=len(buffer))
+            started_at = len(buffer)
             try:
                 for chunk in self._chunks(request):
+                    # Protocol violations are not network trouble: retrying cannot help.
                     if chunk.offset != len(buffer):
-                        raise RelayError("the relay sent a chunk at the wrong offset")
+                        raise JobError("the relay sent a chunk at the wrong offset (stored file damaged)")
                     if len(buffer) + len(chunk.data) > size:
-                        raise RelayError("the relay sent more bytes than the file has")
+                        raise JobError("the relay sent more bytes than the file has (stored file damaged)")
                     buffer += chunk.data
                 if len(buffer) >= size:
                     return buffer
-                failures += 1  # the stream ended early: resume from here
+                if len(buffer) == started_at:
+                    raise JobError("the relay has fewer bytes than the file has (stored file damaged)")
+                failures += 1  # the stream ended early after some progress: resume from here
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
                 if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
