@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +65,8 @@ def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: 
     raise TimeoutError(f"{url} not answering")
 
 
-def _relay_admin(relay_command: Sequence[str], args: Sequence[str], flags: Sequence[str]) -> object:
+def _relay_admin(relay_command: Sequence[str], args: Sequence[str], flags: Sequence[str]) -> Any:
+    """Run an admin subcommand with --json and parse its last output line."""
     out = subprocess.run([*relay_command, *args, "--json", *flags], check=True, capture_output=True,
                          text=True, timeout=120).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -98,7 +100,7 @@ def ensure_demo_shop(
     core = KioskCore(kiosk_dir)
     known = core.enrolled and core.shop is not None and any(
         isinstance(row, dict) and row.get("slug") == core.shop.slug and not row.get("revoked")
-        for row in _relay_admin(relay_command, ["shop", "list"], admin_flags)  # type: ignore[union-attr]
+        for row in _relay_admin(relay_command, ["shop", "list"], admin_flags)
     )
     if not known:
         say(f"first run: creating the shop {shop_name!r} and enrolling the kiosk")
