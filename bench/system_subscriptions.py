@@ -6,8 +6,8 @@ then this process opens one SubscribeJobs stream per shop, spread over many
 connections, in steps. At each step: the relay's RSS (/proc) and the latency
 from SubmitJob to a probe kiosk's QUEUED event (p50/p99 of 15 jobs), the
 "notification latency with N subscribed kiosks". Baselines: the relay's RSS with
-no stream, and the latency with no other stream. Heartbeats every 60 s (each
-heartbeat costs each stream a few queries; see docs/operations.md).
+no stream, and the latency with no other stream. Heartbeats every 60 s (they
+cost no query per stream: one per-relay ticker batches them; see docs/relay.md).
 
     python -m bench.system_subscriptions [--max 10000]
 """

@@ -66,10 +66,19 @@ class Subscription:
         self.scope = scope
         self._broker = broker
         self._event = asyncio.Event()
-        self.pending: collections.deque[EventView] = collections.deque(maxlen=256)
+        # Created on the first local event: most kiosk streams sit idle, and an empty
+        # deque per stream is most of a stream's memory at 10,000 streams.
+        self._pending: collections.deque[EventView] | None = None
         # True when the log must be read: at start, after a plain wake-up, a gap or a timeout.
         self.needs_read = True
         self._idle_waits = 0
+
+    @property
+    def pending(self) -> collections.deque[EventView]:
+        """Local events not yet taken (bounded)."""
+        if self._pending is None:
+            self._pending = collections.deque(maxlen=256)
+        return self._pending
 
     def wake(self) -> None:
         """Something in this scope changed (or the log must be re-read)."""
@@ -81,9 +90,15 @@ class Subscription:
         self.pending.append(event)
         self._event.set()
 
+    def poke(self) -> None:
+        """Wake the stream without asking for a log read (a heartbeat or a revocation is due)."""
+        self._event.set()
+
     def take_pending(self, cursor: int) -> list[EventView]:
         """Pending events continuing ``cursor`` exactly; a gap (events of other relays,
         an overflow) sets ``needs_read``."""
+        if not self._pending:
+            return []
         while self.pending and self.pending[0].sequence <= cursor:
             self.pending.popleft()
         out: list[EventView] = []
@@ -95,8 +110,8 @@ class Subscription:
             self.needs_read = True
         return out
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s; True if woken.
+    async def wait(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` s (None: until woken); True if woken.
 
         Raises:
             Unavailable: the relay is shutting down.
@@ -104,7 +119,10 @@ class Subscription:
         if self._broker.closing:
             raise Unavailable("relay shutting down; reconnect")
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            if timeout is None:
+                await self._event.wait()
+            else:
+                await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
             self._idle_waits += 1
             if self._idle_waits % 6 == 0:  # an occasional re-read is the safety net

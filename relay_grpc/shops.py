@@ -4,7 +4,6 @@ authentication, key rotation and the public profile. No grpc here.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import re
@@ -100,9 +99,6 @@ class ShopService:
         self.config = config
         self.presence = presence or Presence()
         self.clock = clock
-        self._tokens: dict[str, str | None] = {}
-        self._tokens_at = float("-inf")
-        self._tokens_lock = asyncio.Lock()
 
     # ---- admin (CLI) -------------------------------------------------------------
 
@@ -241,27 +237,13 @@ class ShopService:
         if not tokens.plausible_token(token):
             raise Unauthenticated("invalid shop token")
         digest = tokens.hash_token(token)
-        async with self.db.session() as session:
+        # Not cached: a revoked token must fail on the very next call. Bounded, so a
+        # burst of reconnecting kiosks queues instead of draining the pool.
+        async with self.db.slots, self.db.session() as session:
             shop = await crud.get_shop_by_token_hash(session, token_hash=digest)
         if shop is None or shop.revoked_at is not None or not tokens.token_matches(token, shop.token_hash):
             raise Unauthenticated("invalid shop token")
         return shop
-
-    async def still_valid(self, shop_id: str, token_hash: str | None) -> bool:
-        """True while the shop is unrevoked and ``token_hash`` is still its token.
-
-        Answers from a snapshot of every shop streaming here, refreshed by one query
-        at most once a second, so a thousand heartbeats cost one query, and a
-        revocation still ends streams within a second plus a heartbeat.
-        """
-        async with self._tokens_lock:
-            now = self.clock()
-            if now - self._tokens_at >= 1.0 or shop_id not in self._tokens:
-                ids = {shop_id, *self.presence.shop_ids()}
-                async with self.db.session() as session:
-                    self._tokens = await crud.current_token_hashes(session, shop_ids=ids)
-                self._tokens_at = now
-        return bool(token_hash) and self._tokens.get(shop_id) == token_hash
 
     async def rotate_key(self, shop_id: str, public_key: bytes) -> ShopProfile:
         """Replace the shop's public key.
@@ -281,10 +263,14 @@ class ShopService:
         log.info("shop key rotated: %s", shop.slug)
         return self.profile(shop)
 
-    async def set_seen(self, shop_id: str, seen: bool) -> None:
-        """Record that a kiosk of the shop is (or no longer is) subscribed."""
+    async def set_many_seen(self, seen: list[str], gone: list[str]) -> None:
+        """Refresh ``last_seen_at`` of the ``seen`` shops and clear it for the ``gone``
+        ones, in one transaction of at most two UPDATEs (the stream ticker's batch)."""
+        if not seen and not gone:
+            return
         async with self.db.transaction() as session:
-            await crud.set_shop_seen(session, shop_id=shop_id, seen_at=self.clock() if seen else None)
+            await crud.set_shops_seen(session, shop_ids=seen, seen_at=self.clock())
+            await crud.set_shops_seen(session, shop_ids=gone, seen_at=None)
 
     # ---- public ------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ the missed events, none twice, and a lost notification only delays. No grpc.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -21,6 +20,7 @@ from relay_grpc.shops import ShopService
 from relay_grpc.store import crud
 from relay_grpc.store.db import Database
 from relay_grpc.store.models import JobEvent, Shop
+from relay_grpc.ticker import StreamTicker, Watch
 from relay_grpc.views import (
     ACTIVE_STATES,
     EventView,
@@ -55,9 +55,14 @@ class StreamService:
         self.jobs = jobs
         self.config = config
         self.clock = clock
+        self.ticker = StreamTicker(db, shops, config, clock=clock)
 
     async def shop_stream(self, shop: Shop, after_sequence: int, kiosk_version: str) -> AsyncIterator[StreamItem]:
         """Replay (after 0) or resume (after N), then live events and heartbeats.
+
+        Set-up is one pooled connection under ``db.slots`` (sequence bounds, then the
+        log once); heartbeats, revocation checks and ``last_seen_at`` cost this stream
+        no query: the relay's ``StreamTicker`` does them for every stream at once.
 
         Raises:
             FailedPrecondition: kiosk older than ``min_kiosk_version``.
@@ -66,60 +71,60 @@ class StreamService:
         """
         self.shops.check_kiosk_version(kiosk_version)
         sub = self.broker.subscribe(shop_scope(shop.id))
+        watch = Watch(shop.id, shop.token_hash, sub, self.clock())
         self.shops.presence.add(shop.id)
+        self.ticker.add(watch)
         metrics.SUBSCRIPTIONS.labels(kind="shop").inc()
         try:
-            await self.shops.set_seen(shop.id, True)
             cursor = max(after_sequence, 0)
-            async with self.db.session() as session:
-                row = await crud.get_shop(session, shop_id=shop.id)
-                latest = row.last_sequence if row else 0
-                oldest = await crud.oldest_shop_sequence(session, shop_id=shop.id)
+            sub.needs_read = False  # wake-ups from now on set it again
+            async with self.db.slots, self.db.session() as session:
+                bounds = await crud.shop_sequence_bounds(session, shop_id=shop.id)
+                latest, oldest = bounds if bounds is not None else (0, None)
                 # A fresh start, a cursor from before the pruned log or from a reset relay: replay.
                 replay = cursor == 0 or cursor > latest or (oldest is not None and cursor < oldest - 1)
                 if replay:
                     events = await crud.latest_shop_events_of_jobs(
                         session, shop_id=shop.id, job_states=[s.value for s in ACTIVE_STATES], upto=latest
                     )
-                    views = await self._views(session, events, shop_stream=True)
-                    cursor = latest
+                else:
+                    events = await crud.shop_events_after(session, shop_id=shop.id, after=cursor, limit=BATCH)
+                    sub.needs_read = sub.needs_read or len(events) == BATCH
+                views = await self._views(session, events, shop_stream=True)
+            for view in views:
+                yield view
             if replay:
-                for view in views:
-                    yield view
-            # Spread the heartbeats of streams that connected together (a relay restart).
-            last_beat = self.clock() - random.uniform(0, self.config.heartbeat_seconds / 2)
+                cursor = latest
+            elif views:
+                cursor = views[-1].sequence
+            watch.cursor = cursor
             while True:
+                if watch.revoked:
+                    raise Unauthenticated("shop token revoked")
                 for view in sub.take_pending(cursor):
-                    cursor = view.sequence
+                    cursor = watch.cursor = view.sequence
                     yield view
                 if sub.needs_read:
                     sub.needs_read = False
-                    async with self.db.session() as session:
+                    async with self.db.slots, self.db.session() as session:
                         events = await crud.shop_events_after(session, shop_id=shop.id, after=cursor, limit=BATCH)
                         views = await self._views(session, events, shop_stream=True)
                     for view in views:
-                        cursor = view.sequence
+                        cursor = watch.cursor = view.sequence
                         yield view
                     if len(events) == BATCH:
                         sub.needs_read = True
                         continue
-                now = self.clock()
-                if now - last_beat >= self.config.heartbeat_seconds:
-                    if not await self.shops.still_valid(shop.id, shop.token_hash):
-                        raise Unauthenticated("shop token revoked")
-                    if self.db.is_postgres:  # other relays judge "online" by last_seen_at
-                        await self.shops.set_seen(shop.id, True)
+                if watch.beat_due:
+                    watch.beat_due = False
+                    watch.last_beat = now = self.clock()
                     yield HeartbeatView(server_time=now, latest_sequence=cursor)
-                    last_beat = now
-                await sub.wait(max(0.0, self.config.heartbeat_seconds - (self.clock() - last_beat)))
+                await sub.wait(None)
         finally:
             sub.close()
+            self.ticker.discard(watch)
             metrics.SUBSCRIPTIONS.labels(kind="shop").dec()
-            if self.shops.presence.remove(shop.id) == 0:
-                try:
-                    await self.shops.set_seen(shop.id, False)
-                except Exception as exc:  # noqa: BLE001 - best effort on the way out
-                    log.debug("could not clear presence of shop=%s: %s", shop.id, type(exc).__name__)
+            self.shops.presence.remove(shop.id)
 
     async def job_stream(self, job_id: str, token: str | None, after_sequence: int) -> AsyncIterator[StreamItem]:
         """The job's current state (after 0) or missed events (after N), then changes;

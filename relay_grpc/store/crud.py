@@ -43,13 +43,37 @@ async def slug_taken(session: AsyncSession, *, slug: str) -> bool:
     return await get_shop_by_slug(session, slug=slug) is not None
 
 
-async def current_token_hashes(session: AsyncSession, *, shop_ids: Iterable[str]) -> dict[str, str | None]:
-    """Token hash of each of these shops (None when revoked or not enrolled)."""
+async def shop_stream_states(
+    session: AsyncSession, *, shop_ids: Iterable[str]
+) -> dict[str, tuple[str | None, int]]:
+    """(token hash or None when revoked, last sequence) of each of these shops, in one query."""
     ids = list(set(shop_ids))
     if not ids:
         return {}
-    result = await session.exec(select(Shop.id, Shop.token_hash, Shop.revoked_at).where(col(Shop.id).in_(ids)))
-    return {shop_id: (None if revoked is not None else token) for shop_id, token, revoked in result.all()}
+    result = await session.exec(
+        select(Shop.id, Shop.token_hash, Shop.revoked_at, Shop.last_sequence).where(col(Shop.id).in_(ids))
+    )
+    return {
+        shop_id: (None if revoked is not None else token, int(seq or 0))
+        for shop_id, token, revoked, seq in result.all()
+    }
+
+
+async def shop_sequence_bounds(session: AsyncSession, *, shop_id: str) -> tuple[int, int | None] | None:
+    """(the shop's last sequence, the oldest shop sequence still in the log), in one
+    query; None for an unknown shop."""
+    oldest = (
+        sa.select(sa.func.min(col(JobEvent.shop_sequence)))
+        .where(col(JobEvent.shop_id) == shop_id)
+        .scalar_subquery()
+    )
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.select(col(Shop.last_sequence), oldest).where(col(Shop.id) == shop_id)
+    )
+    row = result.first()
+    if row is None:
+        return None
+    return int(row[0] or 0), (None if row[1] is None else int(row[1]))
 
 
 async def next_shop_sequence(session: AsyncSession, *, shop_id: str) -> int:
@@ -65,9 +89,11 @@ async def next_shop_sequence(session: AsyncSession, *, shop_id: str) -> int:
     return int((await session.exec(stmt)).scalar_one())
 
 
-async def set_shop_seen(session: AsyncSession, *, shop_id: str, seen_at: float | None) -> None:
-    """Set ``last_seen_at`` (None: no kiosk connected) without loading the row."""
-    await session.exec(sa.update(Shop).where(col(Shop.id) == shop_id).values(last_seen_at=seen_at))
+async def set_shops_seen(session: AsyncSession, *, shop_ids: Iterable[str], seen_at: float | None) -> None:
+    """Set ``last_seen_at`` of many shops in one UPDATE (None: no kiosk connected)."""
+    ids = list(set(shop_ids))
+    if ids:
+        await session.exec(sa.update(Shop).where(col(Shop.id).in_(ids)).values(last_seen_at=seen_at))
 
 
 # ---- enrollment codes ----------------------------------------------------------

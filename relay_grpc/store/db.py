@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from relay_grpc.errors import Unavailable
 
 log = logging.getLogger(__name__)
+
+POOL_SIZE_ENV = "CLOUDTAB_DATABASE_POOL_SIZE"
+MAX_OVERFLOW_ENV = "CLOUDTAB_DATABASE_MAX_OVERFLOW"
+DEFAULT_POOL_SIZE = 10
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        log.warning("ignoring %s: not an integer", name)
+        return None
+    return max(value, 0)
 
 
 def normalize_url(url: str) -> str:
@@ -67,16 +84,24 @@ def _sqlite_path(url: str) -> Path | None:
 class Database:
     """An async engine plus session helpers. Create with ``Database.open(url)``."""
 
-    def __init__(self, engine: AsyncEngine, *, is_postgres: bool) -> None:
+    def __init__(self, engine: AsyncEngine, *, is_postgres: bool, connections: int = 8) -> None:
         self.engine = engine
         self.is_postgres = is_postgres
         self.url = engine.url.render_as_string(hide_password=False)
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
+        # Bulk reads (stream set-up, token checks, re-syncs) take a slot first, so a
+        # burst of thousands of kiosks queues here instead of timing out in the pool;
+        # half the pool stays free for RPC writes and the stream ticker.
+        self.slots = asyncio.Semaphore(max(1, connections // 2))
 
     @classmethod
-    def open(cls, url: str, *, pool_size: int = 10) -> Database:
+    def open(cls, url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Database:
         """Build the engine (nothing is contacted until first use).
+
+        Pool size and overflow (PostgreSQL): the arguments, else the environment
+        (``CLOUDTAB_DATABASE_POOL_SIZE``, ``CLOUDTAB_DATABASE_MAX_OVERFLOW``), else
+        10 and twice the pool size.
 
         Raises:
             ValueError: an unsupported URL.
@@ -89,14 +114,19 @@ class Database:
             engine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             return cls(engine, is_postgres=False)
+        if pool_size is None:
+            pool_size = _env_int(POOL_SIZE_ENV) or DEFAULT_POOL_SIZE
+        if max_overflow is None:
+            env_overflow = _env_int(MAX_OVERFLOW_ENV)
+            max_overflow = pool_size * 2 if env_overflow is None else env_overflow
         engine = create_async_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size * 2,
+            max_overflow=max_overflow,
             pool_pre_ping=True,
             pool_recycle=1800,
         )
-        return cls(engine, is_postgres=True)
+        return cls(engine, is_postgres=True, connections=pool_size + max_overflow)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
