@@ -2,6 +2,9 @@
 
 Usage: python -m bench [NAME ...]   (NAME = a module of bench/, e.g. envelope_bench)
 
+With names, only those benches run and their rows replace theirs in the
+existing table; the other rows are kept as they were measured.
+
 Each module in bench/ exposes ``run() -> list[dict]`` with the keys figure,
 value, unit, baseline, ratio, target (baseline and ratio may be None, and a
 row may carry "plot": a PNG path relative to docs/). Figures are measured in
@@ -45,6 +48,18 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def _previous(rerun: set[str]) -> tuple[list[str], list[str]]:
+    """Table rows and plot names of docs/performance.md from benches not in ``rerun``."""
+    rows, plots = [], []
+    for line in OUT.read_text().splitlines():
+        if line.startswith("| ") and not line.startswith(("| figure ", "|---")):
+            if line.rsplit("|", 2)[-2].strip() not in rerun:
+                rows.append(line)
+        elif line.startswith("![") and line.endswith(")"):
+            plots.append(line[line.index("(") + 1 : -1])
+    return rows, plots
+
+
 def main(argv: list[str]) -> int:
     names = argv or sorted(
         m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
@@ -77,12 +92,17 @@ def main(argv: list[str]) -> int:
         "| figure | value | unit | baseline | ratio | target | bench |",
         "|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        lines.append(
-            f"| {row['figure']} | {_fmt(row['value'])} | {row.get('unit', '')} | {_fmt(row.get('baseline'))} "
-            f"| {_fmt(row.get('ratio'))} | {row.get('target') or '–'} | {row['bench']} |"
-        )
-    plots = [row["plot"] for row in rows if row.get("plot")]
+    table = [
+        f"| {row['figure']} | {_fmt(row['value'])} | {row.get('unit', '')} | {_fmt(row.get('baseline'))} "
+        f"| {_fmt(row.get('ratio'))} | {row.get('target') or '–'} | {row['bench']} |"
+        for row in rows
+    ]
+    plots = [str(row["plot"]) for row in rows if row.get("plot")]
+    if argv and OUT.exists():  # a partial run: keep the other benches' rows and plots
+        kept, kept_plots = _previous(set(names))
+        table = sorted(kept + table, key=lambda line: line.rsplit("|", 2)[-2].strip())
+        plots = kept_plots + plots
+    lines += table
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in dict.fromkeys(plots)]
     if failures:
