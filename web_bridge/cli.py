@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -88,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app()
     print(f"cloudtab-bridge: serving http://{listen[0]}:{listen[1]}/ (relay {args.relay})",
           file=sys.stderr, flush=True)
+    # SIGTERM (cloudtab up, service managers) stops like Ctrl-C: exit status 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     run_simple(listen[0], listen[1], app, threaded=True, use_reloader=False)
     return 0
 
