@@ -55,7 +55,11 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
                 nonce, view[n * SEALED_RECORD_SIZE : (n + 1) * SEALED_RECORD_SIZE], None
             )
 
-    def records() -> None:
+    def records() -> None:  # in memory, as the kiosk opens a downloaded file
+        for _ in open_records(key, sealed):
+            pass
+
+    def records_file() -> None:  # from a file object (one read per record)
         for _ in open_records(key, io.BytesIO(sealed)):
             pass
 
@@ -63,19 +67,28 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
         open_stream(key, io.BytesIO(sealed), io.BytesIO())
 
     mb = size / 1e6
-    t_bare, t_rec, t_full = (
+    t_bare, t_rec, t_file, t_full = (
         _best(bare, repeat),
         _best(records, repeat),
+        _best(records_file, repeat),
         _best(full, repeat),
     )
     return [
         {
-            "figure": "envelope python open (records)",
+            "figure": "envelope python open (records, in memory: the kiosk's path)",
             "value": round(mb / t_rec, 1),
             "unit": "MB/s",
             "baseline": round(mb / t_bare, 1),
             "ratio": round(t_bare / t_rec, 3),
             "target": PYTHON_TARGET_RATIO,
+        },
+        {
+            "figure": "envelope python open (records, from a file object)",
+            "value": round(mb / t_file, 1),
+            "unit": "MB/s",
+            "baseline": round(mb / t_bare, 1),
+            "ratio": round(t_bare / t_file, 3),
+            "target": None,
         },
         {
             "figure": "envelope python open (records + sha256 + copy)",

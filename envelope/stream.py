@@ -158,7 +158,7 @@ def seal_bytes(key: bytes, data: bytes) -> bytes:
     )
 
 
-def _open_one(aead: AESGCM, index: int, final: bool, sealed: bytes) -> bytes:
+def _open_one(aead: AESGCM, index: int, final: bool, sealed: bytes | memoryview) -> bytes:
     try:
         return aead.decrypt(record_nonce(index, final), sealed, None)
     except InvalidTag:
@@ -172,8 +172,26 @@ def _open_one(aead: AESGCM, index: int, final: bool, sealed: bytes) -> bytes:
     raise TrailingDataError(f"data follows the final record {index}")
 
 
-def open_records(key: bytes, src: BinaryIO) -> Iterator[bytes]:
-    """Yield authenticated plaintext records read from ``src``.
+def _sealed_pieces(src: BinaryIO | bytes | bytearray | memoryview) -> Iterator[bytes | memoryview]:
+    """Successive sealed-record-sized pieces of ``src`` (the last may be short or empty).
+
+    In-memory ciphertext is sliced without copying; a file object is read one
+    record at a time, so memory stays bounded by a record either way.
+    """
+    if isinstance(src, bytes | bytearray | memoryview):
+        view = memoryview(src).cast("B")
+        for offset in range(0, max(len(view), 1), SEALED_RECORD_SIZE):
+            yield view[offset : offset + SEALED_RECORD_SIZE]
+        return
+    while True:
+        piece = _read_full(src, SEALED_RECORD_SIZE)
+        yield piece
+        if len(piece) < SEALED_RECORD_SIZE:
+            return
+
+
+def open_records(key: bytes, src: BinaryIO | bytes | bytearray | memoryview) -> Iterator[bytes]:
+    """Yield authenticated plaintext records read from ``src`` (a file object or a buffer).
 
     Raises:
         TamperedError: a record fails authentication (altered, reordered,
@@ -182,12 +200,11 @@ def open_records(key: bytes, src: BinaryIO) -> Iterator[bytes]:
         TrailingDataError: bytes follow the final record.
     """
     aead = AESGCM(key)
-    current = _read_full(src, SEALED_RECORD_SIZE)
+    pieces = _sealed_pieces(src)
+    current = next(pieces)
     index = 0
     while True:
-        following = b""
-        if len(current) == SEALED_RECORD_SIZE:
-            following = _read_full(src, SEALED_RECORD_SIZE)
+        following = next(pieces, b"") if len(current) == SEALED_RECORD_SIZE else b""
         final = not following
         if len(current) < TAG_SIZE:
             raise TruncatedError(f"record {index} is shorter than its tag")
@@ -203,7 +220,7 @@ def open_records(key: bytes, src: BinaryIO) -> Iterator[bytes]:
 
 def open_stream(
     key: bytes,
-    src: BinaryIO,
+    src: BinaryIO | bytes | bytearray | memoryview,
     dst: BinaryIO,
     *,
     expected_size: int | None = None,
@@ -251,7 +268,7 @@ def open_bytes(
     out = io.BytesIO()
     open_stream(
         key,
-        io.BytesIO(sealed),
+        sealed,
         out,
         expected_size=expected_size,
         expected_sha256=expected_sha256,

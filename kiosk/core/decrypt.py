@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import logging
 from dataclasses import dataclass
 
@@ -104,7 +103,7 @@ def decrypt_file(manifest: JobManifest, index: int, ciphertext: bytes | bytearra
     pos = 0
     try:
         key = envelope.file_key(manifest.content_key, index)
-        for record in envelope.open_records(key, io.BytesIO(ciphertext)):
+        for record in envelope.open_records(key, ciphertext):
             end = pos + len(record)
             if end > size:
                 raise DecryptError(f"file {index + 1} is longer than the manifest says")
