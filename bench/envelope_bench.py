@@ -193,7 +193,7 @@ def browser_figures(size: int) -> list[dict[str, Any]]:
     """WebCrypto seal throughput (File/Blob -> records) in headless Chromium."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.envelope.test_browser_envelope import harness_routes
+    from tests.envelope.conftest import harness_routes
     from tests.fixtures.browser import StaticServer, chromium_available, launch_chromium
 
     if not chromium_available():

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,49 +34,16 @@ from envelope import (
     seal_bytes,
     seal_manifest,
 )
-from tests.fixtures.browser import StaticServer
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "web_bridge" / "static" / "js"
-HERE = Path(__file__).resolve().parent
 DATA = ROOT / "tests" / "data"
 SIZES = [0, 1, 65536, 65537, 5_000_000]
 
 
-def harness_routes() -> dict[str, Path]:
-    """URL paths of the harness page and the modules under test."""
-    routes = {
-        "/": HERE / "browser_harness.html",
-        "/harness.js": HERE / "browser_harness.js",
-    }
-    routes.update(
-        {
-            f"/js/{p.name}": p
-            for p in JS.glob("*.js")
-            if p.name.startswith(("envelope", "hpke", "sha256"))
-        }
-    )
-    return routes
-
-
-@pytest.fixture(scope="module")
-def harness_url() -> Iterator[str]:
-    with StaticServer(harness_routes()) as server:
-        yield server.url + "/"
-
-
-@pytest.fixture
-def page(browser_page: Any, harness_url: str) -> Any:
-    from playwright.sync_api import expect
-
-    browser_page.goto(harness_url)
-    expect(browser_page.locator("body")).to_have_attribute("data-ready", "1")
-    return browser_page
-
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
 
 def pkcs8(key: Any) -> str:
     return b64(

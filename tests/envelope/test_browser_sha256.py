@@ -13,36 +13,17 @@ import base64
 import hashlib
 import os
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from tests.envelope.test_browser_envelope import harness_routes
-from tests.fixtures.browser import StaticServer
 
 EDGE_SIZES = [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 65536, 65537]
 SLICE_SIZE = 4 * 1024 * 1024  # envelope.SLICE_SIZE
 
 
-@pytest.fixture(scope="module")
-def harness_url() -> Iterator[str]:
-    with StaticServer(harness_routes()) as server:
-        yield server.url + "/"
-
-
-@pytest.fixture
-def page(browser_page: Any, harness_url: str) -> Any:
-    from playwright.sync_api import expect
-
-    browser_page.goto(harness_url)
-    expect(browser_page.locator("body")).to_have_attribute("data-ready", "1")
-    return browser_page
-
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
 
 def random_splits(size: int, seed: int, largest: int) -> list[int]:
     """Update sizes summing to ``size``, including empty updates."""
