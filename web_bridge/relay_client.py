@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from cloudtab.v1 import (
@@ -177,51 +178,41 @@ class RelayClient:
         except grpc.RpcError as exc:
             raise _wrap("UploadFile", exc) from None
 
+    def _customer_call(self, method: str, request: object, token: str) -> Any:
+        """One unary CustomerJobsService call with the customer's token.
+
+        Raises:
+            RelayCallError: the relay answered with an error status.
+        """
+        _, customer = self._stubs()
+        try:
+            return getattr(customer, method)(request, timeout=self.timeout, metadata=_auth(token))
+        except grpc.RpcError as exc:
+            raise _wrap(method, exc) from None
+
     def get_upload_offset(
         self, token: str, job_id: str, file_index: int
     ) -> customer_jobs_pb2.GetUploadOffsetResponse:
         """GetUploadOffset. Raises: RelayCallError."""
-        _, customer = self._stubs()
-        request = customer_jobs_pb2.GetUploadOffsetRequest(
-            job_id=job_id, file_index=file_index
-        )
-        try:
-            return customer.GetUploadOffset(
-                request, timeout=self.timeout, metadata=_auth(token)
-            )
-        except grpc.RpcError as exc:
-            raise _wrap("GetUploadOffset", exc) from None
+        request = customer_jobs_pb2.GetUploadOffsetRequest(job_id=job_id, file_index=file_index)
+        return self._customer_call("GetUploadOffset", request, token)
 
     def submit_job(
         self, token: str, job_id: str, sealed_manifest: bytes
     ) -> customer_jobs_pb2.SubmitJobResponse:
         """SubmitJob. Raises: RelayCallError."""
-        _, customer = self._stubs()
-        request = customer_jobs_pb2.SubmitJobRequest(
-            job_id=job_id, sealed_manifest=sealed_manifest
-        )
-        try:
-            return customer.SubmitJob(request, timeout=self.timeout, metadata=_auth(token))
-        except grpc.RpcError as exc:
-            raise _wrap("SubmitJob", exc) from None
+        request = customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=sealed_manifest)
+        return self._customer_call("SubmitJob", request, token)
 
     def cancel_job(self, token: str, job_id: str) -> customer_jobs_pb2.CancelJobResponse:
         """CancelJob. Raises: RelayCallError."""
-        _, customer = self._stubs()
         request = customer_jobs_pb2.CancelJobRequest(job_id=job_id)
-        try:
-            return customer.CancelJob(request, timeout=self.timeout, metadata=_auth(token))
-        except grpc.RpcError as exc:
-            raise _wrap("CancelJob", exc) from None
+        return self._customer_call("CancelJob", request, token)
 
     def get_job(self, token: str, job_id: str) -> customer_jobs_pb2.GetJobResponse:
         """GetJob. Raises: RelayCallError."""
-        _, customer = self._stubs()
         request = customer_jobs_pb2.GetJobRequest(job_id=job_id)
-        try:
-            return customer.GetJob(request, timeout=self.timeout, metadata=_auth(token))
-        except grpc.RpcError as exc:
-            raise _wrap("GetJob", exc) from None
+        return self._customer_call("GetJob", request, token)
 
     def watch_job(
         self, token: str, job_id: str, after_sequence: int, max_seconds: float
