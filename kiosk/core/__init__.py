@@ -57,15 +57,22 @@ kiosk.core.enrollment::
         retention_seconds: int, min_kiosk_version: str,
         accepted_media_types: tuple[str, ...])
 
-kiosk.core.jobs::
+kiosk.core.options::   # the one option vocabulary (manifest v2, capabilities, bridge, JS)
 
     PAPER_SIZES = {"A4": ..., "Letter": ..., "A3": ..., "Legal": ...}   # points (w, h)
     @dataclass(frozen) PrintOptions(copies: int = 1, sides: str = "one-sided",
-        color: str = "monochrome", page_ranges: str = "", media: str = "A4")
+        color: str = "monochrome", page_ranges: str = "", media: str = "A4",
+        pages_per_sheet: int = 1, orientation: str = "portrait")
         # sides: one-sided | two-sided-long-edge | two-sided-short-edge
         # color: monochrome | color ; page_ranges: "" (all) or "1-3,5"
+        # pages_per_sheet: 1 | 2 | 4 ; orientation: portrait | landscape
         .with_(**changes) -> PrintOptions              # dataclasses.replace + validate
         .validate() -> None   raises ValueError ; .duplex -> bool
+    parse_page_ranges(spec: str, page_count: int) -> list[int]   # 0-based; raises PageRangeError
+    page_range_spans(spec, page_count | None) ; count_pages(spec, page_count) ; check_page_ranges(spec)
+
+kiosk.core.jobs::
+
     class LocalState(str, Enum): NEW (seen, not fetched; error set while retrying),
         FETCHING, READY (decrypted, received at relay), PRINTING, PRINTED (printer
         said completed: offer Complete), COMPLETED, REJECTED, CANCELLED, EXPIRED,
@@ -84,7 +91,6 @@ kiosk.core.jobs::
 
 kiosk.core.pricing::
 
-    parse_page_ranges(spec: str, page_count: int) -> list[int]   # 0-based; raises PageRangeError
     @dataclass(frozen) Price(pages: int, sheets: int, copies: int, colour: bool,
         per_sheet_cents: int, total_cents: int, currency: str) ; .display -> str
     compute_price(page_count: int, options: PrintOptions, table: PriceTable) -> Price

@@ -1,4 +1,4 @@
-"""The job model the kiosk shows: print options, local state and job snapshots.
+"""The job model the kiosk shows: local state and job snapshots (options: kiosk.core.options).
 
 Snapshots are frozen dataclasses so the UI can read them from any thread; the
 queue (kiosk.core.queue) replaces a job's snapshot on every change.
@@ -12,58 +12,11 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from kiosk.core.options import PrintOptions
+
 if TYPE_CHECKING:
     from kiosk.core.pricing import Price
     from kiosk.core.printing.base import PrintStatus
-
-MM = 72 / 25.4
-
-# Paper sizes in points (width, height), portrait.
-PAPER_SIZES: dict[str, tuple[float, float]] = {
-    "A4": (210 * MM, 297 * MM),
-    "Letter": (8.5 * 72, 11 * 72),
-    "A3": (297 * MM, 420 * MM),
-    "Legal": (8.5 * 72, 14 * 72),
-}
-SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
-COLORS = ("monochrome", "color")
-MAX_COPIES = 999
-
-@dataclass(frozen=True)
-class PrintOptions:
-    """How a job is printed. ``page_ranges`` is "" for all pages or e.g. "1-3,5"."""
-
-    copies: int = 1
-    sides: str = "one-sided"
-    color: str = "monochrome"
-    page_ranges: str = ""
-    media: str = "A4"
-
-    def validate(self) -> None:
-        """Raises ValueError for an option outside what the kiosk supports."""
-        if not isinstance(self.copies, int) or not 1 <= self.copies <= MAX_COPIES:
-            raise ValueError(f"copies must be 1 to {MAX_COPIES}")
-        if self.sides not in SIDES:
-            raise ValueError(f"unknown sides {self.sides!r}")
-        if self.color not in COLORS:
-            raise ValueError(f"unknown colour mode {self.color!r}")
-        if self.media not in PAPER_SIZES:
-            raise ValueError(f"unknown paper size {self.media!r}")
-
-    def with_(self, **changes: Any) -> PrintOptions:
-        """A validated copy with some options changed.
-
-        Raises:
-            ValueError: for an unsupported value.
-        """
-        new = dataclasses.replace(self, **changes)
-        new.validate()
-        return new
-
-    @property
-    def duplex(self) -> bool:
-        return self.sides != "one-sided"
-
 
 class LocalState(str, Enum):
     """Where a job is, as the kiosk sees it."""

@@ -28,7 +28,7 @@ from kiosk.core.errors import (
     PasswordProtected,
     UnsupportedMedia,
 )
-from kiosk.core.jobs import PAPER_SIZES
+from kiosk.core.options import PAPER_SIZES
 
 log = logging.getLogger(__name__)
 

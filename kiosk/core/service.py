@@ -257,7 +257,7 @@ class KioskCore(JobActions, ShopActions):
             self.events.emit(ev.JOB_UPDATED, job_id)
 
     def _default_options(self) -> Any:
-        from kiosk.core.jobs import PAPER_SIZES, PrintOptions
+        from kiosk.core.options import PAPER_SIZES, PrintOptions
 
         media = self._settings.default_media if self._settings.default_media in PAPER_SIZES else "A4"
         return PrintOptions(media=media)

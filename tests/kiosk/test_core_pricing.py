@@ -1,4 +1,4 @@
-"""Page ranges, sheets, prices, options mapping (manifest -> kiosk -> IPP), versions."""
+"""Sheets, prices, options mapping (manifest -> kiosk -> IPP), versions."""
 
 from __future__ import annotations
 
@@ -8,36 +8,11 @@ import envelope
 from kiosk.core.config import PriceTable
 from kiosk.core.decrypt import options_from_envelope
 from kiosk.core.errors import PageRangeError
-from kiosk.core.jobs import PrintOptions
-from kiosk.core.pricing import compute_price, count_pages, parse_page_ranges, sheets_for
+from kiosk.core.options import PrintOptions
+from kiosk.core.pricing import compute_price, sheets_for
 from kiosk.core.printing import ipp_attributes
 from kiosk.core.printing.ipp_printer import job_attribute_list
 from kiosk.core.version import update_needed
-
-
-@pytest.mark.parametrize(("spec", "count", "expected"), [
-    ("", 4, [0, 1, 2, 3]),
-    ("1-3,5", 6, [0, 1, 2, 4]),
-    ("5,1-2", 6, [0, 1, 4]),
-    ("2-", 4, [1, 2, 3]),
-    ("-2", 4, [0, 1]),
-    ("1-3,2-4", 5, [0, 1, 2, 3]),
-    (" 3 , 3 ", 3, [2]),
-])
-def test_page_ranges_select_pages(spec: str, count: int, expected: list[int]) -> None:
-    assert parse_page_ranges(spec, count) == expected
-    assert count_pages(spec, count) == len(expected)
-
-
-@pytest.mark.parametrize("spec", ["0", "3-1", "7", "a", "1-2-3", ",", "1,,2", "-", "1.5", "x" * 300])
-def test_bad_page_ranges_are_clean_errors(spec: str) -> None:
-    with pytest.raises(PageRangeError):
-        parse_page_ranges(spec, 6)
-
-
-def test_page_range_on_empty_document() -> None:
-    with pytest.raises(PageRangeError):
-        parse_page_ranges("", 0)
 
 
 @pytest.mark.parametrize(("pages", "duplex", "copies", "sheets"), [
@@ -60,13 +35,6 @@ def test_price_bw_duplex_copies_and_ranges() -> None:
 def test_price_rejects_range_beyond_document() -> None:
     with pytest.raises(PageRangeError):
         compute_price(3, PrintOptions(page_ranges="2-9"), PriceTable())
-
-
-@pytest.mark.parametrize("change", [{"copies": 0}, {"copies": 1000}, {"sides": "duplex"}, {"color": "rgb"},
-                                    {"media": "A5"}])
-def test_invalid_options(change: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
-        PrintOptions().with_(**change)
 
 
 def test_manifest_options_map_to_kiosk_options() -> None:

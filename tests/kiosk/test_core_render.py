@@ -20,7 +20,7 @@ from kiosk.core.errors import (
     PasswordProtected,
     UnsupportedMedia,
 )
-from kiosk.core.jobs import PAPER_SIZES
+from kiosk.core.options import PAPER_SIZES
 from kiosk.core.render import open_document, stamp_text
 
 PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
 
-from kiosk.core.jobs import PrintOptions
+from kiosk.core.options import PrintOptions
 
 
 class PrintState(str, Enum):

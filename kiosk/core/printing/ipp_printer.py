@@ -6,8 +6,7 @@ import logging
 from typing import Any
 
 from kiosk.core.errors import PageRangeError, PrinterError
-from kiosk.core.jobs import PrintOptions
-from kiosk.core.pricing import page_range_spans
+from kiosk.core.options import PrintOptions, page_range_spans
 from kiosk.core.printing import ipp
 from kiosk.core.printing.base import (
     PrinterInfo,
