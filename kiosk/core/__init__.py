@@ -117,7 +117,9 @@ kiosk.core.service (the one object the UI uses)::
         __init__(data_dir: Path | None = None, *, passphrase: str | None = None,
                  printer: PrinterBackend | None = None,   # overrides settings.printer
                  auto_accept: bool = False,               # headless: print + complete / reject
-                 print_timeout: float = 600.0, idle_timeout: float = 45.0)
+                 print_timeout: float = 600.0, idle_timeout: float = 45.0,
+                 memory_budget: int | None = None)   # bytes for open jobs; default
+                 # CLOUDTAB_KIOSK_MEMORY_BUDGET_MB or 2048 MiB (kiosk.core.budget)
         needs_passphrase -> bool ; unlock(passphrase: str) -> None   # raises WrongPassphrase
         enrolled -> bool
         shop -> ShopProfile | None

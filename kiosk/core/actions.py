@@ -8,15 +8,19 @@ other jobs.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cloudtab.v1 import common_pb2
 
+import envelope
 from kiosk.core import events as ev
-from kiosk.core.decrypt import open_job_manifest
+from kiosk.core.budget import MemoryBudget
+from kiosk.core.decrypt import JobManifest, open_job_manifest
 from kiosk.core.errors import (
+    DecryptError,
     JobError,
     KeyStoreError,
     KioskError,
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     from kiosk.core.jobs import KioskJob
     from kiosk.core.keystore import KeyStore
     from kiosk.core.printing import PrinterBackend
-    from kiosk.core.queue import JobQueue
+    from kiosk.core.queue import JobQueue, JobRecord
     from kiosk.core.relay import RelayClient
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,25 @@ log = logging.getLogger(__name__)
 MAX_FETCH_ATTEMPTS = 5
 MAX_REASON = 500
 GONE_CODES = ("FAILED_PRECONDITION", "NOT_FOUND")
+
+
+def check_declared_sizes(proto: common_pb2.Job, manifest: JobManifest) -> None:
+    """Refuse a job whose stored sizes are not the sealed sizes of the manifest's files.
+
+    Checked before anything is downloaded, so a relay (or customer) declaring
+    600 MiB for a 10-byte file costs the kiosk nothing.
+
+    Raises:
+        DecryptError: a size differs.
+    """
+    for entry, info in zip(proto.files, manifest.files, strict=True):
+        if entry.size != envelope.ciphertext_size(info.size):
+            raise DecryptError(f"file {entry.index + 1} does not have the size the manifest says")
+
+
+def job_footprint(manifest: JobManifest) -> int:
+    """Bytes a job holds at its peak: every file's ciphertext and plaintext."""
+    return sum(envelope.ciphertext_size(f.size) + f.size for f in manifest.files)
 
 
 class JobActions:
@@ -57,6 +80,8 @@ class JobActions:
         print_timeout: float
         print_poll: float
         keep_finished: float
+        budget: MemoryBudget
+        _stop: threading.Event
 
         @property
         def settings(self) -> Settings: ...
@@ -89,6 +114,9 @@ class JobActions:
                          files=manifest.files, options=manifest.options)
             if len(proto.files) != len(manifest.files):
                 raise JobError("the job's files do not match its manifest")
+            check_declared_sizes(proto, manifest)
+            if not self._reserve(record, job_id, job_footprint(manifest)):
+                return
             client = self._relay()
             for entry in proto.files:
                 ciphertexts.append(client.download_file(job_id, entry.index, entry.size))
@@ -107,6 +135,29 @@ class JobActions:
             for buffer in ciphertexts:
                 wipe_buffer(buffer)
         self._opened(record, opened)
+
+    def _reserve(self, record: JobRecord, job_id: str, size: int) -> bool:
+        """Reserve the job's memory, waiting while other open jobs fill the budget.
+
+        False when the kiosk stops or the job ends meanwhile.
+        Raises: DocumentTooLarge (larger than the whole budget).
+        """
+        if record.reserved:
+            return True
+
+        def waiting() -> None:
+            self._update(job_id, error="waiting: other open jobs fill the kiosk's memory")
+            self.events.emit(ev.JOB_UPDATED, job_id)
+
+        def cancelled() -> bool:
+            return self._stop.is_set() or record.snapshot.is_terminal
+
+        if not self.budget.acquire(size, cancelled, waiting):
+            return False
+        record.hold(self.budget, size)
+        if record.snapshot.error:
+            self._update(job_id, error=None)
+        return True
 
     def _opened(self, record: object, opened: OpenedJob) -> None:
         job_id = opened.job_id

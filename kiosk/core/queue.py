@@ -14,6 +14,7 @@ from typing import Any
 
 from cloudtab.v1 import common_pb2
 
+from kiosk.core.budget import MemoryBudget
 from kiosk.core.decrypt import JobManifest
 from kiosk.core.errors import JobNotFound
 from kiosk.core.jobs import KioskJob
@@ -32,13 +33,23 @@ class JobRecord:
     retry_at: float | None = None
     terminal_at: float | None = None
     op_lock: threading.Lock = field(default_factory=threading.Lock)
+    budget: MemoryBudget | None = None
+    reserved: int = 0
+
+    def hold(self, budget: MemoryBudget, size: int) -> None:
+        """Keep a memory reservation until :meth:`wipe`."""
+        self.budget, self.reserved = budget, size
 
     def wipe(self) -> None:
-        """Drop and zero everything decrypted."""
+        """Drop and zero everything decrypted, and give back its memory reservation."""
         if self.opened is not None:
             self.opened.wipe()
         self.opened = None
         self.manifest = None
+        budget, size = self.budget, self.reserved
+        self.budget, self.reserved = None, 0
+        if budget is not None and size:
+            budget.release(size)
 
 
 class JobQueue:

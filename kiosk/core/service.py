@@ -19,6 +19,7 @@ from cloudtab.v1 import common_pb2
 
 from kiosk.core import events as ev
 from kiosk.core.actions import JobActions
+from kiosk.core.budget import MemoryBudget
 from kiosk.core.config import (
     Settings,
     default_data_dir,
@@ -67,7 +68,8 @@ class KioskCore(JobActions, ShopActions):
 
     def __init__(self, data_dir: Path | None = None, *, passphrase: str | None = None,
                  printer: PrinterBackend | None = None, auto_accept: bool = False,
-                 print_timeout: float = 600.0, idle_timeout: float = 45.0) -> None:
+                 print_timeout: float = 600.0, idle_timeout: float = 45.0,
+                 memory_budget: int | None = None) -> None:
         self.data_dir = ensure_data_dir(Path(data_dir) if data_dir else default_data_dir())
         self.keystore = KeyStore(self.data_dir, passphrase)
         self._settings = load_settings(self.data_dir)
@@ -79,6 +81,7 @@ class KioskCore(JobActions, ShopActions):
         self.keep_finished = 600.0
         self.idle_timeout = idle_timeout
         self.queue = JobQueue()
+        self.budget = MemoryBudget(memory_budget)
         self.events = EventHub()
         self._client: RelayClient | None = None
         self._client_lock = threading.Lock()
