@@ -1,63 +1,59 @@
-"""Run every benchmark and write docs/performance.md.
+"""Run every benchmark and write docs/performance.md (and docs/performance.json).
 
 Usage: python -m bench [NAME ...]   (NAME = a module of bench/, e.g. envelope_bench)
 
-With names, only those benches run and their rows replace theirs in the
-existing table; the other rows are kept as they were measured.
-
-Each module in bench/ exposes ``run() -> list[dict]`` with the keys figure,
-value, unit, baseline, ratio, target (baseline and ratio may be None, and a
-row may carry "plot": a PNG path relative to docs/). Figures are measured in
-this run, on this machine, never copied.
+With names, only those benches run and their rows replace theirs; the other
+rows are kept exactly as they were measured (their commit, date and machine
+included). The row format, summaries and the computed "met" column are in
+bench/report.py. A summary of missed targets is printed at the end.
 """
 
 from __future__ import annotations
 
-import datetime
 import importlib
-import os
 import pkgutil
-import platform
+import re
 import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.common import CREATE_JOB_RATE_NOTE
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "performance.md"
+DATA = ROOT / "docs" / "performance.json"
 
 
-def machine() -> str:
-    """Cores and CPU model of this machine."""
-    model = platform.processor() or "unknown CPU"
+def _legacy_rows() -> list[dict[str, Any]]:
+    """Rows of a docs/performance.md written before per-row provenance (one-time migration)."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+        text = OUT.read_text()
     except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+        return []
+    header = re.search(r"Measured by `python -m bench` on (\S+); machine: (.+)\.$", text, re.MULTILINE)
+    if header is None:
+        return []
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or line.startswith(("| figure ", "|---")) or len(cells) != 7:
+            continue
+        figure, value, unit, baseline, ratio, target, bench = cells
 
+        def num(cell: str) -> float | None:
+            try:
+                return float(cell.replace(",", ""))
+            except ValueError:
+                return None
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
-    return str(value)
-
-
-def _previous(rerun: set[str]) -> tuple[list[str], list[str]]:
-    """Table rows and plot names of docs/performance.md from benches not in ``rerun``."""
-    rows, plots = [], []
-    for line in OUT.read_text().splitlines():
-        if line.startswith("| ") and not line.startswith(("| figure ", "|---")):
-            if line.rsplit("|", 2)[-2].strip() not in rerun:
-                rows.append(line)
-        elif line.startswith("![") and line.endswith(")"):
-            plots.append(line[line.index("(") + 1 : -1])
-    return rows, plots
+        rows.append(report.finish(
+            {"figure": figure, "value": num(value), "unit": unit, "baseline": num(baseline), "ratio": num(ratio),
+             "target": None if target == "–" else target, "legacy": True},
+            bench=bench, when=header.group(1), where=header.group(2), at="unknown (before per-row commits)"))
+    return rows
 
 
 def main(argv: list[str]) -> int:
@@ -65,50 +61,41 @@ def main(argv: list[str]) -> int:
         m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if not m.name.startswith("_")
     )
-    rows: list[dict[str, object]] = []
+    when, where, at = report.today(), report.machine(), report.commit()
+    rows: list[dict[str, Any]] = []
     failures: list[str] = []
+    ran: list[str] = []
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         run = getattr(module, "run", None) or getattr(module, "figures", None)
         if run is None:  # a helper module
             continue
+        ran.append(name)
         print(f"== {name}", flush=True)
         started = time.monotonic()
         try:
-            for row in run():
-                rows.append({"bench": name, **row})
-                print(f"   {row['figure']}: {_fmt(row['value'])} {row.get('unit', '')}", flush=True)
+            produced = []
+            for raw in run():
+                row = report.finish(raw, bench=name, when=when, where=where, at=at)
+                produced.append(row)
+                print(f"   {row['figure']}: {report.fmt(row['value'])} {row['unit']}"
+                      f" (met: {report.fmt(row['met'])})", flush=True)
+            rows += produced
         except Exception:  # noqa: BLE001 - one failing bench must not hide the others
             failures.append(name)
             traceback.print_exc()
         print(f"   ({time.monotonic() - started:.1f} s)", flush=True)
-    lines = [
-        "# Performance",
-        "",
-        f"Measured by `python -m bench` on {datetime.date.today().isoformat()}; machine: {machine()}.",
-        "Each baseline is measured in the same run, on the same bytes; ratio = value / baseline",
-        "(or baseline / value where lower is better, as the figure says).",
-        "",
-        "| figure | value | unit | baseline | ratio | target | bench |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    table = [
-        f"| {row['figure']} | {_fmt(row['value'])} | {row.get('unit', '')} | {_fmt(row.get('baseline'))} "
-        f"| {_fmt(row.get('ratio'))} | {row.get('target') or '–'} | {row['bench']} |"
-        for row in rows
-    ]
-    plots = [str(row["plot"]) for row in rows if row.get("plot")]
-    if argv and OUT.exists():  # a partial run: keep the other benches' rows and plots
-        kept, kept_plots = _previous(set(names))
-        table = sorted(kept + table, key=lambda line: line.rsplit("|", 2)[-2].strip())
-        plots = kept_plots + plots
-    lines += table
-    if plots:
-        lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in dict.fromkeys(plots)]
-    if failures:
-        lines += ["", f"Benchmarks that failed in this run: {', '.join(failures)}."]
-    OUT.write_text("\n".join(lines) + "\n")
+    if argv:  # a partial run: keep the other benches' rows as they were measured
+        previous = report.load(DATA) or _legacy_rows()
+        kept = [r for r in previous if r["bench"] not in ran or r["bench"] in failures]
+        rows = sorted(kept + rows, key=lambda r: r["bench"])
+    header = ["", f"Relay benches: {CREATE_JOB_RATE_NOTE}."]
+    report.save(DATA, rows)
+    OUT.write_text(report.render(rows, failures, header))
     print(f"wrote {OUT.relative_to(ROOT)} ({len(rows)} figures)")
+    misses = report.missed(rows)
+    print(f"missed targets: {len(misses)}" + "".join(
+        f"\n  - {r['figure']}: {report.fmt(r['value'])} {r['unit']} (target {r['target']})" for r in misses))
     return 1 if failures else 0
 
 

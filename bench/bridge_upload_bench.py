@@ -30,7 +30,7 @@ from typing import Any
 import grpc
 from cloudtab.v1 import customer_jobs_pb2, customer_jobs_pb2_grpc
 
-from bench.system_common import (
+from bench.common import (
     CHANNEL_OPTIONS,
     Relay,
     child_env,
@@ -169,7 +169,7 @@ def run() -> list[dict[str, Any]]:
             relay.stop()
     rows = [
         {"figure": "bridge upload throughput (64 MiB, 1 MiB PUTs, gunicorn gthread)",
-         "value": bridged, "unit": "MB/s", "baseline": bare, "ratio": bridged / bare, "target": 0.5},
+         "value": bridged, "unit": "MB/s", "baseline": bare, "ratio": bridged / bare, "target": ">= 0.5x"},
         {"figure": "bridge worker peak RSS above idle while uploading 64 MiB",
          "value": (peak[0] - idle) / MiB, "unit": "MiB", "baseline": None, "ratio": None, "target": "< 32"},
     ]

@@ -8,14 +8,27 @@ ratio, target} for ``python -m bench`` to aggregate.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
+import math
 import os
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from envelope import (
+    FileEntry,
+    Manifest,
+    generate_private_key,
+    new_content_key,
+    public_key_bytes,
+    public_key_from_bytes,
+    seal_manifest,
+)
 from envelope.stream import (
     RECORD_SIZE,
     SEALED_RECORD_SIZE,
@@ -24,6 +37,7 @@ from envelope.stream import (
     open_stream,
     seal_bytes,
 )
+from kiosk.core.decrypt import decrypt_file, open_job_manifest
 
 PYTHON_TARGET_RATIO = 0.8
 BROWSER_TARGET_MBS = 200.0
@@ -66,24 +80,64 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
     def full() -> None:
         open_stream(key, io.BytesIO(sealed), io.BytesIO())
 
+    # The kiosk's real path: kiosk.core.decrypt_file (records + SHA-256 + copy into
+    # the job's buffer), against a bare loop doing the same work with no envelope code.
+    private = generate_private_key()
+    content_key = new_content_key()
+    kiosk_sealed = seal_bytes(file_key(content_key, 0), data)
+    entry = FileEntry(name="bench.pdf", type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    manifest = open_job_manifest(
+        seal_manifest(Manifest(content_key=content_key, files=(entry,)), public_key_from_bytes(
+            public_key_bytes(private)), "benchjob"), private, "benchjob")
+
+    def kiosk() -> None:
+        decrypt_file(manifest, 0, kiosk_sealed)
+
+    def bare_kiosk() -> None:
+        aead = AESGCM(key)
+        view = memoryview(sealed)
+        out = bytearray(len(data))
+        digest = hashlib.sha256()
+        pos = 0
+        for n in range(count):
+            nonce = n.to_bytes(11, "big") + (b"\x01" if n == count - 1 else b"\x00")
+            record = aead.decrypt(nonce, view[n * SEALED_RECORD_SIZE : (n + 1) * SEALED_RECORD_SIZE], None)
+            out[pos : pos + len(record)] = record
+            digest.update(record)
+            pos += len(record)
+
     mb = size / 1e6
-    t_bare, t_rec, t_file, t_full = (
+    t_bare, t_rec, t_file, t_full, t_kiosk, t_bare_kiosk = (
         _best(bare, repeat),
         _best(records, repeat),
         _best(records_file, repeat),
         _best(full, repeat),
+        _best(kiosk, repeat),
+        _best(bare_kiosk, repeat),
     )
     return [
         {
-            "figure": "envelope python open (records, in memory: the kiosk's path)",
+            "figure": "kiosk decrypt, the kiosk's real path (kiosk.core decrypt_file: records + SHA-256 + copy); "
+            "baseline: bare AES-GCM + SHA-256 + copy loop, same bytes",
+            "value": round(mb / t_kiosk, 1),
+            "unit": "MB/s",
+            "baseline": round(mb / t_bare_kiosk, 1),
+            "ratio": round(t_bare_kiosk / t_kiosk, 3),
+            "n": repeat,
+            "target": f">= {PYTHON_TARGET_RATIO}x",
+            "note": f"python open rows: best of {repeat} runs",
+        },
+        {
+            "figure": "envelope python open_records (records only, in memory); baseline: bare AES-GCM loop",
             "value": round(mb / t_rec, 1),
             "unit": "MB/s",
             "baseline": round(mb / t_bare, 1),
             "ratio": round(t_bare / t_rec, 3),
-            "target": PYTHON_TARGET_RATIO,
+            "n": repeat,
+            "target": None,
         },
         {
-            "figure": "envelope python open (records, from a file object)",
+            "figure": "envelope python open_records (records, from a file object); baseline: bare AES-GCM loop",
             "value": round(mb / t_file, 1),
             "unit": "MB/s",
             "baseline": round(mb / t_bare, 1),
@@ -91,7 +145,8 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
             "target": None,
         },
         {
-            "figure": "envelope python open (records + sha256 + copy)",
+            "figure": "envelope python open_stream (records + sha256 + copy to a file object); "
+            "baseline: bare AES-GCM loop (does less)",
             "value": round(mb / t_full, 1),
             "unit": "MB/s",
             "baseline": round(mb / t_bare, 1),
@@ -101,7 +156,16 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
     ]
 
 
-BROWSER_JS = """async (size) => {
+def page_slice_size() -> int:
+    """The slice size the upload page encrypts with (SLICE_SIZE in static/js/uploader.js)."""
+    text = (Path(__file__).resolve().parents[1] / "web_bridge" / "static" / "js" / "uploader.js").read_text()
+    match = re.search(r"export const SLICE_SIZE = ([0-9* ]+);", text)
+    if match is None:
+        raise RuntimeError("SLICE_SIZE not found in uploader.js")
+    return math.prod(int(x) for x in match.group(1).split("*"))
+
+
+BROWSER_JS = """async ([size, sliceSize]) => {
   const { envelope } = window.cloudtab;
   const key = await envelope.deriveFileKey(crypto.getRandomValues(new Uint8Array(32)), 0);
   const bytes = new Uint8Array(size);
@@ -111,7 +175,7 @@ BROWSER_JS = """async (size) => {
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
     let n = 0;
-    for await (const c of envelope.encryptFile(blob, key)) n += c.bytes.length;
+    for await (const c of envelope.encryptFile(blob, key, { sliceSize })) n += c.bytes.length;
     runs.push(performance.now() - t0);
   }
   const aes = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt"]);
@@ -164,7 +228,7 @@ def _sha256_rows(size: int, result: dict[str, Any] | None) -> list[dict[str, Any
                 "unit": "MB/s",
                 "baseline": None,
                 "ratio": None,
-                "target": SHA256_TARGET_MBS,
+                "target": f">= {SHA256_TARGET_MBS:g}",
                 "note": "chromium unavailable",
             }
             for _, name in names
@@ -183,7 +247,7 @@ def _sha256_rows(size: int, result: dict[str, Any] | None) -> list[dict[str, Any
                 "unit": "MB/s",
                 "baseline": round(bare, 1),
                 "ratio": round(value / bare, 3),
-                "target": SHA256_TARGET_MBS,
+                "target": f">= {SHA256_TARGET_MBS:g}",
             }
         )
     return rows
@@ -204,7 +268,7 @@ def browser_figures(size: int) -> list[dict[str, Any]]:
                 "unit": "MB/s",
                 "baseline": None,
                 "ratio": None,
-                "target": BROWSER_TARGET_MBS,
+                "target": f">= {BROWSER_TARGET_MBS:g}",
                 "note": "chromium unavailable",
             }
         ] + _sha256_rows(size, None)
@@ -214,7 +278,7 @@ def browser_figures(size: int) -> list[dict[str, Any]]:
             page = browser.new_page()
             page.goto(server.url + "/")
             expect(page.locator("body")).to_have_attribute("data-ready", "1")
-            result = page.evaluate(BROWSER_JS, size)
+            result = page.evaluate(BROWSER_JS, [size, page_slice_size()])
             sha = page.evaluate(SHA256_JS, size)
         finally:
             browser.close()
@@ -223,12 +287,12 @@ def browser_figures(size: int) -> list[dict[str, Any]]:
     bare = mb / (result["bare"] / 1000)
     return [
         {
-            "figure": "envelope webcrypto seal (Blob, 4 MiB slices)",
+            "figure": f"envelope webcrypto seal (Blob, {page_slice_size() >> 20} MiB slices as the page uses)",
             "value": round(value, 1),
             "unit": "MB/s",
             "baseline": round(bare, 1),
             "ratio": round(value / bare, 3),
-            "target": BROWSER_TARGET_MBS,
+            "target": f">= {BROWSER_TARGET_MBS:g}",
         }
     ] + _sha256_rows(size, sha)
 

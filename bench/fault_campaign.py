@@ -338,15 +338,15 @@ def run(runs: int | None = None, seed: int | None = None) -> list[dict[str, Any]
         {"figure": "fault campaign runs", "value": runs, "unit": "runs", "baseline": None, "ratio": None,
          "target": ">= 100"},
         {"figure": "fault campaign jobs completed intact", "value": counts.get("ok", 0), "unit": "jobs",
-         "baseline": runs, "ratio": counts.get("ok", 0) / runs, "target": "all"},
+         "baseline": runs, "ratio": counts.get("ok", 0) / runs, "target": ">= 1x"},
         {"figure": "fault campaign jobs corrupted or failed", "value": bad, "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "0"},
+         "ratio": None, "target": "<= 0"},
         {"figure": "fault campaign jobs orphaned", "value": len(orphans), "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "0"},
+         "ratio": None, "target": "<= 0"},
         {"figure": "fault campaign events duplicated", "value": duplicated, "unit": "events", "baseline": None,
-         "ratio": None, "target": "0"},
+         "ratio": None, "target": "<= 0"},
         {"figure": "fault campaign notifications lost", "value": lost, "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "0"},
+         "ratio": None, "target": "<= 0"},
     ]
 
 

@@ -97,13 +97,18 @@ def run() -> list[dict[str, object]]:
         "baseline": round(plain_s * 1000, 1), "ratio": round(job_s / plain_s, 2), "target": "< 500 ms",
     }]
 
-    doc = open_document(bytearray(pdf), "application/pdf")
-    pdfium_s = _median(lambda: doc.render(0, 150 / 72))
-    doc.close()
+    def pdfium_page() -> None:  # open the document too, as pdftoppm must
+        doc = open_document(bytearray(pdf), "application/pdf")
+        try:
+            doc.render(0, 150 / 72)
+        finally:
+            doc.close()
+
+    pdfium_s = _median(pdfium_page)
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         rows.append({"figure": "kiosk: page 1 at 150 dpi, pypdfium2 (pdftoppm missing)", "value": round(pdfium_s * 1000, 1),
-                     "unit": "ms", "baseline": None, "ratio": None, "target": "< pdftoppm"})
+                     "unit": "ms", "baseline": None, "ratio": None, "target": None})
         return rows
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.pdf"
@@ -116,9 +121,9 @@ def run() -> list[dict[str, object]]:
 
         poppler_s = _median(poppler)
     rows.append({
-        "figure": "kiosk: page 1 at 150 dpi, pypdfium2 in process vs pdftoppm (same file)",
+        "figure": "kiosk: open + page 1 at 150 dpi, pypdfium2 in process vs pdftoppm (same file)",
         "value": round(pdfium_s * 1000, 1), "unit": "ms", "baseline": round(poppler_s * 1000, 1),
-        "ratio": round(pdfium_s / poppler_s, 2), "target": "ratio < 1",
+        "ratio": round(pdfium_s / poppler_s, 2), "target": "< 1x",
     })
     return rows
 

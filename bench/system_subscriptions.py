@@ -33,10 +33,11 @@ from cloudtab.v1 import (
 )
 
 import envelope
-from bench.system_common import (
+from bench.common import (
     CHANNEL_OPTIONS,
     Relay,
     enroll,
+    free_port,
     percentile,
     pg_database,
     save_plot,
@@ -70,17 +71,15 @@ def _insert_shops(database_url: str, count: int) -> list[str]:
     return tokens
 
 
-def _held(database_url: str) -> int:
-    """Streams the relay has set up: each marks its bench shop seen in the database.
+def _held(metrics_url: str) -> int:
+    """Open SubscribeJobs streams, from the relay's ``cloudtab_relay_subscriptions{kind="shop"}`` gauge."""
+    import urllib.request
 
-    (The relay's ``cloudtab_relay_subscriptions`` gauge would be the natural source,
-    but it is never set.)
-    """
-    import psycopg
-
-    with psycopg.connect(database_url, connect_timeout=5) as conn:
-        row = conn.execute("SELECT count(*) FROM shops WHERE slug LIKE 'bench-%' AND last_seen_at IS NOT NULL").fetchone()
-    return int(row[0]) if row else 0
+    with urllib.request.urlopen(metrics_url, timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith('cloudtab_relay_subscriptions{kind="shop"}'):
+                return int(float(line.rsplit(" ", 1)[1]))
+    return 0
 
 
 class Crowd:
@@ -170,7 +169,7 @@ async def _probe_latency(relay: Relay, probes: int) -> list[float]:
     return latencies
 
 
-async def _ramp(relay: Relay, tokens: list[str], steps: list[int], database_url: str) -> list[dict[str, float]]:
+async def _ramp(relay: Relay, tokens: list[str], steps: list[int], metrics_url: str) -> list[dict[str, float]]:
     crowd = Crowd(relay.address)
     results = []
     try:
@@ -179,9 +178,9 @@ async def _ramp(relay: Relay, tokens: list[str], steps: list[int], database_url:
             while len(crowd.calls) < target and time.monotonic() < deadline:
                 for token in tokens[len(crowd.calls):min(target, len(crowd.calls) + BATCH)]:
                     crowd.open(token)
-                while _held(database_url) < len(crowd.calls) - crowd.failures and time.monotonic() < deadline:
+                while _held(metrics_url) < len(crowd.calls) - crowd.failures and time.monotonic() < deadline:
                     await asyncio.sleep(0.1)
-            held = _held(database_url)
+            held = _held(metrics_url)
             await asyncio.sleep(1.0)  # let connection set-up settle before measuring
             latencies = await _probe_latency(relay, PROBES)
             results.append({"streams": held, "rss": relay.rss(), "p50": percentile(latencies, 50),
@@ -221,10 +220,12 @@ def _plot(results: list[dict[str, float]]) -> str:
 def run(maximum: int = 10_000) -> list[dict[str, Any]]:
     steps = [s for s in (0, 1000, 2500, 5000, 7500, 10_000) if s <= maximum]
     with pg_database() as url, tempfile.TemporaryDirectory(prefix="cloudtab-bench-") as tmp:
-        relay = Relay(Path(tmp) / "relay", url, env={"CLOUDTAB_RELAY_HEARTBEAT_SECONDS": "60"})
+        metrics_port = free_port()
+        relay = Relay(Path(tmp) / "relay", url, env={"CLOUDTAB_RELAY_HEARTBEAT_SECONDS": "60"},
+                      args=("--metrics-listen", f"127.0.0.1:{metrics_port}"))
         try:
             tokens = _insert_shops(url, maximum)
-            results = asyncio.run(_ramp(relay, tokens, steps, url))
+            results = asyncio.run(_ramp(relay, tokens, steps, f"http://127.0.0.1:{metrics_port}/metrics"))
         finally:
             relay.stop()
     plot = _plot(results)
@@ -243,14 +244,14 @@ def run(maximum: int = 10_000) -> list[dict[str, Any]]:
         {"figure": f"notification latency p50 with {at_1000['streams']:,} subscribed kiosks "
                    "(baseline: no other kiosk)",
          "value": at_1000["p50"], "unit": "ms", "baseline": base["p50"],
-         "ratio": at_1000["p50"] / base["p50"] if base["p50"] else None, "target": "<= 50", "plot": plot},
+         "ratio": at_1000["p50"] / base["p50"] if base["p50"] else None, "target": "<= 50", "plot": plot, "n": PROBES},
         {"figure": f"notification latency p99 with {at_1000['streams']:,} subscribed kiosks "
                    "(baseline: no other kiosk)",
          "value": at_1000["p99"], "unit": "ms", "baseline": base["p99"],
-         "ratio": at_1000["p99"] / base["p99"] if base["p99"] else None, "target": "<= 200", "plot": plot},
+         "ratio": at_1000["p99"] / base["p99"] if base["p99"] else None, "target": "<= 200", "plot": plot, "n": PROBES},
         {"figure": f"notification latency p99 with {top['streams']:,} subscribed kiosks",
          "value": top["p99"], "unit": "ms", "baseline": base["p99"],
-         "ratio": top["p99"] / base["p99"] if base["p99"] else None, "target": "<= 500", "plot": plot},
+         "ratio": top["p99"] / base["p99"] if base["p99"] else None, "target": "<= 500", "plot": plot, "n": PROBES},
     ]
 
 
