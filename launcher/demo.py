@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -48,16 +49,24 @@ def wait_for_relay(address: str, ready_file: Path, timeout: float, alive: Callab
     raise TimeoutError(f"relay at {address} not serving")
 
 
-def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
-    """Wait until `url` answers HTTP 200.
+def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True, *,
+                  cafile: str | None = None, verify: bool = True) -> None:
+    """Wait until `url` answers HTTP 200 (https: checked against `cafile`, or not at all
+    when `verify` is false).
 
     Raises:
         TimeoutError: it did not within `timeout` seconds, or `alive()` turned false.
     """
+    context = None
+    if url.startswith("https://"):
+        context = ssl.create_default_context(cafile=cafile)
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and alive():
         try:
-            with urllib.request.urlopen(url, timeout=1) as reply:
+            with urllib.request.urlopen(url, timeout=1, context=context) as reply:
                 if reply.status == 200:
                     return
         except OSError:

@@ -1,4 +1,10 @@
-"""Child processes with prefixed logs, started and stopped as one group."""
+"""Child processes with prefixed logs, started and stopped as one group.
+
+Children run in their own sessions: a Ctrl-C at the terminal reaches only the
+launcher, which then stops them in order with SIGTERM (no child sees SIGINT).
+Their output goes, prefixed, to a log (a file in the data folder, or the terminal
+with --verbose); the launcher's own lines go to the terminal and to that log.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -18,8 +23,9 @@ class ProcessGroup:
     """Starts named child processes, copies their output with a `[name]` prefix,
     and stops them all (SIGTERM, then SIGKILL after a grace period)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, log_file: TextIO | None = None) -> None:
         self._out = out
+        self._log = log_file
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._pumps: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -30,6 +36,7 @@ class ProcessGroup:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         pump = threading.Thread(target=self._pump, args=(name, child), name=f"log-{name}", daemon=True)
@@ -67,33 +74,50 @@ class ProcessGroup:
         if stream is None:  # Popen(stdout=PIPE) always sets it
             return
         for raw in iter(stream.readline, b""):
-            self.say(name, raw.decode("utf-8", "replace").rstrip("\n"))
+            self.log(name, raw.decode("utf-8", "replace").rstrip("\n"))
         stream.close()
 
     def say(self, name: str, line: str) -> None:
-        """Write one line with the `[name]` prefix."""
+        """Write one line with the `[name]` prefix to the terminal (and to the log file)."""
         with self._lock:
-            self._out.write(f"[{name:<6}] {line}\n")
-            self._out.flush()
+            self._write(self._out, name, line)
+            if self._log is not None:
+                self._write(self._log, name, line)
+
+    def log(self, name: str, line: str) -> None:
+        """Write one line of a child's output to the log (the terminal without a log file)."""
+        with self._lock:
+            self._write(self._log if self._log is not None else self._out, name, line)
+
+    @staticmethod
+    def _write(stream: TextIO, name: str, line: str) -> None:
+        try:
+            stream.write(f"[{name:<6}] {line}\n")
+            stream.flush()
+        except (OSError, ValueError):  # the terminal went away or the file is closed
+            pass
+
+    def pid(self, name: str) -> int | None:
+        """Process id of the long-running child `name`, if started."""
+        child = self._children.get(name)
+        return child.pid if child is not None else None
 
     def exited(self) -> list[tuple[str, int]]:
         """Long-running children that have exited, with their exit codes."""
         return [(n, c.returncode) for n, c in self._children.items() if c.poll() is not None]
 
     def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM every child (last started first), SIGKILL what is left after `grace` s."""
-        children = list(self._children.items())
-        for _name, child in reversed(children):
+        """Stop the children one by one, last started first (the kiosk lets go of the relay
+        before the relay goes): SIGTERM, then SIGKILL after `grace` s."""
+        for name, child in reversed(list(self._children.items())):
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for name, child in reversed(children):
             try:
-                code = child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                code = child.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop in %.0f s; killing it", name, grace)
                 child.kill()
                 code = child.wait()
-            self.say("up", f"{name} stopped ({code})")
+            self.log("up", f"{name} stopped ({code})")
         for pump in self._pumps:
             pump.join(timeout=2)

@@ -48,21 +48,33 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-class CloudtabUp:
-    """`cloudtab up --headless` on free ports, its output collected in memory and a log file."""
+def cmdline(pid: int) -> str:
+    """The command line of `pid` ('' when gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+
+class CloudtabUp:
+    """`cloudtab up --headless` on free ports, its output collected in memory and a log file.
+
+    It runs in its own process group, as in a terminal: `interrupt()` is Ctrl-C there.
+    """
+
+    def __init__(self, data_dir: Path, log_path: Path, *extra: str, bridge_listen: str | None = None) -> None:
         self.data_dir = data_dir
         self.relay_listen = f"127.0.0.1:{free_port()}"
-        self.bridge_listen = f"127.0.0.1:{free_port()}"
+        self.bridge_listen = bridge_listen or f"127.0.0.1:{free_port()}"
         self.log_path = log_path
         self.lines: list[str] = []
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAB_") and k != "DISPLAY"}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "generated")])
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher.cli", "up", "--headless", "--data-dir", str(data_dir),
-             "--relay-listen", self.relay_listen, "--bridge-listen", self.bridge_listen],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=data_dir.parent)
+             "--relay-listen", self.relay_listen, "--bridge-listen", self.bridge_listen, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=data_dir.parent,
+            start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -102,9 +114,27 @@ class CloudtabUp:
     def customer_url(self, timeout: float = 45.0) -> str:
         return self.wait_for_line(URL_LINE.pattern, timeout).group(1)
 
-    def terminate(self, timeout: float = 30.0) -> int:
-        """SIGTERM and wait; returns the exit status."""
-        self.process.send_signal(signal.SIGTERM)
+    def child_pid(self, part: str) -> int | None:
+        """Pid of the running `cloudtab-relay`, `gunicorn` (bridge) or `cloudtab-kiosk` child."""
+        for pid in descendants(self.process.pid):
+            try:
+                ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == self.process.pid and part in cmdline(pid):
+                return pid
+        return None
+
+    def interrupt(self, timeout: float = 30.0) -> int:
+        """Ctrl-C at the terminal (SIGINT to the whole foreground process group) and wait;
+        returns the exit status."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.terminate(timeout, signal.SIGINT)
+
+    def terminate(self, timeout: float = 30.0, sig: int = signal.SIGTERM) -> int:
+        """`sig` (default SIGTERM) and wait; returns the exit status."""
+        if sig == signal.SIGTERM:
+            self.process.send_signal(sig)
         try:
             code = self.process.wait(timeout=timeout)
         finally:
