@@ -43,7 +43,9 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     url = up.customer_url()
     parts = urlsplit(url)
     assert parts.netloc == up.bridge_listen and parts.path.startswith("/s/") and parts.fragment.startswith("k=")
-    up.wait_for_line(r"\[kiosk \].*relay: connected$", 30)
+    log_file = tmp_path / "data" / "cloudtab.log"
+    assert wait_until(lambda: "[kiosk ] relay: connected" in log_file.read_text(), timeout=30), log_file.read_text()
+    up.wait_for_line(r"Press Ctrl-C", 10)
     assert "█" in up.output(), "no terminal QR code"
 
     pdf = make_pdf(MARKER, pages=3)
@@ -78,7 +80,7 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     assert up.terminate() == 0, up.output()[-3000:]
     assert wait_until(lambda: not [p for p in children if alive(p)], timeout=10), \
         f"children left: {[p for p in children if alive(p)]}"
-    assert "Traceback" not in up.output(), up.output()[-3000:]
+    assert "Traceback" not in up.output() + log_file.read_text(), up.output()[-3000:]
 
     again = launcher_runs()
     second = urlsplit(again.customer_url())
