@@ -85,7 +85,8 @@ kiosk.core.jobs::
         until print_job stores edited ones), page_count: int | None,
         price: Price | None, expire_time: datetime | None, submit_time,
         key_fingerprint: bytes, error: str | None,
-        print_status: PrintStatus | None, reason: str, sequence: int)
+        print_status: PrintStatus | None, reason: str, sequence: int,
+        printed_at: datetime | None)   # survives a restart (kiosk.core.journal)
         .time_left(now: datetime | None = None) -> timedelta   # >= 0
         .is_terminal -> bool ; .expired -> bool
 
@@ -137,9 +138,13 @@ kiosk.core.service (the one object the UI uses)::
         open_job(job_id: str) -> OpenedJob                            [blocking]
             # downloads (if not yet), decrypts, verifies sha256, opens documents
         price(job_id: str, options: PrintOptions) -> Price            # raises PageRangeError
+        print_plan(job_id, options) -> PrintPlan   # per-file options and price lines + total
+        edit_options(job_id, options) -> Price | None   # the shop's edits, kept in the journal
         print_job(job_id: str, options: PrintOptions) -> PrintStatus  [blocking]
-            # UpdateJob(PRINTING), sends to the printer, follows status until
-            # completed/failed or timeout; events "print_status" meanwhile
+            # UpdateJob(PRINTING), sends each file as its own print job, follows
+            # status until completed/failed or timeout ("print_status" events),
+            # then purges the print system's copy (Cancel-Job purge-job)
+        cancel_print(job_id: str) -> bool   # stop a print in progress
         complete(job_id: str) -> None                                 [blocking]
             # CompleteJob at the relay, wipes decrypted buffers
         reject(job_id: str, reason: str) -> None                      [blocking]
@@ -164,7 +169,8 @@ kiosk.core.service (the one object the UI uses)::
 kiosk.core.printing::
 
     class PrintState(str, Enum): PENDING, PROCESSING, COMPLETED, FAILED
-    @dataclass(frozen) PrintStatus(state: PrintState, message: str = "")
+    @dataclass(frozen) PrintStatus(state: PrintState, message: str = "", reasons: tuple[str, ...] = ())
+        # message in plain words (printing/words.py); reasons: the IPP keywords
     @dataclass(frozen) PrintJobHandle(printer: str, job_id: int | str, uri: str = "")
     @dataclass(frozen) PrinterInfo(name: str, uri: str, state: str, info: str = "")
     class PrinterBackend(Protocol):
@@ -172,8 +178,9 @@ kiosk.core.printing::
         print_pdf(pdf: bytes, options: PrintOptions, job_name: str) -> PrintJobHandle  [blocking]
         status(handle: PrintJobHandle) -> PrintStatus                                 [blocking]
         list_printers() -> list[PrinterInfo]                                          [blocking]
+        cancel(handle) -> None ; purge(handle) -> bool   # purge: nothing left in the spool  [blocking]
     IppPrinter(uri: str, timeout: float = 10.0) ; CupsPrinter(queue: str, server: str = "localhost:631")
-    PdfFolderPrinter(folder: Path)      # the "demo printer"
+    PdfFolderPrinter(folder: Path, keep_seconds=600)   # the "demo printer"; sweep() deletes old output
     make_printer(settings: PrinterSettings, data_dir: Path) -> PrinterBackend
     ipp_attributes(options: PrintOptions) -> dict[str, object]   # the IPP mapping
 

@@ -29,9 +29,11 @@ from kiosk.core.errors import (
     RelayError,
 )
 from kiosk.core.jobs import LocalState, PrintOptions
+from kiosk.core.journal import Journal, PrintRecord
 from kiosk.core.opened import OpenedJob, open_ciphertexts
-from kiosk.core.pricing import Price, compute_price
-from kiosk.core.printing import PrintState, PrintStatus
+from kiosk.core.pricing import Price
+from kiosk.core.printing import PrintJobHandle, PrintState, PrintStatus
+from kiosk.core.printing.plan import PrintPlan, plan_print
 from kiosk.core.render import wipe_buffer
 
 if TYPE_CHECKING:
@@ -82,6 +84,8 @@ class JobActions:
         keep_finished: float
         budget: MemoryBudget
         _stop: threading.Event
+        journal: Journal
+        _print_cancels: dict[str, threading.Event]
 
         @property
         def settings(self) -> Settings: ...
@@ -110,8 +114,10 @@ class JobActions:
                 raise JobError(f"cannot decrypt: {exc}") from None
             manifest = open_job_manifest(bytes(proto.sealed_manifest), key, job_id)
             record.manifest = manifest
+            journal_entry = self.journal.get(job_id)
+            edited = journal_entry.options if journal_entry is not None else None
             self._update(job_id, customer_name=manifest.customer_name, note=manifest.note,
-                         files=manifest.files, options=manifest.options)
+                         files=manifest.files, options=edited or manifest.options)
             if len(proto.files) != len(manifest.files):
                 raise JobError("the job's files do not match its manifest")
             check_declared_sizes(proto, manifest)
@@ -167,8 +173,10 @@ class JobActions:
             return
         rec.opened = opened
         options = rec.snapshot.options
-        price, error = self._price_or_error(opened.page_count, options)
-        self._update(job_id, state=LocalState.READY, page_count=opened.page_count, price=price, error=error)
+        price, error = self._price_or_error(opened, options)
+        printed = rec.snapshot.printed_at is not None
+        self._update(job_id, state=LocalState.PRINTED if printed else LocalState.READY,
+                     page_count=opened.page_count, price=price, error=error)
         if rec.proto.state == common_pb2.JOB_STATE_QUEUED:
             try:
                 rec.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED)
@@ -193,14 +201,26 @@ class JobActions:
                 self._auto_reject(job_id, f"The shop's kiosk cannot print this job: {message}")
         self.events.emit(ev.JOB_UPDATED, job_id, message)
 
-    def _price_or_error(self, pages: int, options: PrintOptions) -> tuple[Price | None, str | None]:
+    def _price_or_error(self, opened: OpenedJob, options: PrintOptions) -> tuple[Price | None, str | None]:
         try:
-            return compute_price(pages, options, self.settings.prices), None
+            return self._plan(opened, options).total, None
         except (PageRangeError, ValueError) as exc:
             return None, f"requested pages: {exc}; change them before printing"
 
+    def _plan(self, opened: OpenedJob, options: PrintOptions) -> PrintPlan:
+        """Raises: PageRangeError, ValueError."""
+        return plan_print(opened.file_page_counts, options, self.settings.prices)
+
     def price(self, job_id: str, options: PrintOptions) -> Price:
-        """Price of a job with these options.
+        """Price of a job with these options (every file on its own sheets).
+
+        Raises:
+            JobNotFound, JobError (not opened yet), PageRangeError, ValueError.
+        """
+        return self.print_plan(job_id, options).total
+
+    def print_plan(self, job_id: str, options: PrintOptions) -> PrintPlan:
+        """Per-file pages, options and price lines for these options.
 
         Raises:
             JobNotFound, JobError (not opened yet), PageRangeError, ValueError.
@@ -208,7 +228,29 @@ class JobActions:
         record = self.queue.record(job_id)
         if record.opened is None:
             raise JobError("the job is not open yet")
-        return compute_price(record.opened.page_count, options, self.settings.prices)
+        return self._plan(record.opened, options)
+
+    def edit_options(self, job_id: str, options: PrintOptions) -> Price | None:
+        """The shop changed the options: keep them (also in the journal) and reprice.
+
+        Raises:
+            JobNotFound, ValueError (invalid options). A range that does not fit
+            the document is kept and the price is None.
+        """
+        options.validate()
+        record = self.queue.record(job_id)
+        price: Price | None = None
+        if record.opened is not None:
+            try:
+                price = self._plan(record.opened, options).total
+            except PageRangeError:
+                price = None
+        self._update(job_id, options=options, price=price)
+        self.journal.update(job_id, options=options,
+                            price_cents=price.total_cents if price else None,
+                            currency=price.currency if price else "")
+        self.events.emit(ev.JOB_UPDATED, job_id)
+        return price
 
     def open_job(self, job_id: str, timeout: float = 120.0) -> OpenedJob:
         """The opened job (pages to render), waiting while it is still being fetched. [blocking]
@@ -231,7 +273,10 @@ class JobActions:
             time.sleep(0.05)
 
     def print_job(self, job_id: str, options: PrintOptions | None = None) -> PrintStatus:
-        """Send the job to the printer and follow it until it completes or fails. [blocking]
+        """Send the job to the printer, each file as its own print job, and follow it. [blocking]
+
+        Each print-system job is purged once it has finished (nothing of the
+        document stays in the spool); :meth:`cancel_print` stops it midway.
 
         Raises:
             JobNotFound, JobError (not ready / gone at the relay), PageRangeError, ValueError.
@@ -242,62 +287,135 @@ class JobActions:
             opened = record.opened
             snap = record.snapshot
             if opened is None or snap.state not in (LocalState.READY, LocalState.PRINTED):
-                raise JobError(f"the job cannot be printed now ({snap.state.value})")
+                raise JobError("the job cannot be printed now")
             options = options or snap.options
-            price = compute_price(opened.page_count, options, self.settings.prices)
-            self._update(job_id, options=options, price=price, error=None, state=LocalState.PRINTING,
-                         print_status=PrintStatus(PrintState.PENDING, "sending to the printer"))
+            plan = self._plan(opened, options)
+            cancel = threading.Event()
+            self._print_cancels[job_id] = cancel
+            self._update(job_id, options=options, price=plan.total, error=None, state=LocalState.PRINTING,
+                         print_status=PrintStatus(PrintState.PENDING, "Sending to the printer"))
             self.events.emit(ev.JOB_UPDATED, job_id)
             try:
-                if record.proto.state != common_pb2.JOB_STATE_PRINTING:
-                    record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
-            except RelayError as exc:
-                if exc.code in GONE_CODES:
-                    self._update(job_id, state=LocalState.READY, print_status=None,
-                                 error="the relay no longer allows this job (withdrawn or expired)")
-                    self.events.emit(ev.JOB_UPDATED, job_id)
-                    raise JobError("the relay no longer allows this job (withdrawn or expired)") from None
-                log.warning("could not mark job %s printing: %s", job_id, exc)
-            status = self._send_to_printer(job_id, opened, options, snap.job_code)
-            state = LocalState.PRINTED if status.state is PrintState.COMPLETED else LocalState.READY
-            error = None if status.state is PrintState.COMPLETED else f"printing: {status.message}"
-            self._update(job_id, state=state, print_status=status, error=error)
+                try:
+                    if record.proto.state != common_pb2.JOB_STATE_PRINTING:
+                        record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
+                except RelayError as exc:
+                    if exc.code in GONE_CODES:
+                        self._update(job_id, state=LocalState.READY, print_status=None,
+                                     error="the relay no longer allows this job (withdrawn or expired)")
+                        self.events.emit(ev.JOB_UPDATED, job_id)
+                        raise JobError("the relay no longer allows this job (withdrawn or expired)") from None
+                    log.warning("could not mark job %s printing: %s", job_id, exc)
+                status = self._send_plan(job_id, opened, plan, snap.job_code, cancel)
+            finally:
+                self._print_cancels.pop(job_id, None)
+            printed_at = snap.printed_at
+            if status.state is PrintState.COMPLETED:
+                printed_at = datetime.now(UTC)
+                self.journal.update(job_id, printed_at=printed_at.timestamp(), printer=self._printer_name(),
+                                    options=options, price_cents=plan.total.total_cents,
+                                    currency=plan.total.currency)
+            state = LocalState.PRINTED if printed_at is not None else LocalState.READY
+            error = None if status.state is PrintState.COMPLETED else status.message
+            self._update(job_id, state=state, print_status=status, error=error, printed_at=printed_at)
             self.events.emit(ev.JOB_UPDATED, job_id)
             return status
 
-    def _send_to_printer(self, job_id: str, opened: OpenedJob, options: PrintOptions,
-                         code: str) -> PrintStatus:
+    def cancel_print(self, job_id: str) -> bool:
+        """Stop the job's printing (the print system's job is cancelled and purged); False if none runs."""
+        cancel = self._print_cancels.get(job_id)
+        if cancel is None:
+            return False
+        cancel.set()
+        return True
+
+    def _printer_name(self) -> str:
+        try:
+            return str(self.printer().name)
+        except KioskError:
+            return ""
+
+    def _send_plan(self, job_id: str, opened: OpenedJob, plan: PrintPlan, code: str,
+                   cancel: threading.Event) -> PrintStatus:
+        """Print the plan's files one after another; the first failure stops the rest."""
+        status = PrintStatus(PrintState.FAILED, "Nothing to print: no page is selected")
+        count = len(plan.files)
+        for number, file in enumerate(plan.files, start=1):
+            if cancel.is_set():
+                return PrintStatus(PrintState.FAILED, "Printing was cancelled")
+            name = f"cloudtab-{code}" + (f"-{number}" if count > 1 else "")
+            prefix = f"File {number} of {count}: " if count > 1 else ""
+            status = self._send_file(job_id, opened, file.index, file.options, name, prefix, cancel)
+            if status.state is not PrintState.COMPLETED:
+                return status
+        return status
+
+    def _send_file(self, job_id: str, opened: OpenedJob, index: int, options: PrintOptions, name: str,
+                   prefix: str, cancel: threading.Event) -> PrintStatus:
         pdf: bytearray | None = None
         try:
             printer = self.printer()
-            pdf = opened.print_pdf()
-            handle = printer.print_pdf(pdf, options, f"cloudtab-{code}")
+            pdf = opened.file_pdf(index)
+            handle = printer.print_pdf(pdf, options, name)
         except (PrinterError, KioskError) as exc:
-            return PrintStatus(PrintState.FAILED, str(exc))
+            return PrintStatus(PrintState.FAILED, prefix + str(exc))
         finally:
             if pdf is not None:
                 wipe_buffer(pdf)
+        record = PrintRecord(str(handle.printer), handle.job_id, handle.uri)
+        self.journal.add_print_job(job_id, record)
+        try:
+            return self._follow(job_id, printer, handle, prefix, cancel)
+        finally:
+            if printer.purge(handle):
+                self.journal.drop_print_job(job_id, record)
+
+    def _follow(self, job_id: str, printer: Any, handle: PrintJobHandle, prefix: str,
+                cancel: threading.Event) -> PrintStatus:
         deadline = time.monotonic() + self.print_timeout
-        last = PrintStatus(PrintState.PENDING, "sent")
+        last = PrintStatus(PrintState.PENDING, "Sent to the printer")
         errors = 0
         while time.monotonic() < deadline:
+            if cancel.is_set():
+                try:
+                    printer.cancel(handle)
+                except PrinterError as exc:
+                    log.info("cancel of print job %s failed: %s", handle.job_id, exc)
+                return PrintStatus(PrintState.FAILED, prefix + "Printing was cancelled")
             try:
                 status = printer.status(handle)
                 errors = 0
             except PrinterError as exc:
                 errors += 1
                 if errors >= 10:
-                    return PrintStatus(PrintState.FAILED, str(exc))
+                    return PrintStatus(PrintState.FAILED, prefix + str(exc))
                 status = last
             if status != last:
                 last = status
-                self._update(job_id, print_status=status)
-                self.events.emit(ev.PRINT_STATUS, job_id, status.message)
+                shown = PrintStatus(status.state, prefix + status.message, status.reasons)
+                self._update(job_id, print_status=shown)
+                self.events.emit(ev.PRINT_STATUS, job_id, shown.message)
             if status.state.done:
-                return status
-            time.sleep(self.print_poll)
-        return PrintStatus(PrintState.FAILED, f"the printer has not finished after {self.print_timeout:.0f} s "
+                return PrintStatus(status.state, prefix + status.message, status.reasons)
+            cancel.wait(self.print_poll)
+        minutes = max(1, round(self.print_timeout / 60))
+        return PrintStatus(PrintState.FAILED, f"{prefix}The printer has not finished after {minutes} min "
                                               f"(last: {last.message})")
+
+    def purge_print_jobs(self, job_id: str) -> None:
+        """Remove what the print system still holds of the job and forget its journal entry. [blocking]"""
+        entry = self.journal.get(job_id)
+        if entry is None:
+            return
+        if entry.print_jobs:
+            try:
+                printer = self.printer()
+            except KioskError:
+                printer = None
+            for record in entry.print_jobs:
+                if printer is not None:
+                    printer.purge(PrintJobHandle(record.printer, record.job_id, record.uri))
+        self.journal.remove(job_id)
 
     def complete(self, job_id: str) -> None:
         """Complete the job at the relay (which deletes it) and wipe it here. [blocking]
@@ -347,6 +465,7 @@ class JobActions:
         self._update(job_id, state=state, reason=reason)
         self.events.emit(ev.JOB_UPDATED, job_id, state.value)
         self._prune_keys()
+        self._submit(self.purge_print_jobs, job_id)
 
     def _auto_print(self, job_id: str) -> None:
         """Headless mode: print with the customer's options, then complete or reject."""

@@ -82,6 +82,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     prices: PriceTable = field(default_factory=PriceTable)
     sound: bool = True
+    chime_repeat_seconds: int = 30  # repeat the new-job chime until someone looks (0: once)
     default_media: str = "A4"
 
     def replace(self, **changes: Any) -> Settings:
@@ -98,6 +99,8 @@ class Settings:
             raise ConfigError("prices cannot be negative")
         if not self.prices.currency.strip():
             raise ConfigError("the currency is empty")
+        if not isinstance(self.chime_repeat_seconds, int) or not 0 <= self.chime_repeat_seconds <= 3600:
+            raise ConfigError("the chime repeat must be 0 to 3600 seconds")
 
 
 def _from_dict(data: dict[str, Any]) -> Settings:

@@ -67,6 +67,7 @@ class KioskJob:
     print_status: PrintStatus | None = None
     reason: str = ""
     sequence: int = 0
+    printed_at: datetime | None = None  # last completed print (kept across restarts by the journal)
 
     def time_left(self, now: datetime | None = None) -> timedelta:
         """Time until the relay expires the job (zero when past or unknown)."""

@@ -109,6 +109,42 @@ class OpenedJob:
         view.release()
         return result
 
+    @property
+    def file_page_counts(self) -> list[int]:
+        """Pages of each file, in job order."""
+        return [doc.page_count for doc in self.documents]
+
+    def file_pdf(self, index: int) -> bytearray:
+        """File ``index`` alone as a PDF to print (its own print job); caller wipes it.
+
+        Raises:
+            DocumentError: bad index, re-writing failed or wiped.
+        """
+        if self._wiped:
+            raise JobError("the job's documents were wiped")
+        if not 0 <= index < len(self.documents):
+            raise DocumentError(f"the job has no file {index + 1}")
+        doc = self.documents[index]
+        original = doc.pdf_copy()
+        if original[:5] == b"%PDF-":
+            return original
+        wipe_buffer(original)
+        with PDFIUM_LOCK:
+            single = pdfium.PdfDocument.new()
+            try:
+                single.import_pages(doc._pdf)
+                out = io.BytesIO()
+                single.save(out)
+            except pdfium.PdfiumError:
+                raise DocumentError(f"file {index + 1} cannot be prepared for printing") from None
+            finally:
+                single.close()
+        view = out.getbuffer()
+        result = bytearray(view)
+        view[:] = bytes(len(view))  # why: BytesIO keeps its own copy of the plaintext
+        view.release()
+        return result
+
     def wipe(self) -> None:
         """Close every document and zero its bytes (idempotent)."""
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from kiosk.core.enrollment import ShopProfile, load_profile
 from kiosk.core.errors import ConfigError, KioskError
 from kiosk.core.events import CoreEvent, EventHub, Listener
 from kiosk.core.jobs import KioskJob, LocalState
+from kiosk.core.journal import Journal
 from kiosk.core.keystore import KeyStore
 from kiosk.core.printing import (
     PrinterBackend,
@@ -46,6 +48,7 @@ from kiosk.core.version import update_needed
 log = logging.getLogger(__name__)
 
 CURSOR_FILE = "cursor.json"
+JOURNAL_GRACE_SECONDS = 120.0  # after start, jobs not replayed by then are gone at the relay
 TERMINAL = {
     common_pb2.JOB_STATE_COMPLETED: LocalState.COMPLETED,
     common_pb2.JOB_STATE_REJECTED: LocalState.REJECTED,
@@ -82,6 +85,10 @@ class KioskCore(JobActions, ShopActions):
         self.idle_timeout = idle_timeout
         self.queue = JobQueue()
         self.budget = MemoryBudget(memory_budget)
+        self.journal = Journal.load(self.data_dir)
+        self._print_cancels: dict[str, threading.Event] = {}
+        self._started_at = 0.0
+        self._journal_swept = False
         self.events = EventHub()
         self._client: RelayClient | None = None
         self._client_lock = threading.Lock()
@@ -156,6 +163,9 @@ class KioskCore(JobActions, ShopActions):
             return
         self.keystore.check_passphrase()
         self._stop.clear()
+        self._started_at = time.monotonic()
+        self._journal_swept = False
+        self._sweep_printer(everything=True)
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-job")
         # Decrypted jobs live only in this process's memory, so a new process
         # must replay every active job (after_sequence=0); within a process the
@@ -204,11 +214,35 @@ class KioskCore(JobActions, ShopActions):
             pass
 
     def _housekeeping(self) -> None:
+        ticks = 0
         while not self._stop.wait(1.0):
+            ticks += 1
             try:
                 self._housekeeping_tick()
+                if ticks % 60 == 0:
+                    self._sweep_printer()
+                if not self._journal_swept and time.monotonic() - self._started_at > JOURNAL_GRACE_SECONDS:
+                    self._journal_swept = True
+                    self._sweep_journal()
             except Exception:
                 log.exception("housekeeping failed")
+
+    def _sweep_printer(self, everything: bool = False) -> None:
+        """The demo printer's output is deleted after its keep time, and all of it at start."""
+        try:
+            sweep = getattr(self.printer(), "sweep", None)
+        except KioskError:
+            return
+        if callable(sweep):
+            removed = sweep(everything=everything)
+            if removed:
+                log.info("demo printer: removed %d old output file(s)", removed)
+
+    def _sweep_journal(self) -> None:
+        """Journal entries of jobs the relay no longer replays: purge their print jobs, forget them."""
+        for entry in self.journal.entries():
+            if entry.job_id not in self.queue:
+                self.purge_print_jobs(entry.job_id)
 
     # -- relay events ------------------------------------------------------------------------
     def _on_connection(self, state: ConnectionState) -> None:
@@ -241,10 +275,13 @@ class KioskCore(JobActions, ShopActions):
         if job_id not in self.queue:
             if job.state not in ACTIVE:
                 return
+            entry = self.journal.get(job_id)
+            printed_at = (datetime.fromtimestamp(entry.printed_at, UTC)
+                          if entry is not None and entry.printed_at is not None else None)
             snap = KioskJob(job_id=job_id, job_code=job.job_code, state=LocalState.NEW,
                             received_time=datetime.now(UTC), expire_time=_ts(job.expire_time),
                             submit_time=_ts(job.submit_time), key_fingerprint=bytes(job.key_fingerprint),
-                            sequence=event.sequence, options=self._default_options())
+                            sequence=event.sequence, options=self._default_options(), printed_at=printed_at)
             if self.queue.add(JobRecord(snapshot=snap, proto=job)):
                 self.events.emit(ev.JOB_ADDED, job_id)
                 self._submit(self._fetch, job_id)

@@ -24,10 +24,11 @@ class PrintState(str, Enum):
 
 @dataclass(frozen=True)
 class PrintStatus:
-    """State plus the printer's own words (e.g. 'media-empty')."""
+    """State plus the printer's own words; ``reasons`` are its state keywords (e.g. 'media-empty')."""
 
     state: PrintState
     message: str = ""
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,4 +66,12 @@ class PrinterBackend(Protocol):
 
     def list_printers(self) -> list[PrinterInfo]:
         """Printers/queues this backend can reach. Raises PrinterError."""
+        ...
+
+    def cancel(self, handle: PrintJobHandle) -> None:
+        """Stop a job that is still printing. Raises PrinterError."""
+        ...
+
+    def purge(self, handle: PrintJobHandle) -> bool:
+        """Remove the job's document and history from the print system (best effort; True when gone)."""
         ...

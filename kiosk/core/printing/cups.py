@@ -13,7 +13,7 @@ import subprocess
 from urllib.parse import quote
 
 from kiosk.core.errors import PrinterError
-from kiosk.core.jobs import PrintOptions
+from kiosk.core.options import PrintOptions
 from kiosk.core.printing import ipp
 from kiosk.core.printing.base import PrinterInfo, PrintJobHandle, PrintStatus
 from kiosk.core.printing.ipp_printer import PRINTER_STATES, IppPrinter
@@ -80,6 +80,14 @@ class CupsPrinter:
     def status(self, handle: PrintJobHandle) -> PrintStatus:
         """Raises: PrinterError."""
         return self._ipp.status(handle)
+
+    def cancel(self, handle: PrintJobHandle) -> None:
+        """Raises: PrinterError."""
+        self._ipp.cancel(handle)
+
+    def purge(self, handle: PrintJobHandle) -> bool:
+        """Cancel-Job with purge-job=true: CUPS deletes the job's document and history at once."""
+        return self._ipp.purge(handle)
 
     def list_printers(self) -> list[PrinterInfo]:
         """Every queue of the CUPS server. Raises: PrinterError."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from kiosk.core.errors import PageRangeError, PrinterError
 from kiosk.core.options import PrintOptions, page_range_spans
-from kiosk.core.printing import ipp
+from kiosk.core.printing import ipp, words
 from kiosk.core.printing.base import (
     PrinterInfo,
     PrintJobHandle,
@@ -23,8 +23,6 @@ MEDIA_KEYWORDS = {
     "A3": "iso_a3_297x420mm",
     "Legal": "na_legal_8.5x14in",
 }
-JOB_STATES = {3: "pending", 4: "pending-held", 5: "processing", 6: "processing-stopped",
-              7: "canceled", 8: "aborted", 9: "completed"}
 PRINTER_STATES = {3: "idle", 4: "processing", 5: "stopped"}
 MAX_PAGE_NUMBER = 1_000_000
 
@@ -63,20 +61,20 @@ def job_attribute_list(options: PrintOptions) -> list[ipp.Attribute]:
 
 
 def status_from_job(attrs: dict[str, list[ipp.Value]]) -> PrintStatus:
-    """PrintStatus from Get-Job-Attributes job attributes."""
+    """PrintStatus from Get-Job-Attributes job attributes (message in plain words, keywords on ``reasons``)."""
     state = attrs.get("job-state", [None])[0]
-    reasons = [str(r) for r in attrs.get("job-state-reasons", []) if r and r != "none"]
-    message = str((attrs.get("job-state-message") or [""])[0] or "")
-    words = message or ", ".join(reasons)
-    if state in (3, 4):
-        return PrintStatus(PrintState.PENDING, words or JOB_STATES[int(state)])  # type: ignore[arg-type]
-    if state in (5, 6):
-        return PrintStatus(PrintState.PROCESSING, words or JOB_STATES[int(state)])  # type: ignore[arg-type]
-    if state == 9:
-        return PrintStatus(PrintState.COMPLETED, "completed")
-    if state in (7, 8):
-        return PrintStatus(PrintState.FAILED, f"{JOB_STATES[int(state)]}" + (f": {words}" if words else ""))  # type: ignore[arg-type]
-    return PrintStatus(PrintState.PENDING, "state unknown")
+    reasons = tuple(str(r) for r in attrs.get("job-state-reasons", []) if r and r != "none")
+    number = state if isinstance(state, int) else None
+    message = words.job_words(number, reasons)
+    if number in (3, 4):
+        return PrintStatus(PrintState.PENDING, message, reasons)
+    if number in (5, 6):
+        return PrintStatus(PrintState.PROCESSING, message, reasons)
+    if number == 9:
+        return PrintStatus(PrintState.COMPLETED, message, reasons)
+    if number in (7, 8):
+        return PrintStatus(PrintState.FAILED, message, reasons)
+    return PrintStatus(PrintState.PENDING, message, reasons)
 
 
 class IppPrinter:
@@ -130,9 +128,44 @@ class IppPrinter:
                             timeout=self.timeout)
         if not response.ok:
             if response.status == 0x0406:
-                return PrintStatus(PrintState.FAILED, "the printer no longer knows the job")
+                return PrintStatus(PrintState.FAILED, "The printer no longer knows this job")
             raise PrinterError(f"cannot read the job state: {response.message}")
         return status_from_job(response.first(ipp.JOB))
+
+    def cancel(self, handle: PrintJobHandle) -> None:
+        """Cancel-Job: stop a job that is still waiting or printing.
+
+        Raises:
+            PrinterError: unreachable, or the printer refused (e.g. already finished).
+        """
+        response = self._cancel(handle, purge=False)
+        if not response.ok:
+            raise PrinterError(f"the printer did not cancel the job: {response.message}")
+
+    def purge(self, handle: PrintJobHandle) -> bool:
+        """Cancel-Job with purge-job: the print system forgets the job and deletes its document.
+
+        CUPS keeps a printed document for a day by default (PreserveJobFiles);
+        purge-job removes it and the job's history at once. Best effort: a
+        printer that does not know the attribute or the job answers an error,
+        reported as False.
+        """
+        try:
+            response = self._cancel(handle, purge=True)
+        except PrinterError as exc:
+            log.info("purge of job %s failed: %s", handle.job_id, exc)
+            return False
+        if not response.ok:
+            log.info("purge of job %s refused: %s", handle.job_id, response.message)
+        return response.ok
+
+    def _cancel(self, handle: PrintJobHandle, purge: bool) -> ipp.IppResponse:
+        extra: dict[str, Any] = {"job_id": (ipp.INTEGER, [int(handle.job_id)])}
+        if purge:
+            extra["purge_job"] = (ipp.BOOLEAN, [True])
+        operation = ipp.operation_attributes(handle.printer, self.user, **extra)
+        return ipp.send(handle.printer, ipp.encode_request(ipp.CANCEL_JOB, [(ipp.OPERATION, operation)]),
+                        timeout=self.timeout)
 
     def printer_attributes(self) -> dict[str, list[ipp.Value]]:
         """Get-Printer-Attributes (a fixed list of attributes).
