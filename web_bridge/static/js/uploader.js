@@ -5,9 +5,10 @@
 import { encryptFile, ciphertextSize, SEALED_RECORD_SIZE } from "./envelope.js";
 import { ApiError, getOffset, putChunk } from "./api.js";
 
-// 1 MiB of plaintext (16 records) per request: small enough to lose little on a
-// flaky phone network, large enough to read the File efficiently.
-export const SLICE_SIZE = 1024 * 1024;
+// 15 records of plaintext per request: the sealed chunk (15 x 65,552 = 983,280 bytes)
+// stays under 1,000,000 bytes, below a reverse proxy's usual default body limit (nginx:
+// 1 MiB); small enough to lose little on a flaky phone network.
+export const SLICE_SIZE = 15 * 64 * 1024;
 
 export function backoffDelay(attempt, { base = 400, max = 10000 } = {}) {
   const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
