@@ -10,7 +10,6 @@ secure context, so the browser has no WebCrypto there and the page cannot encryp
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,12 @@ import pytest
 from launcher.lan import lan_address
 from tests.e2e.customer import Options, Phone, Upload, make_pdf, wait_until
 from tests.e2e.launcher_proc import CloudtabUp
+from tests.e2e.trust import trusting_home
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
 from tests.fixtures.services import free_port, service_missing
 
 MARKER = "CLOUDTAB-LAN-MARKER-7d31"
 NAME = "shop.test"
-
-
-def trusting_home(home: Path, ca_file: Path) -> Path:
-    """A HOME whose NSS database (what Chromium on Linux trusts) holds `ca_file` as a CA."""
-    nssdb = home / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True, timeout=30)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "CloudTab local CA", "-t", "C,,",
-                    "-i", str(ca_file)], check=True, timeout=30)
-    return home
 
 
 @pytest.fixture
