@@ -66,9 +66,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web_bridge import api, errors, limits, pages, relay_client, security, transfer
+    from web_bridge import (
+        api,
+        errors,
+        i18n,
+        limits,
+        pages,
+        relay_client,
+        security,
+        transfer,
+    )
 
     security.init_app(app)
+    i18n.init_app(app)
     relay_client.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)

@@ -14,6 +14,11 @@ import envelope
 from tests.bridge.live import BridgeServer, Kiosk, shot
 
 
+def _job_id(page: Any) -> str:
+    """The job id of a status page URL (/j/<id>#t=...)."""
+    return str(page.url.split("/j/", 1)[1].split("#", 1)[0])
+
+
 def _job_requests(page: Any) -> list[str]:
     seen: list[str] = []
     page.on("request", lambda r: seen.append(f"{r.method} {r.url}") if "/api/jobs" in r.url else None)
@@ -51,7 +56,7 @@ def test_without_fragment_asks_to_compare(
         page.goto(f"{bridge.url}/s/{kiosk.slug}")
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
         expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(kiosk.public_key))
-        expect(page.locator("#key-explain")).to_contain_text("compare")
+        expect(page.locator("#key-explain")).to_contain_text("Compare")
         page.set_input_files("#file-input", files=[
             {"name": "flyer.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff" + os.urandom(5000)}])
         expect(page.locator("#send-button")).to_be_enabled()
@@ -74,14 +79,16 @@ def test_too_large_file_is_refused_before_upload(relay_factory: Any, chromium_br
         seen = _job_requests(page)
         page.goto(f"{bridge.url}/s/{slug}#k={kiosk.key_param}")
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-        expect(page.locator("#limits-line")).to_contain_text("1.0 MB per file")
+        expect(page.locator("#limits-line")).to_contain_text("1 MB per file")
         page.set_input_files("#file-input", files=[
             {"name": "small.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 ok"},
             {"name": "huge-scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + bytes(1_200_000)}])
-        expect(page.locator("#form-error")).to_contain_text("“huge-scan.pdf” is too large")
+        expect(page.locator("#form-error")).to_contain_text("One file needs your attention")
         expect(page.locator("#file-list li.bad")).to_have_count(1)
+        expect(page.locator("#file-list li.bad .file-problem")).to_contain_text(
+            "Too large: this shop takes files up to 1 MB.")
         page.click("#send-button")
-        expect(page.locator("#form-error")).to_contain_text("This shop accepts files up to")
+        expect(page.locator("#form-error")).to_contain_text("One file needs your attention")
         shot(page, "09-too-large")
         assert seen == []
         page.click("#file-list li.bad .remove")
@@ -144,7 +151,7 @@ def test_cut_connection_resumes_with_intact_bytes(bridge: Any, kiosk: Any, phone
     shot(page, "10-reconnecting")
     bridge.start()
     expect(page.locator("#status-view")).to_be_visible(timeout=60_000)
-    job_id = page.url.rsplit("/", 1)[1]
+    job_id = _job_id(page)
     opened = kiosk.open_job(job_id)
     assert opened.files == [data]
     kinds = [k for k, _, _ in puts]
@@ -166,7 +173,7 @@ def test_status_falls_back_to_polling(bridge: Any, kiosk: Any, phone: Any) -> No
         {"name": "a.png", "mimeType": "image/png", "buffer": b"\x89PNG" + os.urandom(1000)}])
     page.click("#send-button")
     expect(page.locator("#status-view")).to_have_attribute("data-live", "polling")
-    job_id = page.url.rsplit("/", 1)[1]
+    job_id = _job_id(page)
     from cloudtab.v1 import common_pb2
 
     kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED)
@@ -182,8 +189,13 @@ def test_customer_can_cancel_after_sending(bridge: Any, kiosk: Any, phone: Any) 
     page.click("#send-button")
     expect(page.locator("#cancel-job")).to_be_visible()
     page.click("#cancel-job")
+    expect(page.locator("#confirm-withdraw")).to_be_visible()  # asks first
+    page.click("#withdraw-no")
+    expect(page.locator("#confirm-withdraw")).to_be_hidden()
+    page.click("#cancel-job")
+    page.click("#withdraw-yes")
     expect(page.locator("#status-line")).to_have_text("You withdrew this job.")
-    job_id = page.url.rsplit("/", 1)[1]
+    job_id = _job_id(page)
     from cloudtab.v1 import common_pb2
 
     assert kiosk.get_job(job_id).state == common_pb2.JOB_STATE_CANCELLED
@@ -225,7 +237,7 @@ def test_rejected_job_shows_the_shops_reason(bridge: Any, kiosk: Any, phone: Any
         {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3000)}])
     page.click("#send-button")
     expect(page.locator("#status-view")).to_be_visible()
-    kiosk.reject(page.url.rsplit("/", 1)[1], "We are out of A3 paper")
+    kiosk.reject(_job_id(page), "We are out of A3 paper")
     expect(page.locator("#status-line")).to_have_text(
         "The shop declined this job: We are out of A3 paper.")
     expect(page.locator("#send-another")).to_be_visible()

@@ -16,19 +16,18 @@ from cloudtab.v1 import common_pb2
 from playwright.sync_api import expect
 
 import envelope
+from tests.bridge.docs import pdf_bytes, png_bytes
 from tests.bridge.live import files_containing, shot
 
 MARKER = b"CLOUDTAB-PLAINTEXT-MARKER-7f3a"
 
 
 def _pdf_bytes(size: int) -> bytes:
-    body = b"%PDF-1.4\n% " + MARKER + b"\n"
-    filler = (MARKER + b" lorem ipsum dolor sit amet\n") * (size // 40 + 1)
-    return (body + filler)[:size - 6] + b"%%EOF\n"
+    return pdf_bytes(4, MARKER, pad_to=size)
 
 
 def _png_bytes(size: int) -> bytes:
-    return (b"\x89PNG\r\n\x1a\n" + MARKER + os.urandom(size))[:size]
+    return png_bytes(400, 300) + b"\n" + MARKER + os.urandom(size)
 
 
 def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: Any) -> None:
@@ -52,11 +51,11 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
         {"name": "photo.png", "mimeType": "image/png", "buffer": png},
     ])
     expect(page.locator("#file-list li")).to_have_count(2)
-    page.fill("#opt-copies", "2")
+    for row in range(2):  # per-file copies (format 1 manifests hold one value for the job)
+        page.locator("#file-list li").nth(row).locator(".file-opts input[type=number]").fill("2")
     page.select_option("#opt-color", "color")
-    page.select_option("#opt-duplex", "long")
-    page.fill("#opt-pages", "1-3,5")
-    page.select_option("#opt-paper", "Letter")
+    page.select_option("#opt-sides", "two-sided-long-edge")
+    page.select_option("#opt-media", "Letter")
     page.fill("#customer-name", "Ada L.")
     page.fill("#customer-note", "Staple please")
     expect(page.locator("#send-button")).to_be_enabled()
@@ -65,8 +64,8 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
 
     page.click("#send-button")
     expect(page.locator("#status-view")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/j/[A-Za-z0-9_-]+$"))
-    job_id = page.url.rsplit("/", 1)[1]
+    expect(page).to_have_url(re.compile(r"/j/[A-Za-z0-9_-]+#t="))
+    job_id = page.url.split("/j/", 1)[1].split("#", 1)[0]
     job = kiosk.get_job(job_id)
     expect(page.locator("#job-code")).to_have_text(job.job_code)
     expect(page.locator("#job-qr")).to_be_visible()
@@ -78,8 +77,10 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
     assert list((relay.data_dir / "blobs").rglob("*")), "the relay stored no blobs?"
     assert files_containing(relay.data_dir, MARKER) == []
     assert not any(MARKER.decode() in line for line in relay.log_text().splitlines())
-    # The URL never carried the token, and the customer's words never went out in clear.
-    token_like = [r for r in requests if "token" in r.lower() or "Ada" in r]
+    # No requested URL carried the token (it is only in the fragment), and the customer's
+    # words never went out in clear.
+    token = page.url.split("#t=", 1)[1].split("&", 1)[0]
+    token_like = [r for r in requests if "token" in r.lower() or token in r or "Ada" in r]
     assert token_like == []
 
     opened = kiosk.open_job(job_id)
@@ -88,7 +89,7 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
     assert [f.name for f in m.files] == ["thesis.pdf", "photo.png"]
     assert [f.type for f in m.files] == ["application/pdf", "image/png"]
     assert (m.options.copies, m.options.color, m.options.duplex, m.options.pages,
-            m.options.paper) == (2, "color", "long", "1-3,5", "Letter")
+            m.options.paper) == (2, "color", "long", "", "Letter")
     assert (m.customer.name, m.customer.note) == ("Ada L.", "Staple please")
 
     kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED)
@@ -102,7 +103,7 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
     expect(page.locator("#status-line")).to_have_text("Done. Your prints are ready.")
     shot(page, "06-done")
 
-    page.reload()  # the tab keeps the job (sessionStorage), the token stays out of the URL
+    page.reload()  # the tab keeps the job (sessionStorage and the link's fragment)
     expect(page.locator("#status-line")).to_have_text("Done. Your prints are ready.")
     expect(page.locator("#job-code")).to_have_text(job.job_code)
     assert files_containing(relay.data_dir, MARKER) == []

@@ -75,6 +75,9 @@ class Upload:
     data: bytes
 
 
+SIDES = {"none": "one-sided", "long": "two-sided-long-edge", "short": "two-sided-short-edge"}
+
+
 @dataclass(frozen=True)
 class Options:
     """What the customer chooses on the page (the page's own option values)."""
@@ -119,17 +122,20 @@ class Phone:
         page.set_input_files("#file-input", files=[
             {"name": f.name, "mimeType": f.media_type, "buffer": f.data} for f in files])
         expect(page.locator("#file-list li")).to_have_count(len(files))
-        page.fill("#opt-copies", str(options.copies))
-        page.select_option("#opt-color", options.color)
-        page.select_option("#opt-duplex", options.duplex)
-        page.fill("#opt-pages", options.pages)
-        page.select_option("#opt-paper", options.paper)
+        rows = page.locator("#file-list li")
+        for index in range(len(files)):  # copies per file; the page range on the first file
+            rows.nth(index).locator(".file-opts input[type=number]").fill(str(options.copies))
+        if options.pages:
+            rows.nth(0).locator(".file-opts input[type=text]").fill(options.pages)
+        page.select_option("#opt-color", {"bw": "monochrome"}.get(options.color, options.color))
+        page.select_option("#opt-sides", SIDES.get(options.duplex, options.duplex))
+        page.select_option("#opt-media", options.paper)
         page.fill("#customer-name", customer)
         self.shot("files-and-options")
         page.click("#send-button")
-        expect(page).to_have_url(re.compile(r"/j/[A-Za-z0-9_-]+$"))
+        expect(page).to_have_url(re.compile(r"/j/[A-Za-z0-9_-]+#t="))
         expect(page.locator("#status-view")).to_be_visible()
-        return page.url.rsplit("/", 1)[1]
+        return page.url.split("/j/", 1)[1].split("#", 1)[0]
 
     def wait_done(self, timeout_ms: int = 30_000) -> None:
         """Wait until the status page says the prints are ready."""

@@ -1,6 +1,8 @@
 // api.js — the page's client of the bridge's JSON API.
 // The customer token always travels in the Authorization header, never in a URL.
 
+import { _ } from "./i18n.js";
+
 export class ApiError extends Error {
   // status: HTTP status (0 for a network failure); code: machine error code; body: JSON body.
   constructor(status, code, message, body = {}) {
@@ -17,7 +19,31 @@ export class ApiError extends Error {
   }
 }
 
-const NETWORK_MESSAGE = "No connection to the print service. Check your network.";
+// The bridge's error codes in the page's language (the bridge's own words are English).
+function messageOf(code, fallback) {
+  switch (code) {
+    case "network": return _("No connection to the print service. Check your network.");
+    case "shop_not_found": return _("This shop was not found. Scan the QR code at the counter again.");
+    case "job_not_found": case "not_found": return _("This job was not found. It may have expired.");
+    case "unauthorized": case "forbidden": return _("This job cannot be opened from this link.");
+    case "expired": return _("This job has expired and was deleted.");
+    case "too_many_files": return _("Too many files for this shop. Remove some and try again.");
+    case "file_too_large": case "job_too_large": case "too_large": return _("The files are larger than this shop accepts.");
+    case "key_changed": return _("The shop's key has changed. Reload the page and compare the fingerprint with the one on the shop's screen.");
+    case "too_many_requests": case "http_429": return _("Too many new jobs from your network. Please wait a minute and try again.");
+    case "already_finished": return _("This job is already finished.");
+    case "incomplete": return _("Some files are not completely uploaded yet.");
+    case "unavailable": case "timeout": case "relay_error": case "internal":
+      return _("The print service is busy or unreachable. Please try again in a moment.");
+    case "chunk_too_large": case "http_413": return _("The network refused a part of the upload as too large.");
+    default: return fallback || _("Something went wrong. Please try again.");
+  }
+}
+
+function apiError(status, data) {
+  const code = data.error || `http_${status}`;
+  return new ApiError(status, code, messageOf(code, data.message), data);
+}
 
 async function call(method, path, { token = null, json = undefined, body = undefined, signal = undefined, headers = {} } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal, cache: "no-store", credentials: "same-origin" };
@@ -34,7 +60,7 @@ async function call(method, path, { token = null, json = undefined, body = undef
     response = await fetch(path, init);
   } catch (e) {
     if (e && e.name === "AbortError") throw e;
-    throw new ApiError(0, "network", NETWORK_MESSAGE);
+    throw apiError(0, { error: "network" });
   }
   let data = {};
   try {
@@ -42,9 +68,7 @@ async function call(method, path, { token = null, json = undefined, body = undef
   } catch {
     data = {};
   }
-  if (!response.ok) {
-    throw new ApiError(response.status, data.error || "http_" + response.status, data.message || `Error ${response.status}.`, data);
-  }
+  if (!response.ok) throw apiError(response.status, data);
   return data;
 }
 
@@ -58,11 +82,48 @@ export function createJob(shop, fileSizes, keyFingerprintHex, signal) {
   return call("POST", "/api/jobs", { json: { shop, file_sizes: fileSizes, key_fingerprint: keyFingerprintHex }, signal });
 }
 
-export function putChunk(jobId, token, index, offset, bytes, signal) {
+// PUT one chunk with XMLHttpRequest, the only browser API that reports upload progress:
+// onSent(bytesSentOfThisChunk) is called as the body goes out.
+export function putChunk(jobId, token, index, offset, bytes, signal, onSent = () => {}) {
   // A Blob body: Chromium uploads it about ten times faster than a typed array
   // (measured here: ~15 ms against ~150 ms per MiB to 127.0.0.1).
   const body = new Blob([bytes], { type: "application/octet-stream" });
-  return call("PUT", `/api/jobs/${enc(jobId)}/files/${index}?offset=${offset}`, { token, body, signal });
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new DOMException("Aborted", "AbortError"));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    const done = () => signal && signal.removeEventListener("abort", abort);
+    xhr.open("PUT", `/api/jobs/${enc(jobId)}/files/${index}?offset=${offset}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.responseType = "text";
+    xhr.upload.onprogress = (e) => onSent(e.loaded);
+    xhr.onload = () => {
+      done();
+      let data = {};
+      try {
+        data = JSON.parse(xhr.responseText || "{}");
+      } catch {
+        data = {};
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(apiError(xhr.status, data));
+    };
+    xhr.onerror = xhr.ontimeout = () => {
+      done();
+      reject(apiError(0, { error: "network" }));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException("Aborted", "AbortError"));
+    };
+    if (signal) signal.addEventListener("abort", abort, { once: true });
+    xhr.send(body);
+  });
 }
 
 export function getOffset(jobId, token, index, signal) {
@@ -90,7 +151,7 @@ export async function openEvents(jobId, token, after, signal) {
     });
   } catch (e) {
     if (e && e.name === "AbortError") throw e;
-    throw new ApiError(0, "network", NETWORK_MESSAGE);
+    throw apiError(0, { error: "network" });
   }
   if (!response.ok) {
     let data = {};
@@ -99,7 +160,7 @@ export async function openEvents(jobId, token, after, signal) {
     } catch {
       data = {};
     }
-    throw new ApiError(response.status, data.error || "http_" + response.status, data.message || `Error ${response.status}.`, data);
+    throw apiError(response.status, data);
   }
   return response;
 }

@@ -1,11 +1,34 @@
-// format.js — numbers and file types for people.
+// format.js — numbers, sizes, durations and file kinds for people, in the page's language.
+
+import { _, formatNumber } from "./i18n.js";
+
+const UNITS = [[1000 ** 3, "GB"], [1000 ** 2, "MB"], [1000, "kB"]];
 
 // Decimal units, as phones show file sizes.
 export function formatBytes(n) {
-  if (n < 1000) return `${n} B`;
-  if (n < 1000 ** 2) return `${(n / 1000).toFixed(n < 10000 ? 1 : 0)} kB`;
-  if (n < 1000 ** 3) return `${(n / 1000 ** 2).toFixed(1)} MB`;
-  return `${(n / 1000 ** 3).toFixed(2)} GB`;
+  for (const [size, unit] of UNITS) {
+    if (n >= size) {
+      const v = n / size;
+      const digits = v < 10 ? 1 : 0;
+      return `${formatNumber(v, { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
+    }
+  }
+  return `${formatNumber(n)} B`;
+}
+
+// A limit as a round figure, never above the real one: 2,147,483,648 -> "2 GB",
+// 104,857,600 -> "100 MB", 1,500,000,000 -> "1.5 GB".
+export function formatLimit(n) {
+  for (const [size, unit] of [...UNITS, [1, "B"]]) {
+    if (n >= size) {
+      const v = n / size;
+      const magnitude = 10 ** Math.floor(Math.log10(v));
+      let round = Math.floor(v / magnitude) * magnitude;
+      if (round < v * 0.75) round = Math.floor(v / (magnitude / 10)) * (magnitude / 10);
+      return `${formatNumber(round, { maximumFractionDigits: 1 })} ${unit}`;
+    }
+  }
+  return "0 B";
 }
 
 export function percent(done, total) {
@@ -13,10 +36,26 @@ export function percent(done, total) {
   return Math.floor((done / total) * 100);
 }
 
+// "about 3 minutes left" style, rounded so it does not flicker.
+export function formatRemaining(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 10) return _("a few seconds left");
+  if (seconds < 60) return _("about %(n)s seconds left", { n: formatNumber(Math.ceil(seconds / 10) * 10) });
+  if (seconds < 90) return _("about a minute left");
+  if (seconds < 3600) return _("about %(n)s minutes left", { n: formatNumber(Math.round(seconds / 60)) });
+  return _("more than an hour left");
+}
+
 const BY_EXTENSION = {
   pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png",
   gif: "image/gif", webp: "image/webp", tif: "image/tiff", tiff: "image/tiff",
-  txt: "text/plain", heic: "image/heic",
+  txt: "text/plain", heic: "image/heic", heif: "image/heif",
+  doc: "application/msword", docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  odt: "application/vnd.oasis.opendocument.text", rtf: "application/rtf",
+  xls: "application/vnd.ms-excel", xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  ods: "application/vnd.oasis.opendocument.spreadsheet",
+  ppt: "application/vnd.ms-powerpoint", pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+  odp: "application/vnd.oasis.opendocument.presentation",
 };
 
 // The file's media type: the browser's, else guessed from the extension.
@@ -25,6 +64,28 @@ export function mediaType(file) {
   const dot = file.name.lastIndexOf(".");
   const ext = dot >= 0 ? file.name.slice(dot + 1).toLowerCase() : "";
   return BY_EXTENSION[ext] || "application/octet-stream";
+}
+
+// A media type in plain words ("PDF", "photo (JPEG)", "Word document").
+export function kindName(type) {
+  if (type === "application/pdf") return _("PDF");
+  if (type === "image/jpeg") return _("photo (JPEG)");
+  if (type === "image/png") return _("picture (PNG)");
+  if (type === "image/heic" || type === "image/heif") return _("iPhone photo (HEIC)");
+  if (type === "image/webp") return _("picture (WebP)");
+  if (type === "image/gif") return _("picture (GIF)");
+  if (type === "image/tiff") return _("picture (TIFF)");
+  if (type === "text/plain") return _("text file");
+  if (/word|opendocument\.text|rtf/.test(type)) return _("Word document");
+  if (/sheet|excel/.test(type)) return _("spreadsheet");
+  if (/presentation|powerpoint/.test(type)) return _("presentation");
+  if (type.startsWith("image/")) return _("picture");
+  return _("file of an unknown kind");
+}
+
+// The shop's accepted types as one plain list: "PDF, photo (JPEG), picture (PNG)".
+export function kindList(types) {
+  return [...new Set(types.map(kindName))].join(", ");
 }
 
 export function sameBytes(a, b) {
@@ -37,3 +98,5 @@ export function sameBytes(a, b) {
 export function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+export { formatNumber };

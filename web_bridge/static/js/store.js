@@ -1,5 +1,7 @@
 // store.js — what the tab remembers about its jobs, in sessionStorage only (gone when
-// the tab closes; never sent anywhere; the token is never put in a URL).
+// the tab closes; never sent anywhere), and the job's status link, which carries the
+// token in the URL fragment (#t=…): browsers never send a fragment to a server, so it
+// reaches no log, yet the link opens the job in another tab or after the tab is gone.
 
 const PREFIX = "cloudtab.job.";
 
@@ -27,12 +29,16 @@ export function updateJob(jobId, changes) {
 
 export function allJobs() {
   const out = [];
-  for (let i = 0; i < sessionStorage.length; i++) {
-    const key = sessionStorage.key(i);
-    if (key && key.startsWith(PREFIX)) {
-      const record = loadJob(key.slice(PREFIX.length));
-      if (record) out.push(record);
+  try {
+    for (let i = 0; i < sessionStorage.length; i++) {
+      const key = sessionStorage.key(i);
+      if (key && key.startsWith(PREFIX)) {
+        const record = loadJob(key.slice(PREFIX.length));
+        if (record) out.push(record);
+      }
     }
+  } catch {
+    // no storage: nothing remembered
   }
   return out;
 }
@@ -43,4 +49,23 @@ export function forgetJob(jobId) {
   } catch {
     // nothing to forget
   }
+}
+
+// The fragment of a status link: t = token, s = shop slug, k = the shop key of its QR.
+export function statusFragment(record) {
+  const params = new URLSearchParams();
+  params.set("t", record.token);
+  if (record.slug) params.set("s", record.slug);
+  if (record.keyParam) params.set("k", record.keyParam);
+  return `#${params}`;
+}
+
+export function statusLink(record) {
+  return `${location.origin}/j/${encodeURIComponent(record.jobId)}${statusFragment(record)}`;
+}
+
+// Reads {token, slug, keyParam} from this page's fragment (values null when absent).
+export function readFragment() {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  return { token: params.get("t"), slug: params.get("s"), keyParam: params.get("k") };
 }
