@@ -42,7 +42,7 @@ class Relay:
         """Probe the database and the blob store.
 
         Raises:
-            Unavailable: the database does not answer.
+            RelayError: BACKEND_UNAVAILABLE, the database does not answer.
             BlobStoreError: the blob store does not answer.
         """
         await self.db.check()

@@ -22,6 +22,7 @@ class CallInfo:
     token: str | None = None
     job_id: str = ""
     code: str = "OK"
+    reason: str = ""
 
 
 _current: contextvars.ContextVar[CallInfo | None] = contextvars.ContextVar("cloudtab_call", default=None)

@@ -1,72 +1,50 @@
-"""Domain errors of the relay, each named after the gRPC status it becomes.
+"""The one domain error of the relay: a reason from ``cloudtab_rpc.reasons`` plus words.
 
-Domain modules raise these; ``relay_grpc.interceptors`` maps them to status codes,
-so servicers hold no try/except. The message is shown to the client: never put a
-token, key or document byte in it.
+Domain modules raise ``RelayError(Reason.X, "message", key=value)``;
+``relay_grpc.interceptors`` sends it as the reason's gRPC status with a
+``google.rpc.ErrorInfo`` (reason + the metadata), so servicers hold no
+try/except and clients never parse the message. The message is shown to the
+client: never put a token, key or document byte in it. No grpc here.
 """
 
 from __future__ import annotations
 
+from cloudtab_rpc.reasons import Reason
+
+__all__ = ["Reason", "RelayError", "state_error"]
+
 
 class RelayError(Exception):
-    """Base class; ``status`` names the grpc.StatusCode member it maps to."""
+    """A refused call: ``reason`` decides the status; ``metadata`` goes to ErrorInfo.
 
-    status = "INTERNAL"
+    Raises:
+        ValueError: (when built) a metadata key the reason does not declare, or a
+            declared key missing, so the published contract cannot drift.
+    """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, reason: Reason, message: str, **metadata: object) -> None:
         super().__init__(message)
+        declared = set(reason.spec.metadata)
+        if set(metadata) != declared:
+            raise ValueError(f"{reason} carries metadata {sorted(declared)}, got {sorted(metadata)}")
+        self.reason = reason
         self.message = message
+        self.metadata = {key: str(value) for key, value in metadata.items()}
+
+    @property
+    def status(self) -> str:
+        """Name of the grpc.StatusCode member this error becomes."""
+        return self.reason.status
 
 
-class InvalidArgument(RelayError):
-    """The request is malformed (INVALID_ARGUMENT)."""
+def state_error(state: str, action: str) -> RelayError:
+    """The error for a job whose state ``state`` (a JobState value) forbids ``action``.
 
-    status = "INVALID_ARGUMENT"
-
-
-class NotFound(RelayError):
-    """The named object does not exist or is not visible to the caller (NOT_FOUND)."""
-
-    status = "NOT_FOUND"
-
-
-class FailedPrecondition(RelayError):
-    """The object is not in a state that allows the operation (FAILED_PRECONDITION)."""
-
-    status = "FAILED_PRECONDITION"
-
-
-class ResourceExhausted(RelayError):
-    """A size, count or rate limit was passed (RESOURCE_EXHAUSTED)."""
-
-    status = "RESOURCE_EXHAUSTED"
-
-
-class Unauthenticated(RelayError):
-    """Missing, malformed, unknown, revoked or foreign token (UNAUTHENTICATED)."""
-
-    status = "UNAUTHENTICATED"
-
-
-class PermissionDenied(RelayError):
-    """Authenticated but not allowed (PERMISSION_DENIED)."""
-
-    status = "PERMISSION_DENIED"
-
-
-class OutOfRange(RelayError):
-    """An index or offset beyond the object (OUT_OF_RANGE)."""
-
-    status = "OUT_OF_RANGE"
-
-
-class Unavailable(RelayError):
-    """A backend is unreachable or the relay is shutting down; retry (UNAVAILABLE)."""
-
-    status = "UNAVAILABLE"
-
-
-class DeadlineExceeded(RelayError):
-    """The client stayed idle too long (DEADLINE_EXCEEDED)."""
-
-    status = "DEADLINE_EXCEEDED"
+    Expired -> JOB_EXPIRED; completed, rejected, cancelled -> JOB_TERMINAL; any
+    other -> JOB_STATE_CONFLICT. ``state`` is sent as metadata.
+    """
+    if state == "expired":
+        return RelayError(Reason.JOB_EXPIRED, f"the job expired; cannot {action}", state=state)
+    if state in ("completed", "rejected", "cancelled"):
+        return RelayError(Reason.JOB_TERMINAL, f"the job is already {state}; cannot {action}", state=state)
+    return RelayError(Reason.JOB_STATE_CONFLICT, f"the job is {state}; cannot {action}", state=state)

@@ -29,7 +29,7 @@ from typing import Protocol, Self
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from relay_grpc.errors import Unavailable
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.store import crud
 from relay_grpc.store.models import Job, JobEvent
 from relay_grpc.views import EventView, JobView
@@ -114,10 +114,10 @@ class Subscription:
         """Wait up to ``timeout`` s (None: until woken); True if woken.
 
         Raises:
-            Unavailable: the relay is shutting down.
+            RelayError: SHUTTING_DOWN.
         """
         if self._broker.closing:
-            raise Unavailable("relay shutting down; reconnect")
+            raise RelayError(Reason.SHUTTING_DOWN, "relay shutting down; reconnect")
         try:
             if timeout is None:
                 await self._event.wait()
@@ -131,7 +131,7 @@ class Subscription:
         finally:
             self._event.clear()
         if self._broker.closing:
-            raise Unavailable("relay shutting down; reconnect")
+            raise RelayError(Reason.SHUTTING_DOWN, "relay shutting down; reconnect")
         return True
 
     def close(self) -> None:

@@ -22,8 +22,9 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from cloudtab_rpc import status
 from relay_grpc import callinfo, metrics
-from relay_grpc.errors import RelayError, Unauthenticated
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.shops import ShopService
 from relay_grpc.store.blobs import (
     BlobNotFoundError,
@@ -102,9 +103,10 @@ class LoggingInterceptor(_WrappingInterceptor):
             level = logging.ERROR if info.code in ("INTERNAL", "UNKNOWN") else logging.INFO
             log.log(
                 level,
-                "rpc method=%s code=%s duration_ms=%.1f shop=%s job=%s peer=%s",
+                "rpc method=%s code=%s reason=%s duration_ms=%.1f shop=%s job=%s peer=%s",
                 info.method,
                 info.code,
+                info.reason or "-",
                 elapsed * 1000,
                 info.shop_slug or "-",
                 info.job_id or "-",
@@ -112,11 +114,11 @@ class LoggingInterceptor(_WrappingInterceptor):
             )
 
 
-_BLOB_ERRORS: dict[type[Exception], tuple[grpc.StatusCode, str]] = {
-    BlobStoreUnavailableError: (grpc.StatusCode.UNAVAILABLE, "blob store unavailable; retry"),
-    BlobStoreFullError: (grpc.StatusCode.RESOURCE_EXHAUSTED, "relay storage is full; retry later"),
-    BlobNotFoundError: (grpc.StatusCode.NOT_FOUND, "file data not found"),
-    BlobStorePermissionError: (grpc.StatusCode.UNAVAILABLE, "relay storage is not writable; retry later"),
+_BLOB_ERRORS: dict[type[Exception], tuple[Reason, str]] = {
+    BlobStoreUnavailableError: (Reason.BACKEND_UNAVAILABLE, "blob store unavailable; retry"),
+    BlobStoreFullError: (Reason.STORAGE_FULL, "relay storage is full; retry later"),
+    BlobNotFoundError: (Reason.FILE_DATA_MISSING, "file data not found"),
+    BlobStorePermissionError: (Reason.BACKEND_UNAVAILABLE, "relay storage is not writable; retry later"),
 }
 
 
@@ -128,8 +130,25 @@ def _database_unavailable(exc: Exception) -> bool:
     )
 
 
+def as_relay_error(exc: Exception, method: str) -> RelayError:
+    """The RelayError to send for any exception (logging what needs the operator)."""
+    if isinstance(exc, RelayError):
+        return exc
+    for kind, (reason, message) in _BLOB_ERRORS.items():
+        if isinstance(exc, kind):
+            # Permission errors need the operator; the rest are transient or the client's.
+            level = logging.ERROR if isinstance(exc, BlobStorePermissionError) else logging.WARNING
+            log.log(level, "%s in %s: %s (%s)", type(exc).__name__, method, reason.value, exc)
+            return RelayError(reason, message)
+    if _database_unavailable(exc):
+        log.warning("database unavailable in %s: %s", method, type(exc).__name__)
+        return RelayError(Reason.BACKEND_UNAVAILABLE, "database unavailable; retry")
+    log.exception("unexpected error in %s", method)
+    return RelayError(Reason.INTERNAL, "internal error")
+
+
 class ErrorInterceptor(_WrappingInterceptor):
-    """Domain errors -> their status; backend outages -> UNAVAILABLE; else INTERNAL."""
+    """Every failure -> its reason's status with a google.rpc ErrorInfo; else INTERNAL."""
 
     @asynccontextmanager
     async def around(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
@@ -138,24 +157,12 @@ class ErrorInterceptor(_WrappingInterceptor):
             yield
         except aio.AbortError:
             raise
-        except RelayError as exc:
-            info.code = exc.status
-            await context.abort(getattr(grpc.StatusCode, exc.status), exc.message)
-        except Exception as exc:
-            for kind, (code, message) in _BLOB_ERRORS.items():
-                if isinstance(exc, kind):
-                    info.code = code.name
-                    # Permission errors need the operator; the rest are transient or the client's.
-                    level = logging.ERROR if isinstance(exc, BlobStorePermissionError) else logging.WARNING
-                    log.log(level, "%s in %s: %s (%s)", type(exc).__name__, info.method, code.name, exc)
-                    await context.abort(code, message)
-            if _database_unavailable(exc):
-                info.code = "UNAVAILABLE"
-                log.warning("database unavailable in %s: %s", info.method, type(exc).__name__)
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "database unavailable; retry")
-            info.code = "INTERNAL"
-            log.exception("unexpected error in %s", info.method)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as exc:  # noqa: BLE001 - every failure gets a reason
+            error = as_relay_error(exc, info.method)
+            info.code = error.status
+            info.reason = error.reason.value
+            code, trailers = status.trailers(error.reason, error.message, error.metadata)
+            await context.abort(code, error.message, trailing_metadata=trailers)
 
 
 def bearer_token(metadata: Any) -> str | None:
@@ -186,7 +193,7 @@ class AuthInterceptor(_WrappingInterceptor):
         token = bearer_token(context.invocation_metadata())
         if method.startswith(SHOP_SERVICE):
             if token is None:
-                raise Unauthenticated("missing shop token (authorization: Bearer <token>)")
+                raise RelayError(Reason.TOKEN_INVALID, "missing shop token (authorization: Bearer <token>)")
             shop = await self.shops.authenticate(token)
             info.shop = shop
             info.shop_slug = shop.slug

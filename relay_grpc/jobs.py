@@ -12,13 +12,7 @@ from collections.abc import Callable, Sequence
 
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
-from relay_grpc.errors import (
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    ResourceExhausted,
-    Unauthenticated,
-)
+from relay_grpc.errors import Reason, RelayError, state_error
 from relay_grpc.events import Broker, Notification, record_event
 from relay_grpc.ratelimit import RateLimiter
 from relay_grpc.shops import SLUG_RE
@@ -89,36 +83,46 @@ class JobService:
         """Create an UPLOADING job; returns (job, customer token, upload expiry time).
 
         Raises:
-            InvalidArgument: bad slug, no files, a negative size, a malformed fingerprint.
-            NotFound: unknown, revoked or unenrolled shop.
-            FailedPrecondition: the fingerprint is not the shop's current key.
-            ResourceExhausted: over the shop's limits or creating jobs too fast.
+            RelayError: INVALID_REQUEST (bad slug, no files, a negative size, a
+                malformed fingerprint), SHOP_NOT_FOUND (unknown, revoked or unenrolled
+                shop), KEY_CHANGED (not the shop's current key), LIMIT_EXCEEDED,
+                RATE_LIMITED.
         """
         c = self.config
         if not SLUG_RE.match(shop_slug):
-            raise InvalidArgument("malformed shop slug")
+            raise RelayError(Reason.INVALID_REQUEST, "malformed shop slug", field="shop_slug")
         if not file_sizes:
-            raise InvalidArgument("a job needs at least one file")
-        if any(size < 0 for size in file_sizes):
-            raise InvalidArgument("file sizes must not be negative")
+            raise RelayError(Reason.INVALID_REQUEST, "a job needs at least one file", field="file_sizes")
+        if any(size <= 0 for size in file_sizes):
+            # Even an empty file seals to one 16-byte record: 0 cannot be ciphertext.
+            raise RelayError(Reason.INVALID_REQUEST, "file sizes must be positive", field="file_sizes")
         if len(key_fingerprint) != 32:
-            raise InvalidArgument("key_fingerprint must be 32 bytes (SHA-256)")
+            raise RelayError(Reason.INVALID_REQUEST, "key_fingerprint must be 32 bytes (SHA-256)", field="key_fingerprint")
         if len(file_sizes) > c.max_files_per_job:
-            raise ResourceExhausted(f"at most {c.max_files_per_job} files per job")
+            raise RelayError(
+                Reason.LIMIT_EXCEEDED, f"at most {c.max_files_per_job} files per job",
+                limit="max_files_per_job", max=c.max_files_per_job,
+            )
         if max(file_sizes) > c.max_file_bytes:
-            raise ResourceExhausted(f"a file may be at most {c.max_file_bytes} bytes")
+            raise RelayError(
+                Reason.LIMIT_EXCEEDED, f"a file may be at most {c.max_file_bytes} bytes",
+                limit="max_file_bytes", max=c.max_file_bytes,
+            )
         if sum(file_sizes) > c.max_job_bytes:
-            raise ResourceExhausted(f"a job may be at most {c.max_job_bytes} bytes")
+            raise RelayError(
+                Reason.LIMIT_EXCEEDED, f"a job may be at most {c.max_job_bytes} bytes",
+                limit="max_job_bytes", max=c.max_job_bytes,
+            )
         if not self.create_limiter.allow(peer):
-            raise ResourceExhausted("creating jobs too fast; retry later")
+            raise RelayError(Reason.RATE_LIMITED, "creating jobs too fast; retry later")
         now = self.clock()
         token = tokens.new_token()
         async with self.db.transaction() as session:
             shop = await crud.get_shop_by_slug(session, slug=shop_slug)
             if shop is None or shop.revoked_at is not None or shop.key_fingerprint is None:
-                raise NotFound(f"no shop {shop_slug!r}")
+                raise RelayError(Reason.SHOP_NOT_FOUND, f"no shop {shop_slug!r}")
             if key_fingerprint != shop.key_fingerprint:
-                raise FailedPrecondition("key_fingerprint is not the shop's current key; reload the shop")
+                raise RelayError(Reason.KEY_CHANGED, "key_fingerprint is not the shop's current key; reload the shop")
             job = Job(
                 id=tokens.new_id(),
                 shop_id=shop.id,
@@ -145,21 +149,21 @@ class JobService:
         """The job if ``token`` is its customer token.
 
         Raises:
-            Unauthenticated: no token, a malformed one, another job's, or no such job.
+            RelayError TOKEN_INVALID: no token, a malformed one, another job's, or no such job.
         """
         if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
-            raise Unauthenticated("missing or invalid customer token for this job")
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         async with self.db.session() as session:
             job = await crud.get_job(session, job_id=job_id)
         if job is None or not tokens.token_matches(token, job.customer_token_hash):
-            raise Unauthenticated("missing or invalid customer token for this job")
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         return job
 
     async def customer_job(self, job_id: str, token: str | None) -> JobView:
         """The job without its manifest.
 
         Raises:
-            Unauthenticated: see ``authorize_customer``.
+            RelayError TOKEN_INVALID: see ``authorize_customer``.
         """
         job = await self.authorize_customer(job_id, token)
         return await self.view(job.id, with_manifest=False)
@@ -168,29 +172,35 @@ class JobService:
         """Queue a job whose files are all complete, with its sealed manifest.
 
         Raises:
-            Unauthenticated: see ``authorize_customer``.
-            InvalidArgument: empty or oversized manifest.
-            FailedPrecondition: a file is incomplete or the job is not UPLOADING.
+            RelayError TOKEN_INVALID: see ``authorize_customer``.
+            RelayError INVALID_REQUEST: empty or oversized manifest.
+            RelayError: FILES_INCOMPLETE, or the job is not UPLOADING (see ``state_error``).
         """
         if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
-            raise Unauthenticated("missing or invalid customer token for this job")
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         if not sealed_manifest:
-            raise InvalidArgument("sealed_manifest is empty")
+            raise RelayError(Reason.INVALID_REQUEST, "sealed_manifest is empty", field="sealed_manifest")
         if len(sealed_manifest) > self.config.max_manifest_bytes:
-            raise InvalidArgument(f"sealed_manifest is over {self.config.max_manifest_bytes} bytes")
+            raise RelayError(
+                Reason.INVALID_REQUEST, f"sealed_manifest is over {self.config.max_manifest_bytes} bytes",
+                field="sealed_manifest",
+            )
         now = self.clock()
         # One transaction for the check and the change: the hot path of every job.
         async with self.db.transaction() as session:
             job = await crud.get_job(session, job_id=job_id, for_update=self.db.is_postgres)
             if job is None or not tokens.token_matches(token, job.customer_token_hash):
-                raise Unauthenticated("missing or invalid customer token for this job")
+                raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
             if job.state != JobState.UPLOADING.value:
-                raise FailedPrecondition(f"job is {job.state}, not uploading")
+                raise state_error(job.state, "submit")
             files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
             committed = [await self.blobs.size(blob_key(job_id, f.file_index)) for f in files]
             incomplete = [f.file_index for f, n in zip(files, committed, strict=True) if n != f.size]
             if incomplete:
-                raise FailedPrecondition(f"files not complete: {incomplete}")
+                raise RelayError(
+                    Reason.FILES_INCOMPLETE, f"files not complete: {incomplete}",
+                    file_indexes=",".join(map(str, incomplete)),
+                )
             await crud.mark_files_complete(session, job_id=job_id)
             job.state = JobState.QUEUED.value
             job.sealed_manifest = sealed_manifest
@@ -208,8 +218,8 @@ class JobService:
         """Withdraw a job; its ciphertext and manifest are deleted at once.
 
         Raises:
-            Unauthenticated: see ``authorize_customer``.
-            FailedPrecondition: the job is already in a terminal state.
+            RelayError TOKEN_INVALID: see ``authorize_customer``.
+            RelayError: JOB_TERMINAL or JOB_EXPIRED.
         """
         await self.authorize_customer(job_id, token)
         return await self._finish(job_id, JobState.CANCELLED, reason="", shop_id=None)
@@ -220,21 +230,21 @@ class JobService:
         """The job if it belongs to the shop.
 
         Raises:
-            NotFound: unknown job or another shop's job.
+            RelayError JOB_NOT_FOUND: unknown job or another shop's job.
         """
         if not job_id or len(job_id) > 64:
-            raise NotFound("no such job")
+            raise RelayError(Reason.JOB_NOT_FOUND, "no such job")
         async with self.db.session() as session:
             job = await crud.get_job(session, job_id=job_id)
         if job is None or job.shop_id != shop_id:
-            raise NotFound("no such job")
+            raise RelayError(Reason.JOB_NOT_FOUND, "no such job")
         return job
 
     async def shop_view(self, shop_id: str, job_id: str) -> JobView:
         """The shop's job with its manifest while active.
 
         Raises:
-            NotFound: unknown job or another shop's job.
+            RelayError JOB_NOT_FOUND: unknown job or another shop's job.
         """
         await self.shop_job(shop_id, job_id)
         return await self.view(job_id, with_manifest=True)
@@ -243,12 +253,12 @@ class JobService:
         """Report progress: RECEIVED or PRINTING (repeating the current state is a no-op).
 
         Raises:
-            InvalidArgument: any other target state.
-            NotFound: unknown job or another shop's job.
-            FailedPrecondition: the job is terminal, still uploading, or already further.
+            RelayError INVALID_REQUEST: any other target state.
+            RelayError JOB_NOT_FOUND: unknown job or another shop's job.
+            RelayError: the job is terminal, still uploading, or already further (``state_error``).
         """
         if state not in (JobState.RECEIVED, JobState.PRINTING):
-            raise InvalidArgument("state must be RECEIVED or PRINTING")
+            raise RelayError(Reason.INVALID_REQUEST, "state must be RECEIVED or PRINTING", field="state")
         await self.shop_job(shop_id, job_id)
         order = [JobState.QUEUED, JobState.RECEIVED, JobState.PRINTING]
         now = self.clock()
@@ -257,9 +267,9 @@ class JobService:
             job = await self._locked(session, job_id)
             current = JobState(job.state)
             if current not in order:
-                raise FailedPrecondition(f"job is {current.value}")
+                raise state_error(current.value, f"report {state.value}")
             if order.index(state) < order.index(current):
-                raise FailedPrecondition(f"job is already {current.value}")
+                raise state_error(current.value, f"report {state.value}")
             files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
             if state != current:
                 job.state = state.value
@@ -273,8 +283,8 @@ class JobService:
         """Mark printed; ciphertext and manifest are deleted at once.
 
         Raises:
-            NotFound: unknown job or another shop's job.
-            FailedPrecondition: terminal or still uploading.
+            RelayError JOB_NOT_FOUND: unknown job or another shop's job.
+            RelayError: terminal or still uploading (``state_error``).
         """
         await self.shop_job(shop_id, job_id)
         return await self._finish(job_id, JobState.COMPLETED, reason="", shop_id=shop_id)
@@ -283,13 +293,15 @@ class JobService:
         """Decline with a reason the customer sees; deleted at once.
 
         Raises:
-            InvalidArgument: empty reason or over 500 characters.
-            NotFound: unknown job or another shop's job.
-            FailedPrecondition: terminal or still uploading.
+            RelayError INVALID_REQUEST: empty reason or over 500 characters.
+            RelayError JOB_NOT_FOUND: unknown job or another shop's job.
+            RelayError: terminal or still uploading (``state_error``).
         """
         reason = reason.strip()
         if not reason or len(reason) > MAX_REASON_LENGTH:
-            raise InvalidArgument(f"reason must be 1 to {MAX_REASON_LENGTH} characters")
+            raise RelayError(
+                Reason.INVALID_REQUEST, f"reason must be 1 to {MAX_REASON_LENGTH} characters", field="reason"
+            )
         await self.shop_job(shop_id, job_id)
         return await self._finish(job_id, JobState.REJECTED, reason=reason, shop_id=shop_id)
 
@@ -331,19 +343,19 @@ class JobService:
         """Current snapshot of a job.
 
         Raises:
-            NotFound: no such job.
+            RelayError JOB_NOT_FOUND: no such job.
         """
         async with self.db.session() as session:
             job = await crud.get_job(session, job_id=job_id)
             if job is None:
-                raise NotFound("no such job")
+                raise RelayError(Reason.JOB_NOT_FOUND, "no such job")
             files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
         return job_view(job, files, with_manifest=with_manifest)
 
     async def _locked(self, session, job_id: str) -> Job:  # type: ignore[no-untyped-def]
         job = await crud.get_job(session, job_id=job_id, for_update=self.db.is_postgres)
         if job is None:
-            raise NotFound("no such job")
+            raise RelayError(Reason.JOB_NOT_FOUND, "no such job")
         return job
 
     async def _finish(self, job_id: str, state: JobState, *, reason: str, shop_id: str | None) -> JobView:
@@ -351,10 +363,8 @@ class JobService:
         async with self.db.transaction() as session:
             job = await self._locked(session, job_id)
             current = JobState(job.state)
-            if current.terminal:
-                raise FailedPrecondition(f"job is already {current.value}")
-            if shop_id is not None and current == JobState.UPLOADING:
-                raise FailedPrecondition("job is still uploading")
+            if current.terminal or (shop_id is not None and current == JobState.UPLOADING):
+                raise state_error(current.value, f"mark it {state.value}")
             job.state = state.value
             job.reason = reason
             job.sealed_manifest = None

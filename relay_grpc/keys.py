@@ -11,7 +11,7 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from relay_grpc.errors import InvalidArgument
+from relay_grpc.errors import Reason, RelayError
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -20,14 +20,14 @@ def validate_public_key(public_key: bytes) -> bytes:
     """Return ``public_key`` if it is a 65-byte uncompressed point on P-256.
 
     Raises:
-        InvalidArgument: wrong length, compressed form or not on the curve.
+        RelayError: INVALID_REQUEST, wrong length, compressed form or not on the curve.
     """
     if len(public_key) != 65 or public_key[0] != 0x04:
-        raise InvalidArgument("public_key must be a 65-byte uncompressed P-256 point")
+        raise RelayError(Reason.INVALID_REQUEST, "public_key must be a 65-byte uncompressed P-256 point", field="public_key")
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
     except ValueError:
-        raise InvalidArgument("public_key is not a valid P-256 point") from None
+        raise RelayError(Reason.INVALID_REQUEST, "public_key is not a valid P-256 point", field="public_key") from None
     return public_key
 
 

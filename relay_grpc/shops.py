@@ -14,12 +14,7 @@ from collections.abc import Callable
 
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
-from relay_grpc.errors import (
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    Unauthenticated,
-)
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.keys import fingerprint, fingerprint_display, validate_public_key
 from relay_grpc.store import crud
 from relay_grpc.store.db import Database
@@ -44,12 +39,12 @@ def parse_version(version: str) -> tuple[int, int, int]:
     """``"1.2.3"`` (optionally with a ``-suffix``) -> (1, 2, 3).
 
     Raises:
-        InvalidArgument: not a semantic version.
+        RelayError: INVALID_REQUEST, not a semantic version.
     """
     core = version.strip().split("-", 1)[0].split("+", 1)[0]
     parts = core.split(".")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise InvalidArgument("kiosk_version must be a semantic version like 0.1.0")
+        raise RelayError(Reason.INVALID_REQUEST, "kiosk_version must be a semantic version like 0.1.0", field="kiosk_version")
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
@@ -106,11 +101,11 @@ class ShopService:
         """Create a shop; returns (slug, one-time enrollment code valid 24 h).
 
         Raises:
-            InvalidArgument: empty or over-long name.
+            RelayError: INVALID_REQUEST, an empty or over-long name.
         """
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
-            raise InvalidArgument(f"shop name must be 1 to {MAX_NAME_LENGTH} characters")
+            raise RelayError(Reason.INVALID_REQUEST, f"shop name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
         now = self.clock()
         async with self.db.transaction() as session:
             slug = slugify(name)
@@ -127,13 +122,13 @@ class ShopService:
         """Issue a new one-time enrollment code (older unused codes stop working).
 
         Raises:
-            NotFound: no such shop, or it is revoked.
+            RelayError: SHOP_NOT_FOUND, no such shop, or it is revoked.
         """
         now = self.clock()
         async with self.db.transaction() as session:
             shop = await crud.get_shop_by_slug(session, slug=slug)
             if shop is None or shop.revoked_at is not None:
-                raise NotFound(f"no active shop {slug!r}")
+                raise RelayError(Reason.SHOP_NOT_FOUND, f"no active shop {slug!r}")
             await crud.invalidate_enrollment_codes(session, shop_id=shop.id, now=now)
             code = self._add_code(session, shop.id, now)
         return code
@@ -142,13 +137,13 @@ class ShopService:
         """Revoke a shop: its token and codes stop working at once.
 
         Raises:
-            NotFound: no such shop.
+            RelayError: SHOP_NOT_FOUND.
         """
         now = self.clock()
         async with self.db.transaction() as session:
             shop = await crud.get_shop_by_slug(session, slug=slug)
             if shop is None:
-                raise NotFound(f"no shop {slug!r}")
+                raise RelayError(Reason.SHOP_NOT_FOUND, f"no shop {slug!r}")
             shop.revoked_at = shop.revoked_at or now
             shop.token_hash = None
             await crud.invalidate_enrollment_codes(session, shop_id=shop.id, now=now)
@@ -189,24 +184,24 @@ class ShopService:
         """Redeem a one-time code with the kiosk's public key; returns (shop, profile, token).
 
         Raises:
-            InvalidArgument: not a P-256 point, or a malformed version.
-            Unauthenticated: unknown, used or expired code, or a revoked shop.
-            FailedPrecondition: the kiosk is older than ``min_kiosk_version``.
+            RelayError: INVALID_REQUEST (not a P-256 point, a missing or malformed
+                version), ENROLLMENT_CODE_INVALID (unknown, used or expired code, or a
+                revoked shop), KIOSK_TOO_OLD (older than ``min_kiosk_version``).
         """
         validate_public_key(public_key)
         self.check_kiosk_version(kiosk_version)
         normalized = tokens.normalize_enrollment_code(code)
         if not normalized or len(normalized) > 64:
-            raise Unauthenticated("invalid enrollment code")
+            raise RelayError(Reason.ENROLLMENT_CODE_INVALID, "invalid enrollment code")
         now = self.clock()
         token = tokens.new_token()
         async with self.db.transaction() as session:
             row = await crud.get_enrollment_code(session, code_hash=tokens.hash_token(normalized), for_update=True)
             if row is None or row.used_at is not None or row.expires_at <= now:
-                raise Unauthenticated("invalid, used or expired enrollment code")
+                raise RelayError(Reason.ENROLLMENT_CODE_INVALID, "invalid, used or expired enrollment code")
             shop = await crud.get_shop(session, shop_id=row.shop_id)
             if shop is None or shop.revoked_at is not None:
-                raise Unauthenticated("invalid, used or expired enrollment code")
+                raise RelayError(Reason.ENROLLMENT_CODE_INVALID, "invalid, used or expired enrollment code")
             row.used_at = now
             shop.public_key = public_key
             shop.key_fingerprint = fingerprint(public_key)
@@ -217,46 +212,49 @@ class ShopService:
         return shop, self.profile(shop), token
 
     def check_kiosk_version(self, kiosk_version: str) -> None:
-        """Refuse kiosks older than ``min_kiosk_version`` (an empty version is allowed).
+        """Refuse kiosks older than ``min_kiosk_version``; every kiosk must say its version.
 
         Raises:
-            InvalidArgument: malformed version.
-            FailedPrecondition: older than the minimum, naming it.
+            RelayError: INVALID_REQUEST (missing or malformed version), KIOSK_TOO_OLD
+                (older than the minimum, sent as ``min_kiosk_version``).
         """
-        if not kiosk_version:
-            return
-        if parse_version(kiosk_version) < parse_version(self.config.min_kiosk_version):
-            raise FailedPrecondition(f"kiosk too old: this relay needs at least {self.config.min_kiosk_version}")
+        if not kiosk_version.strip():
+            raise RelayError(Reason.INVALID_REQUEST, "kiosk_version is required", field="kiosk_version")
+        minimum = self.config.min_kiosk_version
+        if parse_version(kiosk_version) < parse_version(minimum):
+            raise RelayError(
+                Reason.KIOSK_TOO_OLD, f"kiosk too old: this relay needs at least {minimum}", min_kiosk_version=minimum
+            )
 
     async def authenticate(self, token: str) -> Shop:
         """The enrolled, unrevoked shop owning ``token``.
 
         Raises:
-            Unauthenticated: malformed, unknown or revoked token.
+            RelayError: TOKEN_INVALID, a malformed, unknown or revoked token.
         """
         if not tokens.plausible_token(token):
-            raise Unauthenticated("invalid shop token")
+            raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
         digest = tokens.hash_token(token)
         # Not cached: a revoked token must fail on the very next call. Bounded, so a
         # burst of reconnecting kiosks queues instead of draining the pool.
         async with self.db.slots, self.db.session() as session:
             shop = await crud.get_shop_by_token_hash(session, token_hash=digest)
         if shop is None or shop.revoked_at is not None or not tokens.token_matches(token, shop.token_hash):
-            raise Unauthenticated("invalid shop token")
+            raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
         return shop
 
     async def rotate_key(self, shop_id: str, public_key: bytes) -> ShopProfile:
         """Replace the shop's public key.
 
         Raises:
-            InvalidArgument: not a P-256 point.
-            Unauthenticated: the shop was revoked meanwhile.
+            RelayError: INVALID_REQUEST (not a P-256 point), TOKEN_INVALID (the shop
+                was revoked meanwhile).
         """
         validate_public_key(public_key)
         async with self.db.transaction() as session:
             shop = await crud.get_shop(session, shop_id=shop_id)
             if shop is None or shop.revoked_at is not None:
-                raise Unauthenticated("invalid shop token")
+                raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
             shop.public_key = public_key
             shop.key_fingerprint = fingerprint(public_key)
             session.add(shop)
@@ -278,15 +276,17 @@ class ShopService:
         """The public profile of an enrolled, active shop.
 
         Raises:
-            InvalidArgument: malformed slug.
-            NotFound: unknown, revoked or not yet enrolled shop.
+            RelayError: INVALID_REQUEST (malformed slug), SHOP_NOT_FOUND (unknown,
+                revoked or not yet enrolled shop).
         """
         if not SLUG_RE.match(slug):
-            raise InvalidArgument("slug must be lowercase letters, digits and dashes, at most 64")
+            raise RelayError(
+                Reason.INVALID_REQUEST, "slug must be lowercase letters, digits and dashes, at most 64", field="slug"
+            )
         async with self.db.session() as session:
             shop = await crud.get_shop_by_slug(session, slug=slug)
         if shop is None or shop.revoked_at is not None or shop.public_key is None:
-            raise NotFound(f"no shop {slug!r}")
+            raise RelayError(Reason.SHOP_NOT_FOUND, f"no shop {slug!r}")
         return self.profile(shop)
 
     def profile(self, shop: Shop) -> ShopProfile:

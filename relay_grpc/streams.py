@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from relay_grpc import metrics
 from relay_grpc.config import RelayConfig
-from relay_grpc.errors import Unauthenticated
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.events import Broker, job_scope, shop_scope
 from relay_grpc.jobs import JobService
 from relay_grpc.shops import ShopService
@@ -66,8 +66,8 @@ class StreamService:
 
         Raises:
             FailedPrecondition: kiosk older than ``min_kiosk_version``.
-            Unauthenticated: the shop was revoked or re-enrolled while streaming.
-            Unavailable: the relay is shutting down (reconnect with the last sequence).
+            RelayError: KIOSK_TOO_OLD, TOKEN_INVALID (the shop was revoked or re-enrolled
+                while streaming), SHUTTING_DOWN (reconnect with the last sequence).
         """
         self.shops.check_kiosk_version(kiosk_version)
         sub = self.broker.subscribe(shop_scope(shop.id))
@@ -100,7 +100,7 @@ class StreamService:
             watch.cursor = cursor
             while True:
                 if watch.revoked:
-                    raise Unauthenticated("shop token revoked")
+                    raise RelayError(Reason.TOKEN_INVALID, "shop token revoked")
                 for view in sub.take_pending(cursor):
                     cursor = watch.cursor = view.sequence
                     yield view
@@ -131,8 +131,7 @@ class StreamService:
         ends after a terminal state.
 
         Raises:
-            Unauthenticated: not this job's customer token.
-            Unavailable: the relay is shutting down.
+            RelayError: TOKEN_INVALID (not this job's customer token), SHUTTING_DOWN.
         """
         await self.jobs.authorize_customer(job_id, token)
         sub = self.broker.subscribe(job_scope(job_id))

@@ -15,12 +15,7 @@ from typing import TypeVar
 
 from relay_grpc import metrics
 from relay_grpc.config import RelayConfig
-from relay_grpc.errors import (
-    DeadlineExceeded,
-    FailedPrecondition,
-    OutOfRange,
-    ResourceExhausted,
-)
+from relay_grpc.errors import Reason, RelayError, state_error
 from relay_grpc.jobs import JobService, blob_key
 from relay_grpc.store import crud
 from relay_grpc.store.blobs import BlobStore, OffsetMismatchError
@@ -34,7 +29,7 @@ T = TypeVar("T")
 
 
 async def idle_limited(items: AsyncIterator[T], seconds: float) -> AsyncIterator[T]:
-    """``items``, raising DeadlineExceeded when the next one takes over ``seconds``."""
+    """``items``, raising RelayError UPLOAD_IDLE when the next one takes over ``seconds``."""
     iterator = aiter(items)
     while True:
         try:
@@ -42,7 +37,9 @@ async def idle_limited(items: AsyncIterator[T], seconds: float) -> AsyncIterator
         except StopAsyncIteration:
             return
         except TimeoutError:
-            raise DeadlineExceeded(f"upload stream idle for {seconds:.0f} s; resume with GetUploadOffset") from None
+            raise RelayError(
+                Reason.UPLOAD_IDLE, f"upload stream idle for {seconds:.0f} s; resume with GetUploadOffset"
+            ) from None
         yield item
 
 
@@ -63,14 +60,21 @@ class Upload:
         """Commit one chunk.
 
         Raises:
-            ResourceExhausted: chunk over ``max_chunk_bytes`` or past the declared size.
-            FailedPrecondition: the job left UPLOADING, or another stream moved the offset.
+            RelayError: LIMIT_EXCEEDED (chunk over ``max_chunk_bytes``), PAST_DECLARED_SIZE,
+                OFFSET_MISMATCH (another stream moved the offset), or the job left
+                UPLOADING (``state_error``).
         """
         max_chunk = self._service.config.max_chunk_bytes
         if len(data) > max_chunk:
-            raise ResourceExhausted(f"chunk of {len(data)} bytes is over max_chunk_bytes {max_chunk}")
+            raise RelayError(
+                Reason.LIMIT_EXCEEDED, f"chunk of {len(data)} bytes is over max_chunk_bytes {max_chunk}",
+                limit="max_chunk_bytes", max=max_chunk,
+            )
         if self.offset + len(data) > self.size:
-            raise ResourceExhausted(f"data passes the declared size {self.size} of file {self.file_index}")
+            raise RelayError(
+                Reason.PAST_DECLARED_SIZE, f"data passes the declared size {self.size} of file {self.file_index}",
+                size=self.size,
+            )
         if not data:
             return
         now = time.monotonic()
@@ -82,7 +86,10 @@ class Upload:
             metrics.UPLOADED_BYTES.inc(len(data))
         except OffsetMismatchError as exc:
             self.offset = exc.committed
-            raise FailedPrecondition(f"offset mismatch: committed offset is {exc.committed}") from None
+            raise RelayError(
+                Reason.OFFSET_MISMATCH, f"offset mismatch: committed offset is {exc.committed}",
+                committed_offset=exc.committed,
+            ) from None
 
     async def close(self) -> tuple[int, bool]:
         """Record the committed size; returns (committed offset, complete)."""
@@ -113,25 +120,26 @@ class TransferService:
         """Start an upload at ``offset``, which must equal the committed size.
 
         Raises:
-            Unauthenticated: not this job's customer token.
-            FailedPrecondition: job not UPLOADING, or offset != committed size (named).
-            OutOfRange: file index beyond the declared files.
+            RelayError: TOKEN_INVALID (not this job's customer token), OFFSET_MISMATCH
+                (offset != committed size), NO_SUCH_FILE, or the job is not UPLOADING.
         """
         job = await self.jobs.authorize_customer(job_id, token)
         if job.state != JobState.UPLOADING.value:
-            raise FailedPrecondition(f"job is {job.state}, not uploading")
+            raise state_error(job.state, "upload")
         size = await self._declared_size(job_id, file_index)
         committed = await self.blobs.size(blob_key(job_id, file_index))
         if offset != committed:
-            raise FailedPrecondition(f"offset {offset} is not the committed size: committed offset is {committed}")
+            raise RelayError(
+                Reason.OFFSET_MISMATCH, f"offset {offset} is not the committed size: committed offset is {committed}",
+                committed_offset=committed,
+            )
         return Upload(self, job_id, file_index, size, offset)
 
     async def upload_offset(self, job_id: str, token: str | None, file_index: int) -> tuple[int, int]:
         """(committed offset, declared size) of one file.
 
         Raises:
-            Unauthenticated: not this job's customer token.
-            OutOfRange: file index beyond the declared files.
+            RelayError: TOKEN_INVALID (not this job's customer token), NO_SUCH_FILE.
         """
         job = await self.jobs.authorize_customer(job_id, token)
         size = await self._declared_size(job.id, file_index)
@@ -140,11 +148,13 @@ class TransferService:
         return await self.blobs.size(blob_key(job_id, file_index)), size
 
     async def require_uploading(self, job_id: str) -> None:
-        """Raises FailedPrecondition unless the job is still UPLOADING."""
+        """Raises RelayError (``state_error``) unless the job is still UPLOADING."""
         async with self.db.session() as session:
             job = await crud.get_job(session, job_id=job_id)
-        if job is None or job.state != JobState.UPLOADING.value:
-            raise FailedPrecondition("job is no longer uploading")
+        if job is None:
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
+        if job.state != JobState.UPLOADING.value:
+            raise state_error(job.state, "upload")
 
     async def record_progress(self, job_id: str, file_index: int, committed: int) -> None:
         """Store the committed size and keep an active upload from being reaped."""
@@ -162,16 +172,15 @@ class TransferService:
         """Stream (offset, data) chunks of at most ``download_chunk_bytes`` from ``offset``.
 
         Raises:
-            NotFound: unknown job or another shop's job.
-            OutOfRange: bad file index, or offset beyond the file.
-            FailedPrecondition: job not queued, received or printing.
+            RelayError: JOB_NOT_FOUND (unknown or another shop's job), NO_SUCH_FILE,
+                OFFSET_OUT_OF_RANGE, or the job is not queued, received or printing.
         """
         job = await self.jobs.shop_job(shop_id, job_id)
         if not JobState(job.state).active:
-            raise FailedPrecondition(f"job is {job.state}")
+            raise state_error(job.state, "download")
         size = await self._declared_size(job_id, file_index)
         if offset < 0 or offset > size:
-            raise OutOfRange(f"offset {offset} is beyond the file of {size} bytes")
+            raise RelayError(Reason.OFFSET_OUT_OF_RANGE, f"offset {offset} is beyond the file of {size} bytes", size=size)
         return self._stream(blob_key(job_id, file_index), offset, size)
 
     async def _stream(self, key: str, offset: int, size: int) -> AsyncIterator[tuple[int, bytes]]:
@@ -186,5 +195,5 @@ class TransferService:
         async with self.db.session() as session:
             f = await crud.get_job_file(session, job_id=job_id, file_index=file_index)
         if f is None:
-            raise OutOfRange(f"no file {file_index} in this job")
+            raise RelayError(Reason.NO_SUCH_FILE, f"no file {file_index} in this job", file_index=file_index)
         return f.size

@@ -58,6 +58,8 @@ def render(files: descriptor_pb2.FileDescriptorSet) -> str:
             continue
         notes = _comments(proto)
         out += [f"## {proto.name}", ""]
+        if notes.get((12,)):  # the file's own comment, above `syntax`
+            out += [notes[(12,)], ""]
         for s_index, service in enumerate(proto.service):
             out += [f"### service {service.name}", "", notes.get((6, s_index), ""), ""]
             for m_index, method in enumerate(service.method):

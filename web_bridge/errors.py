@@ -2,19 +2,19 @@
 
 Every API error body is ``{"error": <machine code>, "message": <sentence for a
 customer>, ...extra}``. :func:`describe_relay_error` is the pure mapping from a relay
-status to an HTTP status and those words, tested directly.
+error reason (``cloudtab_rpc.reasons``) to an HTTP status, code and those words.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import grpc
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from cloudtab_rpc.reasons import Reason
 from web_bridge.relay_client import RelayCallError
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ class ApiError(Exception):
         self.extra = extra
 
 
-_OFFSET_RE = re.compile(r"(\d+)")
-
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be understood."),
     401: ("unauthorized", "This job is not available from this page."),
@@ -52,59 +50,77 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def describe_relay_error(operation: str, code: grpc.StatusCode, details: str) -> ApiError:
-    """Map a relay failure of ``operation`` (an RPC name) to an :class:`ApiError`."""
-    lowered = details.lower()
-    if code == grpc.StatusCode.NOT_FOUND:
-        if operation == "GetShop" or (operation == "CreateJob" and "shop" in lowered):
-            return ApiError(404, "shop_not_found", "This shop was not found.")
-        return ApiError(404, "job_not_found", "This job was not found.")
-    if code == grpc.StatusCode.UNAUTHENTICATED:
-        return ApiError(
-            401, "unauthorized",
-            "This job is not available any more from this page (it may have been "
-            "removed, or the page was opened in another tab).",
-        )
-    if code == grpc.StatusCode.PERMISSION_DENIED:
-        return ApiError(403, "forbidden", "This job belongs to someone else.")
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        if any(word in lowered for word in ("rate", "too many", "too fast", "slow down")):
-            return ApiError(
-                429, "too_many_requests",
-                "Too many new jobs right now. Please wait a minute and try again.",
-            )
-        return ApiError(
-            413, "too_large", "The files are larger than this shop accepts."
-        )
-    if code == grpc.StatusCode.FAILED_PRECONDITION:
-        if "expire" in lowered:
-            return ApiError(410, "expired", "This job has expired and was deleted.")
-        if operation == "UploadFile" and "offset" in lowered:
-            match = _OFFSET_RE.search(details)
-            extra = {"committed_offset": int(match.group(1))} if match else {}
-            return ApiError(
-                409, "offset_mismatch", "The upload continues from where it stopped.",
-                **extra,
-            )
-        if operation == "CreateJob":
-            return ApiError(
-                409, "key_changed",
-                "The shop's key has changed. Reload the page and compare the "
-                "fingerprint with the one on the shop's screen.",
-            )
-        if operation == "SubmitJob":
-            return ApiError(409, "incomplete", "Some files are not completely uploaded yet.")
-        if operation == "CancelJob":
-            return ApiError(409, "already_finished", "This job is already finished.")
-        return ApiError(409, "job_closed", "This job can no longer be changed.")
-    if code == grpc.StatusCode.OUT_OF_RANGE:
-        return ApiError(400, "no_such_file", "This job has no such file.")
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return ApiError(400, "invalid", "The request was not accepted by the print service.")
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return ApiError(504, "timeout", TRY_AGAIN)
-    if code == grpc.StatusCode.UNAVAILABLE:
+UNFINISHED = "This job is already finished."
+
+# Every relay reason -> (HTTP status, JSON error code, words for the customer).
+# Reasons a customer call cannot meet (shop-only ones) still have a row: the table
+# is total, tests/contract checks it against cloudtab_rpc.reasons.
+REASON_ERRORS: dict[Reason, tuple[int, str, str]] = {
+    Reason.INVALID_REQUEST: (400, "invalid", "The request was not accepted by the print service."),
+    Reason.LIMIT_EXCEEDED: (413, "too_large", "The files are larger than this shop accepts."),
+    Reason.PAST_DECLARED_SIZE: (
+        413, "past_declared_size", "This file is larger than it was when the job was created."
+    ),
+    Reason.RATE_LIMITED: (
+        429, "too_many_requests", "Too many new jobs right now. Please wait a minute and try again."
+    ),
+    Reason.STORAGE_FULL: (503, "storage_full", "The print service is full right now. Please try again later."),
+    Reason.SHOP_NOT_FOUND: (404, "shop_not_found", "This shop was not found."),
+    Reason.JOB_NOT_FOUND: (404, "job_not_found", "This job was not found."),
+    Reason.FILE_DATA_MISSING: (502, "relay_error", "The print service had a problem. Please try again."),
+    Reason.KEY_CHANGED: (
+        409, "key_changed",
+        (
+            "The shop's key has changed. Reload the page and compare the fingerprint with the "
+            "one on the shop's screen."
+        ),
+    ),
+    Reason.KIOSK_TOO_OLD: (502, "relay_error", "The print service had a problem. Please try again."),
+    Reason.OFFSET_MISMATCH: (409, "offset_mismatch", "The upload continues from where it stopped."),
+    Reason.FILES_INCOMPLETE: (409, "incomplete", "Some files are not completely uploaded yet."),
+    Reason.JOB_EXPIRED: (410, "expired", "This job has expired and was deleted."),
+    Reason.JOB_TERMINAL: (409, "already_finished", UNFINISHED),
+    Reason.JOB_STATE_CONFLICT: (409, "job_closed", "This job was already sent; it can no longer be changed."),
+    Reason.NO_SUCH_FILE: (400, "no_such_file", "This job has no such file."),
+    Reason.OFFSET_OUT_OF_RANGE: (400, "invalid", "The request was not accepted by the print service."),
+    Reason.TOKEN_INVALID: (
+        401, "unauthorized",
+        (
+            "This job is not available any more from this page (it may have been removed, or "
+            "the page was opened in another tab)."
+        ),
+    ),
+    Reason.ENROLLMENT_CODE_INVALID: (502, "relay_error", "The print service had a problem. Please try again."),
+    Reason.UPLOAD_IDLE: (504, "timeout", TRY_AGAIN),
+    Reason.BACKEND_UNAVAILABLE: (503, "unavailable", TRY_AGAIN),
+    Reason.SHUTTING_DOWN: (503, "unavailable", TRY_AGAIN),
+    Reason.INTERNAL: (502, "relay_error", "The print service had a problem. Please try again."),
+}
+# Metadata the page gets as numbers in the JSON body, per reason.
+REASON_NUMBERS: dict[Reason, tuple[str, ...]] = {
+    Reason.OFFSET_MISMATCH: ("committed_offset",),
+    Reason.LIMIT_EXCEEDED: ("max",),
+}
+
+
+def describe_relay_error(error: RelayCallError) -> ApiError:
+    """The :class:`ApiError` for a failed relay call: by its reason, never its words.
+
+    A failure without a reason (the relay was not reached, or our own deadline
+    passed) is judged by its status code: 503, 504, or 502 for anything else.
+    """
+    if error.reason is not None:
+        status, code, message = REASON_ERRORS[error.reason]
+        extra = {
+            key: int(error.metadata[key])
+            for key in REASON_NUMBERS.get(error.reason, ())
+            if error.metadata.get(key, "").isdigit()
+        }
+        return ApiError(status, code, message, **extra)
+    if error.code == grpc.StatusCode.UNAVAILABLE:
         return ApiError(503, "unavailable", TRY_AGAIN)
+    if error.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return ApiError(504, "timeout", TRY_AGAIN)
     return ApiError(502, "relay_error", "The print service had a problem. Please try again.")
 
 
@@ -134,7 +150,7 @@ def _handle_api_error(error: ApiError) -> Response | tuple[str, int]:
 
 
 def _handle_relay_error(error: RelayCallError) -> Response | tuple[str, int]:
-    return _respond(describe_relay_error(error.operation, error.code, error.details))
+    return _respond(describe_relay_error(error))
 
 
 def _handle_http(error: HTTPException) -> Response | tuple[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,19 +24,33 @@ from cloudtab.v1 import (
 )
 from flask import Flask, current_app
 
+from cloudtab_rpc.reasons import Reason
+from cloudtab_rpc.status import error_info
+
 logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "cloudtab_relay"
 
 
 class RelayCallError(Exception):
-    """A relay call failed; ``code`` is the gRPC status, ``operation`` the RPC name."""
+    """A relay call failed: ``operation`` the RPC name, ``code`` the gRPC status,
+    ``reason`` the relay's ErrorInfo reason (None when the relay was not reached)
+    and ``metadata`` its ErrorInfo metadata."""
 
-    def __init__(self, operation: str, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(f"{operation}: {code.name}: {details}")
+    def __init__(
+        self,
+        operation: str,
+        code: grpc.StatusCode,
+        details: str,
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{operation}: {code.name} {reason or '-'}: {details}")
         self.operation = operation
         self.code = code
         self.details = details
+        self.reason = reason
+        self.metadata: Mapping[str, str] = dict(metadata or {})
 
 
 @dataclass
@@ -132,7 +146,7 @@ class RelayClient:
                 shop_directory_pb2.GetShopRequest(slug=slug), timeout=self.timeout
             )
         except grpc.RpcError as exc:
-            raise _wrap("GetShop", exc) from None
+            raise wrap_error("GetShop", exc) from None
 
     def create_job(
         self, slug: str, file_sizes: list[int], key_fingerprint: bytes
@@ -145,7 +159,7 @@ class RelayClient:
         try:
             return customer.CreateJob(request, timeout=self.timeout)
         except grpc.RpcError as exc:
-            raise _wrap("CreateJob", exc) from None
+            raise wrap_error("CreateJob", exc) from None
 
     def upload_file(
         self,
@@ -176,7 +190,7 @@ class RelayClient:
                 requests(), timeout=self.upload_timeout, metadata=_auth(token)
             )
         except grpc.RpcError as exc:
-            raise _wrap("UploadFile", exc) from None
+            raise wrap_error("UploadFile", exc) from None
 
     def _customer_call(self, method: str, request: object, token: str) -> Any:
         """One unary CustomerJobsService call with the customer's token.
@@ -188,7 +202,7 @@ class RelayClient:
         try:
             return getattr(customer, method)(request, timeout=self.timeout, metadata=_auth(token))
         except grpc.RpcError as exc:
-            raise _wrap(method, exc) from None
+            raise wrap_error(method, exc) from None
 
     def get_upload_offset(
         self, token: str, job_id: str, file_index: int
@@ -243,17 +257,17 @@ def iterate_watch(
         code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
         if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
             return
-        raise _wrap("WatchJob", exc) from None
+        raise wrap_error("WatchJob", exc) from None
 
 
-def _wrap(operation: str, exc: grpc.RpcError) -> RelayCallError:
-    code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
-    details = (exc.details() if hasattr(exc, "details") else "") or ""
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
-        logger.warning("relay call %s failed: %s", operation, code.name)
+def wrap_error(operation: str, exc: grpc.RpcError) -> RelayCallError:
+    """The RelayCallError of a failed call, with the relay's reason and metadata."""
+    info = error_info(exc)
+    if info.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
+        logger.warning("relay call %s failed: %s %s", operation, info.code.name, info.reason or "-")
     else:
-        logger.info("relay call %s refused: %s", operation, code.name)
-    return RelayCallError(operation, code, details)
+        logger.info("relay call %s refused: %s %s", operation, info.code.name, info.reason or "-")
+    return RelayCallError(operation, info.code, info.message, info.reason, info.metadata)
 
 
 def get_client() -> RelayClient:

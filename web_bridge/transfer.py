@@ -93,15 +93,7 @@ def upload_chunk(job_id: str, index: int) -> Response:
         stream=request.stream, length=length,
         piece=int(current_app.config["UPLOAD_PIECE_BYTES"]),
     )
-    client = get_client()
-    try:
-        result = client.upload_file(token, job_id, index, offset, reader.pieces())
-    except RelayCallError as exc:
-        error = describe_relay_error(exc.operation, exc.code, exc.details)
-        if error.error == "offset_mismatch":
-            committed = client.get_upload_offset(token, job_id, index).committed_offset
-            error.extra["committed_offset"] = committed
-        raise error from None
+    result = get_client().upload_file(token, job_id, index, offset, reader.pieces())
     if reader.incomplete:
         raise ApiError(
             400, "body_incomplete", "The upload was interrupted; it resumes from here.",
@@ -158,7 +150,7 @@ def job_events(job_id: str) -> Response:
                 else:
                     yield ": heartbeat\n\n"
         except RelayCallError as exc:
-            error = describe_relay_error(exc.operation, exc.code, exc.details)
+            error = describe_relay_error(exc)
             yield _sse("error", {"error": error.error, "message": error.message})
         finally:
             stream.cancel()

@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_FETCH_ATTEMPTS = 5
 MAX_REASON = 500
-GONE_CODES = ("FAILED_PRECONDITION", "NOT_FOUND")
 
 
 def check_declared_sizes(proto: common_pb2.Job, manifest: JobManifest) -> None:
@@ -128,7 +127,7 @@ class JobActions:
                 ciphertexts.append(client.download_file(job_id, entry.index, entry.size))
             opened = open_ciphertexts(job_id, manifest, ciphertexts, manifest.options.media)
         except RelayError as exc:
-            self._fetch_failed(job_id, str(exc), transient=exc.code not in GONE_CODES)
+            self._fetch_failed(job_id, str(exc), transient=not exc.gone)
             return
         except KioskError as exc:
             self._fetch_failed(job_id, str(exc), transient=False)
@@ -300,7 +299,7 @@ class JobActions:
                     if record.proto.state != common_pb2.JOB_STATE_PRINTING:
                         record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
                 except RelayError as exc:
-                    if exc.code in GONE_CODES:
+                    if exc.gone:
                         self._update(job_id, state=LocalState.READY, print_status=None,
                                      error="the relay no longer allows this job (withdrawn or expired)")
                         self.events.emit(ev.JOB_UPDATED, job_id)
@@ -429,7 +428,7 @@ class JobActions:
                 record.proto = self._relay().complete_job(job_id)
                 reason = ""
             except RelayError as exc:
-                if exc.code not in GONE_CODES:
+                if not exc.gone:
                     raise
                 reason = "already closed at the relay"
             self._finish(job_id, LocalState.COMPLETED, reason)
@@ -450,7 +449,7 @@ class JobActions:
             try:
                 record.proto = self._relay().reject_job(job_id, reason)
             except RelayError as exc:
-                if exc.code not in GONE_CODES:
+                if not exc.gone:
                     raise
             self._finish(job_id, LocalState.REJECTED, reason)
 

@@ -29,11 +29,20 @@ class EnrollmentError(KioskError):
 
 
 class RelayError(KioskError):
-    """A call to the relay failed; ``code`` is the gRPC status name when there was one."""
+    """A call to the relay failed.
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    ``code`` is the gRPC status name when there was one, ``reason`` the relay's
+    ErrorInfo reason (a ``cloudtab_rpc.reasons.Reason`` name) and ``gone`` True when
+    the relay no longer has or allows the job (withdrawn, expired, finished, its data
+    missing), so retrying cannot help.
+    """
+
+    def __init__(self, message: str, code: str | None = None, reason: str | None = None,
+                 gone: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.reason = reason
+        self.gone = gone
 
 
 class NotAuthorized(RelayError):

@@ -3,7 +3,8 @@
 Addresses: ``host:port`` (plaintext, for a relay on the same machine or a
 test), ``grpcs://host[:port]`` or ``https://host[:port]`` (TLS, default port
 443). Every call but Enroll carries ``authorization: Bearer <token>``.
-gRPC errors become :class:`RelayError` subclasses with plain messages.
+gRPC errors become :class:`RelayError` subclasses chosen by the relay's error
+reason (``cloudtab_rpc.reasons``), never by its message text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 import grpc
 from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
 
+from cloudtab_rpc.reasons import Reason
+from cloudtab_rpc.status import ErrorInfo, error_info
 from kiosk.core.errors import (
     EnrollmentError,
     JobError,
@@ -71,25 +74,37 @@ def make_channel(address: str) -> grpc.Channel:
     return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
 
 
-def describe(exc: grpc.RpcError) -> str:
-    """A short text for a gRPC error (the relay's details never hold secrets)."""
-    code = exc.code() if hasattr(exc, "code") else None
-    details = exc.details() if hasattr(exc, "details") else ""
-    name = code.name if code is not None else "UNKNOWN"
-    return f"{name}: {details}" if details else name
+# The relay no longer has or allows the job: retrying cannot help.
+GONE_REASONS = frozenset({
+    Reason.JOB_NOT_FOUND, Reason.JOB_EXPIRED, Reason.JOB_TERMINAL, Reason.JOB_STATE_CONFLICT,
+    Reason.FILE_DATA_MISSING, Reason.NO_SUCH_FILE, Reason.OFFSET_OUT_OF_RANGE,
+})
+UNREACHABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+# A download that failed for these (None: no reason, the connection itself) resumes.
+RETRY_REASONS = frozenset({None, Reason.BACKEND_UNAVAILABLE, Reason.SHUTTING_DOWN, Reason.INTERNAL})
+
+
+def describe(info: ErrorInfo) -> str:
+    """A short text for a failed call (the relay's messages never hold secrets)."""
+    name = info.reason or info.code.name
+    return f"{name}: {info.message}" if info.message else name
 
 
 def map_error(exc: grpc.RpcError, what: str) -> RelayError:
-    """The RelayError for a failed call (``code`` set to the status name)."""
-    code = exc.code() if hasattr(exc, "code") else None
-    name = code.name if code is not None else "UNKNOWN"
-    if code == grpc.StatusCode.UNAUTHENTICATED:
-        return NotAuthorized(f"{what}: the relay does not accept this kiosk's token; enroll again", name)
-    if code == grpc.StatusCode.FAILED_PRECONDITION and "version" in (exc.details() or "").lower():
-        return UpdateNeeded(f"{what}: this kiosk is too old for the relay ({exc.details()})", name)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return RelayError(f"{what}: the relay cannot be reached", name)
-    return RelayError(f"{what}: {describe(exc)}", name)
+    """The RelayError for a failed call, chosen by the relay's reason.
+
+    ``code`` is the status name, ``reason`` the reason name (None without one).
+    """
+    info = error_info(exc)
+    code, reason = info.code.name, info.reason
+    if reason == Reason.TOKEN_INVALID:
+        return NotAuthorized(f"{what}: the relay does not accept this kiosk's token; enroll again", code, reason)
+    if reason == Reason.KIOSK_TOO_OLD:
+        minimum = info.metadata.get("min_kiosk_version", "?")
+        return UpdateNeeded(f"{what}: this kiosk is too old for the relay (it needs {minimum})", code, reason)
+    if reason is None and info.code in UNREACHABLE:
+        return RelayError(f"{what}: the relay cannot be reached", code)
+    return RelayError(f"{what}: {describe(info)}", code, reason, gone=reason in GONE_REASONS)
 
 
 class RelayClient:
@@ -119,18 +134,21 @@ class RelayClient:
 
         Raises:
             EnrollmentError: unknown/used/expired code, invalid key, relay unreachable.
+            UpdateNeeded: the relay needs a newer kiosk (KIOSK_TOO_OLD).
         """
         request = shop_jobs_pb2.EnrollRequest(enrollment_code=code.strip(), public_key=public_key,
                                               kiosk_version=KIOSK_VERSION)
         try:
             return self.stub.Enroll(request, timeout=CALL_TIMEOUT)
         except grpc.RpcError as exc:
-            code_ = exc.code() if hasattr(exc, "code") else None
-            if code_ == grpc.StatusCode.UNAUTHENTICATED:
-                raise EnrollmentError("the enrollment code is unknown, used or expired") from None
-            if code_ in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise EnrollmentError(f"the relay at {self.address} cannot be reached") from None
-            raise EnrollmentError(f"enrollment failed: {describe(exc)}") from None
+            error = map_error(exc, "enrollment")
+        if isinstance(error, UpdateNeeded):
+            raise error
+        if error.reason == Reason.ENROLLMENT_CODE_INVALID:
+            raise EnrollmentError("the enrollment code is unknown, used or expired")
+        if error.reason is None and error.code in (c.name for c in UNREACHABLE):
+            raise EnrollmentError(f"the relay at {self.address} cannot be reached")
+        raise EnrollmentError(f"enrollment failed: {error}")
 
     def rotate_key(self, public_key: bytes) -> shop_jobs_pb2.RotateKeyResponse:
         """Replace the shop's public key. Raises: RelayError."""
@@ -191,9 +209,7 @@ class RelayClient:
                     raise JobError("the relay has fewer bytes than the file has (stored file damaged)")
                 failures += 1  # the stream ended early after some progress: resume from here
             except grpc.RpcError as exc:
-                code = exc.code() if hasattr(exc, "code") else None
-                if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                                grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.ABORTED):
+                if error_info(exc).reason not in RETRY_REASONS:
                     raise map_error(exc, "downloading the job") from None
                 failures += 1
             if failures > retries:

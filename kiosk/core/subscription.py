@@ -21,13 +21,10 @@ from datetime import UTC, datetime
 import grpc
 from cloudtab.v1 import common_pb2
 
-from kiosk.core.relay import RelayClient, describe
+from kiosk.core.errors import NotAuthorized, RelayError, UpdateNeeded
+from kiosk.core.relay import RelayClient, map_error
 
 log = logging.getLogger(__name__)
-
-FATAL_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-               grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT)
-
 
 @dataclass(frozen=True)
 class ConnectionState:
@@ -126,26 +123,26 @@ class Subscription:
                     self._set_state(status="connecting", message="connecting to the relay")
                 self._stream(client)
                 error: str = "the relay closed the stream"
-                fatal = None
+                failure: RelayError | None = None
+                broken = False
             except grpc.RpcError as exc:
-                code = exc.code() if hasattr(exc, "code") else None
-                error = describe(exc)
-                fatal = code if code in FATAL_CODES else None
+                failure = map_error(exc, "subscribing")
+                error, broken = str(failure), False
             except Exception as exc:
                 log.exception("subscription loop error")
-                error, fatal = f"internal error: {type(exc).__name__}", None
+                error, failure, broken = f"internal error: {type(exc).__name__}", None, True
             if self._stop.is_set():
                 break
-            if fatal == grpc.StatusCode.UNAUTHENTICATED:
+            if isinstance(failure, NotAuthorized):
                 self._set_state(status="unauthorized", message="the relay rejected this kiosk's token; enroll again")
                 delay = 60.0
-            elif fatal == grpc.StatusCode.FAILED_PRECONDITION:
+            elif isinstance(failure, UpdateNeeded):
                 self._set_state(status="update-needed", message=f"update needed: {error}", update_needed=True)
                 delay = 300.0
             else:
                 self._set_state(status="offline", message=f"offline ({error}); retrying")
                 delay = self.backoff.next()
-                if client is not None and "internal error" in error:
+                if client is not None and broken:
                     client.close()
                     client = None
             log.info("subscription ended (%s); retrying in %.1f s", error, delay)

@@ -10,7 +10,7 @@ from grpc import aio
 
 from relay_grpc import callinfo
 from relay_grpc.app import Relay
-from relay_grpc.errors import InvalidArgument
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.ratelimit import peer_host
 from relay_grpc.servicers.convert import (
     event_to_proto,
@@ -50,7 +50,7 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
         messages = aiter(idle_limited(request_iterator, self.relay.config.upload_idle_seconds))
         first = await anext(messages, None)
         if first is None or first.WhichOneof("payload") != "header":
-            raise InvalidArgument("the first UploadFile message must be a header")
+            raise RelayError(Reason.INVALID_REQUEST, "the first UploadFile message must be a header", field="header")
         header = first.header
         callinfo.note_job(header.job_id)
         upload = await self.relay.transfers.begin_upload(
@@ -59,7 +59,9 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
         try:
             async for message in messages:
                 if message.WhichOneof("payload") != "data":
-                    raise InvalidArgument("only the first UploadFile message may be a header")
+                    raise RelayError(
+                        Reason.INVALID_REQUEST, "only the first UploadFile message may be a header", field="header"
+                    )
                 await upload.append(message.data)
         finally:
             committed, complete = await upload.close()

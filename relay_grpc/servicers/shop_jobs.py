@@ -10,7 +10,7 @@ from grpc import aio
 
 from relay_grpc import callinfo
 from relay_grpc.app import Relay
-from relay_grpc.errors import InvalidArgument
+from relay_grpc.errors import Reason, RelayError
 from relay_grpc.servicers.convert import (
     event_to_proto,
     heartbeat_to_proto,
@@ -75,7 +75,7 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         callinfo.note_job(request.job_id)
         state = state_from_proto(request.state)
         if state is None:
-            raise InvalidArgument("state must be RECEIVED or PRINTING")
+            raise RelayError(Reason.INVALID_REQUEST, "state must be RECEIVED or PRINTING", field="state")
         job = await self.relay.jobs.update(_shop().id, request.job_id, state)
         return pb.UpdateJobResponse(job=job_to_proto(job))
 

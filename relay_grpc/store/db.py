@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from relay_grpc.errors import Unavailable
+from relay_grpc.errors import Reason, RelayError
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +148,13 @@ class Database:
         """Round trip to the database.
 
         Raises:
-            Unavailable: the database does not answer.
+            RelayError: BACKEND_UNAVAILABLE, the database does not answer.
         """
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
         except Exception as exc:
-            raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+            raise RelayError(Reason.BACKEND_UNAVAILABLE, f"database unavailable: {type(exc).__name__}") from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -1,9 +1,10 @@
 """An in-memory stand-in for the relay client, for the Flask unit tests only.
 
 It implements the same methods as :class:`web_bridge.relay_client.RelayClient` and
-fails with :class:`RelayCallError` the way the relay's API documents, so the routes,
-limits and error mapping are tested without a network. The browser tests use a real
-relay.
+fails with :class:`RelayCallError` carrying the reasons of ``cloudtab_rpc.reasons``
+(as the relay sends them), so the routes and limits are tested without a network.
+The error mapping itself is checked against a real relay in tests/contract; the
+browser tests use a real relay too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import grpc
 from cloudtab.v1 import common_pb2, customer_jobs_pb2, shop_directory_pb2
 
+from cloudtab_rpc.reasons import Reason
 from web_bridge.relay_client import RelayCallError, WatchStream
 
 PUBLIC_KEY = b"\x04" + bytes(range(64))
@@ -40,13 +42,24 @@ class _Call:
         self.cancelled = True
 
 
+def refuse(op: str, reason: Reason, **metadata: object) -> RelayCallError:
+    """The error the relay client raises for a refusal with ``reason``."""
+    code = getattr(grpc.StatusCode, reason.status)
+    return RelayCallError(op, code, f"refused: {reason}", reason, {k: str(v) for k, v in metadata.items()})
+
+
 class FakeRelay:
-    """Shops and jobs in memory; ``fail_next[op] = (code, details)`` injects a failure."""
+    """Shops and jobs in memory.
+
+    ``fail_next[op] = Reason.X`` makes the next ``op`` refused with that reason;
+    ``fail_next[op] = grpc.StatusCode.UNAVAILABLE`` fails it without one (the relay
+    not reached).
+    """
 
     def __init__(self) -> None:
         self.shops: dict[str, common_pb2.Shop] = {}
         self.jobs: dict[str, FakeJob] = {}
-        self.fail_next: dict[str, tuple[grpc.StatusCode, str]] = {}
+        self.fail_next: dict[str, Reason | grpc.StatusCode] = {}
         self.calls: list[str] = []
         self.upload_pieces: list[int] = []
         self.watch_calls: list[_Call] = []
@@ -74,19 +87,21 @@ class FakeRelay:
     def _check(self, op: str) -> None:
         self.calls.append(op)
         failure = self.fail_next.pop(op, None)
+        if isinstance(failure, Reason):
+            raise refuse(op, failure, **dict.fromkeys(failure.spec.metadata, "0"))
         if failure is not None:
-            raise RelayCallError(op, failure[0], failure[1])
+            raise RelayCallError(op, failure, "connection failed")
 
     def _job(self, op: str, token: str, job_id: str) -> FakeJob:
         job = self.jobs.get(job_id)
         if job is None or not secrets.compare_digest(job.token, token):
-            raise RelayCallError(op, grpc.StatusCode.UNAUTHENTICATED, "bad token")
+            raise refuse(op, Reason.TOKEN_INVALID)
         return job
 
     def get_shop(self, slug: str) -> shop_directory_pb2.GetShopResponse:
         self._check("GetShop")
         if slug not in self.shops:
-            raise RelayCallError("GetShop", grpc.StatusCode.NOT_FOUND, "no such shop")
+            raise refuse("GetShop", Reason.SHOP_NOT_FOUND)
         return shop_directory_pb2.GetShopResponse(shop=self.shops[slug])
 
     def create_job(
@@ -95,9 +110,9 @@ class FakeRelay:
         self._check("CreateJob")
         shop = self.shops.get(slug)
         if shop is None:
-            raise RelayCallError("CreateJob", grpc.StatusCode.NOT_FOUND, "shop not found")
+            raise refuse("CreateJob", Reason.SHOP_NOT_FOUND)
         if key_fingerprint != shop.key_fingerprint:
-            raise RelayCallError("CreateJob", grpc.StatusCode.FAILED_PRECONDITION, "key")
+            raise refuse("CreateJob", Reason.KEY_CHANGED)
         job_id = secrets.token_urlsafe(12)
         token = secrets.token_urlsafe(32)
         job = common_pb2.Job(
@@ -114,18 +129,15 @@ class FakeRelay:
         self._check("UploadFile")
         job = self._job("UploadFile", token, job_id)
         if not 0 <= file_index < len(job.data):
-            raise RelayCallError("UploadFile", grpc.StatusCode.OUT_OF_RANGE, "file index")
+            raise refuse("UploadFile", Reason.NO_SUCH_FILE, file_index=file_index)
         data = job.data[file_index]
         if offset != len(data):
-            raise RelayCallError(
-                "UploadFile", grpc.StatusCode.FAILED_PRECONDITION,
-                f"offset {offset} is not the committed offset {len(data)}",
-            )
+            raise refuse("UploadFile", Reason.OFFSET_MISMATCH, committed_offset=len(data))
         size = job.job.files[file_index].size
         for chunk in chunks:
             self.upload_pieces.append(len(chunk))
             if len(data) + len(chunk) > size:
-                raise RelayCallError("UploadFile", grpc.StatusCode.RESOURCE_EXHAUSTED, "size")
+                raise refuse("UploadFile", Reason.PAST_DECLARED_SIZE, size=size)
             data += chunk
         job.job.files[file_index].committed_size = len(data)
         return customer_jobs_pb2.UploadFileResponse(
@@ -138,7 +150,7 @@ class FakeRelay:
         self._check("GetUploadOffset")
         job = self._job("GetUploadOffset", token, job_id)
         if not 0 <= file_index < len(job.data):
-            raise RelayCallError("GetUploadOffset", grpc.StatusCode.OUT_OF_RANGE, "index")
+            raise refuse("GetUploadOffset", Reason.NO_SUCH_FILE, file_index=file_index)
         return customer_jobs_pb2.GetUploadOffsetResponse(
             committed_offset=len(job.data[file_index]), size=job.job.files[file_index].size
         )
@@ -149,7 +161,7 @@ class FakeRelay:
         self._check("SubmitJob")
         job = self._job("SubmitJob", token, job_id)
         if any(f.committed_size != f.size for f in job.job.files):
-            raise RelayCallError("SubmitJob", grpc.StatusCode.FAILED_PRECONDITION, "incomplete")
+            raise refuse("SubmitJob", Reason.FILES_INCOMPLETE, file_indexes="0")
         job.job.state = common_pb2.JOB_STATE_QUEUED
         job.job.sealed_manifest = sealed_manifest
         public = common_pb2.Job()

@@ -43,8 +43,8 @@ def test_every_package_is_listed_in_setup_cfg() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "envelope", "relay_grpc", "web_bridge", "kiosk", "launcher", "bench", "scripts", "tests"],
-        ["mypy", "envelope", "relay_grpc", "web_bridge", "kiosk", "launcher"],
+        ["ruff", "check", "cloudtab_rpc", "envelope", "relay_grpc", "web_bridge", "kiosk", "launcher", "bench", "scripts", "tests"],
+        ["mypy", "cloudtab_rpc", "envelope", "relay_grpc", "web_bridge", "kiosk", "launcher"],
     ],
     ids=["ruff", "mypy"],
 )

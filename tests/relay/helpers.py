@@ -21,6 +21,8 @@ from cloudtab.v1 import (
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from cloudtab_rpc.status import error_info
+
 CHUNK = 256 * 1024
 
 
@@ -201,6 +203,13 @@ def code_of(call) -> grpc.StatusCode | None:  # type: ignore[no-untyped-def]
     except grpc.RpcError as exc:
         return exc.code()
     return None
+
+
+def reason_of(call) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Run ``call()``; the ErrorInfo reason and metadata of the error it must raise."""
+    info = error_info(error_of(call))
+    assert info.reason is not None, f"no ErrorInfo on {info.code.name}: {info.message}"
+    return info.reason.value, dict(info.metadata)
 
 
 def error_of(call) -> grpc.RpcError:  # type: ignore[no-untyped-def]

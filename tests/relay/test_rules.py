@@ -23,6 +23,7 @@ from tests.relay.helpers import (
     error_of,
     get_shop,
     new_public_key,
+    reason_of,
 )
 
 SC = grpc.StatusCode
@@ -68,10 +69,12 @@ def test_wrong_offset_names_committed_offset(setup) -> None:  # type: ignore[no-
     _relay, channel, kiosk = setup
     job = create_job(channel, kiosk, [100])
     job.upload(0, b"x" * 40)
-    err = error_of(lambda: job.upload(0, b"y" * 10, offset=0))
-    assert err.code() == SC.FAILED_PRECONDITION and "40" in err.details()
-    err = error_of(lambda: job.upload(0, b"y" * 10, offset=50))
-    assert err.code() == SC.FAILED_PRECONDITION and "40" in err.details()
+    for offset in (0, 50):
+        err = error_of(lambda offset=offset: job.upload(0, b"y" * 10, offset=offset))
+        assert err.code() == SC.FAILED_PRECONDITION
+        assert reason_of(lambda offset=offset: job.upload(0, b"y" * 10, offset=offset)) == (
+            "OFFSET_MISMATCH", {"committed_offset": "40"}
+        )
     assert job.offset(0).committed_offset == 40
 
 
@@ -92,6 +95,7 @@ def test_size_limits(setup) -> None:  # type: ignore[no-untyped-def]
     assert code_of(create([1] * 21)) == SC.RESOURCE_EXHAUSTED
     assert code_of(create([])) == SC.INVALID_ARGUMENT
     assert code_of(create([-1])) == SC.INVALID_ARGUMENT
+    assert reason_of(create([0])) == ("INVALID_REQUEST", {"field": "file_sizes"})  # 0 cannot be ciphertext
     assert code_of(create([1], fp=b"short")) == SC.INVALID_ARGUMENT
     assert code_of(create([1], fp=b"\0" * 32)) == SC.FAILED_PRECONDITION
     assert (
@@ -130,7 +134,8 @@ def test_submit_rules(setup) -> None:  # type: ignore[no-untyped-def]
     job = create_job(channel, kiosk, [10, 5])
     job.upload(0, b"0123456789")
     err = error_of(lambda: job.submit(b"m"))
-    assert err.code() == SC.FAILED_PRECONDITION and "1" in err.details()
+    assert err.code() == SC.FAILED_PRECONDITION
+    assert reason_of(lambda: job.submit(b"m")) == ("FILES_INCOMPLETE", {"file_indexes": "1"})
     job.upload(1, b"01234")
     assert code_of(lambda: job.submit(b"")) == SC.INVALID_ARGUMENT
     assert code_of(lambda: job.submit(b"m" * (64 * 1024 + 1))) == SC.INVALID_ARGUMENT
@@ -240,15 +245,24 @@ def test_shop_auth_failures_and_isolation(setup) -> None:  # type: ignore[no-unt
     enroll_stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
     again = shop_jobs_pb2.EnrollRequest(enrollment_code=code2, public_key=new_public_key(), kiosk_version="0.1.0")
     assert code_of(lambda: enroll_stub.Enroll(again, timeout=10)) == SC.UNAUTHENTICATED
-    unknown = shop_jobs_pb2.EnrollRequest(enrollment_code="AAAA-BBBB-CCCC-DDDD", public_key=new_public_key())
+    unknown = shop_jobs_pb2.EnrollRequest(
+        enrollment_code="AAAA-BBBB-CCCC-DDDD", public_key=new_public_key(), kiosk_version="0.1.0"
+    )
     assert code_of(lambda: enroll_stub.Enroll(unknown, timeout=10)) == SC.UNAUTHENTICATED
+    assert reason_of(lambda: enroll_stub.Enroll(unknown, timeout=10))[0] == "ENROLLMENT_CODE_INVALID"
     slug3, code3 = relay.add_shop("Third")
     not_a_point = b"\x04" + b"\x01" * 64
     for key in (b"", b"\x02" + b"\x01" * 32, not_a_point):
-        bad_key = shop_jobs_pb2.EnrollRequest(enrollment_code=code3, public_key=key)
+        bad_key = shop_jobs_pb2.EnrollRequest(enrollment_code=code3, public_key=key, kiosk_version="0.1.0")
         assert code_of(lambda bad_key=bad_key: enroll_stub.Enroll(bad_key, timeout=10)) == SC.INVALID_ARGUMENT
     old = shop_jobs_pb2.EnrollRequest(enrollment_code=code3, public_key=new_public_key(), kiosk_version="0.0.9")
     assert code_of(lambda: enroll_stub.Enroll(old, timeout=10)) == SC.FAILED_PRECONDITION
+    assert reason_of(lambda: enroll_stub.Enroll(old, timeout=10)) == ("KIOSK_TOO_OLD", {"min_kiosk_version": "0.1.0"})
+    # A kiosk must say its version: an empty one does not bypass the gate.
+    unversioned = shop_jobs_pb2.EnrollRequest(enrollment_code=code3, public_key=new_public_key())
+    assert reason_of(lambda: enroll_stub.Enroll(unversioned, timeout=10)) == (
+        "INVALID_REQUEST", {"field": "kiosk_version"}
+    )
     # A shop that has not enrolled is not in the directory; the failed attempts did not burn the code.
     assert code_of(lambda: get_shop(channel, slug3)) == SC.NOT_FOUND
     enroll(channel, slug3, code3)

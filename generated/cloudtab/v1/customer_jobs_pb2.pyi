@@ -9,6 +9,10 @@ call metadata `authorization: Bearer <customer token>`. A missing or
 malformed token, or one that does not belong to the named job, gives
 UNAUTHENTICATED. A job id that does not exist also gives UNAUTHENTICATED,
 so the relay reveals nothing about other customers' jobs.
+
+Errors carry a google.rpc.ErrorInfo whose `reason` is an ErrorReason name
+(errors.proto); the reasons each RPC can return are listed with it, and any
+RPC can also return BACKEND_UNAVAILABLE, SHUTTING_DOWN or INTERNAL.
 """
 
 from cloudtab.v1 import common_pb2 as _common_pb2

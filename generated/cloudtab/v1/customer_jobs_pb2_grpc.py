@@ -79,10 +79,10 @@ class CustomerJobsServiceServicer:
     def CreateJob(self, request, context):
         """Creates a job in state UPLOADING for a shop and declares its files.
 
-        Errors: INVALID_ARGUMENT for no files, a negative size or a malformed
-        fingerprint; NOT_FOUND for an unknown shop; FAILED_PRECONDITION if
-        `key_fingerprint` is not the shop's current key; RESOURCE_EXHAUSTED if the
-        files exceed the shop's limits or the caller is creating jobs too fast.
+        Errors: INVALID_REQUEST (no files, a negative or zero size, a malformed
+        slug or fingerprint); SHOP_NOT_FOUND; KEY_CHANGED if `key_fingerprint` is
+        not the shop's current key; LIMIT_EXCEEDED if the files exceed the shop's
+        limits; RATE_LIMITED if the caller is creating jobs too fast.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,12 +95,14 @@ class CustomerJobsServiceServicer:
         a data chunk of at most `UploadLimits.max_chunk_bytes`. The header's
         offset must equal the file's committed size. Each chunk is committed
         when received, so after a dropped connection GetUploadOffset tells where to
-        resume. Errors: INVALID_ARGUMENT if the first message is not a header or
-        a later one is; FAILED_PRECONDITION if the offset is not the committed size
-        (the message names the committed offset) or the job is not UPLOADING;
-        OUT_OF_RANGE for a file index beyond the declared files; RESOURCE_EXHAUSTED
-        if the data would pass the declared size; UNAVAILABLE if the blob store
-        cannot be reached (retry); DEADLINE_EXCEEDED if the stream stays idle.
+        resume. Errors: INVALID_REQUEST if the first message is not a header or
+        a later one is; OFFSET_MISMATCH if the offset is not the committed size
+        (metadata `committed_offset`); JOB_EXPIRED, JOB_TERMINAL or
+        JOB_STATE_CONFLICT if the job is not UPLOADING; NO_SUCH_FILE for a file
+        index beyond the declared files; LIMIT_EXCEEDED for a chunk over
+        `max_chunk_bytes`; PAST_DECLARED_SIZE if the data would pass the declared
+        size; STORAGE_FULL; UPLOAD_IDLE if the stream stays idle;
+        TOKEN_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -109,7 +111,8 @@ class CustomerJobsServiceServicer:
     def GetUploadOffset(self, request, context):
         """Returns the committed size of one file, to resume an upload.
 
-        Errors: OUT_OF_RANGE for a file index beyond the declared files.
+        Errors: NO_SUCH_FILE for a file index beyond the declared files;
+        TOKEN_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -119,8 +122,10 @@ class CustomerJobsServiceServicer:
         """Submits a job whose files are all complete, with its sealed manifest.
         The job becomes QUEUED and the shop's kiosks are told at once.
 
-        Errors: FAILED_PRECONDITION if a file is incomplete or the job is not
-        UPLOADING; INVALID_ARGUMENT for an empty or oversized sealed manifest.
+        Errors: FILES_INCOMPLETE (metadata `file_indexes`); JOB_EXPIRED,
+        JOB_TERMINAL or JOB_STATE_CONFLICT (already submitted) if the job is not
+        UPLOADING; INVALID_REQUEST for an empty or oversized sealed manifest;
+        TOKEN_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -129,7 +134,8 @@ class CustomerJobsServiceServicer:
     def CancelJob(self, request, context):
         """Withdraws a job that is not yet completed; its ciphertext is deleted.
 
-        Errors: FAILED_PRECONDITION if the job is already in a terminal state.
+        Errors: JOB_EXPIRED or JOB_TERMINAL if the job already ended;
+        TOKEN_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,6 +143,8 @@ class CustomerJobsServiceServicer:
 
     def GetJob(self, request, context):
         """Returns the job's current state (without the sealed manifest).
+
+        Errors: TOKEN_INVALID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -146,6 +154,8 @@ class CustomerJobsServiceServicer:
         """Streams the job's state changes (server streaming): first the current
         state, then every change, with heartbeats while idle; ends after a
         terminal state. Resume with `after_sequence`.
+
+        Errors: TOKEN_INVALID; SHUTTING_DOWN ends the stream (reconnect).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -49,8 +49,8 @@ class ShopDirectoryServiceServicer:
     def GetShop(self, request, context):
         """Returns the public profile of a shop.
 
-        Errors: INVALID_ARGUMENT for a malformed slug; NOT_FOUND if no active
-        shop has this slug, or the shop has not enrolled a kiosk yet.
+        Errors: INVALID_REQUEST for a malformed slug; SHOP_NOT_FOUND if no
+        active shop has this slug, or the shop has not enrolled a kiosk yet.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -8,6 +8,11 @@ Authentication: every RPC but Enroll needs the shop token as call metadata
 `authorization: Bearer <shop token>`. A missing, malformed, unknown or
 revoked token gives UNAUTHENTICATED. A job of another shop gives NOT_FOUND,
 exactly as a job that does not exist, so shops learn nothing of each other.
+
+Errors carry a google.rpc.ErrorInfo whose `reason` is an ErrorReason name
+(errors.proto): TOKEN_INVALID for a bad token, JOB_NOT_FOUND for a missing
+or foreign job; the other reasons each RPC can return are listed with it,
+and any RPC can also return BACKEND_UNAVAILABLE, SHUTTING_DOWN or INTERNAL.
 """
 
 from cloudtab.v1 import common_pb2 as _common_pb2
@@ -146,7 +151,8 @@ class SubscribeJobsRequest(_message.Message):
     """Last sequence number the kiosk processed; 0 on first start."""
     kiosk_version: _builtins.str
     """The kiosk's version, so the relay can refuse unsupported kiosks
-    (FAILED_PRECONDITION naming Shop.min_kiosk_version).
+    (KIOSK_TOO_OLD naming Shop.min_kiosk_version). Required: an empty version
+    is INVALID_REQUEST.
     """
     def __init__(
         self,

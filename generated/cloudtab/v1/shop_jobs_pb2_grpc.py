@@ -85,8 +85,11 @@ class ShopJobsServiceServicer:
         """Redeems a one-time enrollment code (from `cloudtab-relay shop add`) with
         the kiosk's new public key. No token needed.
 
-        Errors: INVALID_ARGUMENT for a public key that is not a valid P-256
-        point; UNAUTHENTICATED for an unknown, used or expired code.
+        Errors: INVALID_REQUEST for a public key that is not a valid P-256
+        point or a missing or malformed `kiosk_version`; ENROLLMENT_CODE_INVALID
+        (UNAUTHENTICATED) for an unknown, used or expired code; KIOSK_TOO_OLD
+        (FAILED_PRECONDITION, metadata `min_kiosk_version`) for a kiosk older than
+        the relay accepts: update the kiosk, then enroll with the same code.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -97,7 +100,7 @@ class ShopJobsServiceServicer:
         keep their `key_fingerprint`, so the kiosk keeps old private keys until
         those jobs are gone.
 
-        Errors: INVALID_ARGUMENT for an invalid P-256 point.
+        Errors: INVALID_REQUEST for an invalid P-256 point.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -110,8 +113,12 @@ class ShopJobsServiceServicer:
         (queued, received, printing), oldest first; then live events. With the
         last sequence a kiosk processed, sends exactly the events it missed (none
         twice), then live events. Heartbeats every few seconds while idle. When
-        the relay shuts down the stream ends with UNAVAILABLE: reconnect with the
-        last sequence.
+        the relay shuts down the stream ends with SHUTTING_DOWN (UNAVAILABLE):
+        reconnect with the last sequence.
+
+        Errors: KIOSK_TOO_OLD; INVALID_REQUEST for a missing or malformed
+        `kiosk_version`; TOKEN_INVALID, also mid-stream when the shop is revoked
+        or enrolled again elsewhere.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,7 +127,7 @@ class ShopJobsServiceServicer:
     def GetJob(self, request, context):
         """Returns one job of the shop, with its sealed manifest.
 
-        Errors: NOT_FOUND for an unknown job or another shop's job.
+        Errors: JOB_NOT_FOUND for an unknown job or another shop's job.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,9 +137,11 @@ class ShopJobsServiceServicer:
         """Streams a file's ciphertext from an offset (server streaming), in chunks
         of at most 1 MiB.
 
-        Errors: NOT_FOUND for an unknown job or another shop's job;
-        OUT_OF_RANGE for a bad file index or an offset beyond the file;
-        FAILED_PRECONDITION if the job is not queued, received or printing.
+        Errors: JOB_NOT_FOUND for an unknown job or another shop's job;
+        NO_SUCH_FILE for a bad file index; OFFSET_OUT_OF_RANGE for an offset
+        beyond the file; JOB_EXPIRED, JOB_TERMINAL or JOB_STATE_CONFLICT if the
+        job is not queued, received or printing; FILE_DATA_MISSING if its stored
+        ciphertext is gone.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -141,8 +150,19 @@ class ShopJobsServiceServicer:
     def UpdateJob(self, request, context):
         """Reports progress: RECEIVED (the kiosk has the job) or PRINTING.
 
-        Errors: INVALID_ARGUMENT for any other state; FAILED_PRECONDITION for a
-        job in a terminal state.
+        Allowed transitions (repeating the current state changes nothing):
+
+        | current state | to RECEIVED | to PRINTING |
+        |---|---|---|
+        | QUEUED | yes | yes |
+        | RECEIVED | no change | yes |
+        | PRINTING | JOB_STATE_CONFLICT | no change |
+        | UPLOADING | JOB_STATE_CONFLICT | JOB_STATE_CONFLICT |
+        | COMPLETED, REJECTED, CANCELLED | JOB_TERMINAL | JOB_TERMINAL |
+        | EXPIRED | JOB_EXPIRED | JOB_EXPIRED |
+
+        Errors: INVALID_REQUEST for any other target state; JOB_NOT_FOUND; the
+        reasons in the table.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,7 +171,8 @@ class ShopJobsServiceServicer:
     def CompleteJob(self, request, context):
         """Marks a job completed and deletes its ciphertext and manifest at once.
 
-        Errors: FAILED_PRECONDITION for a job already in a terminal state.
+        Errors: JOB_NOT_FOUND; JOB_TERMINAL or JOB_EXPIRED for a job that already
+        ended; JOB_STATE_CONFLICT for a job still uploading.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -160,8 +181,9 @@ class ShopJobsServiceServicer:
     def RejectJob(self, request, context):
         """Declines a job with a reason the customer sees; deletes it at once.
 
-        Errors: INVALID_ARGUMENT for an empty reason or one over 500 characters;
-        FAILED_PRECONDITION for a job already in a terminal state.
+        Errors: INVALID_REQUEST for an empty reason or one over 500 characters;
+        JOB_NOT_FOUND; JOB_TERMINAL or JOB_EXPIRED for a job that already ended;
+        JOB_STATE_CONFLICT for a job still uploading.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
