@@ -65,7 +65,6 @@ class StreamService:
         no query: the relay's ``StreamTicker`` does them for every stream at once.
 
         Raises:
-            FailedPrecondition: kiosk older than ``min_kiosk_version``.
             RelayError: KIOSK_TOO_OLD, TOKEN_INVALID (the shop was revoked or re-enrolled
                 while streaming), SHUTTING_DOWN (reconnect with the last sequence).
         """
