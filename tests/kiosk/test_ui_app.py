@@ -82,8 +82,8 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["zoom_after_pinch"] > 1.5
     assert "completed" in checks["printer_status"]
     assert checks["printed_options"] == [
-        "PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
-        "pages_per_sheet=1, orientation='portrait')"]
+        ("PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
+         "pages_per_sheet=1, orientation='portrait')")]
     assert checks["completed"] == ["job-K7P2QX"]
     assert "cannot be decrypted" in checks["broken_error"]
     assert checks["broken_print_disabled"] is True
