@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
+# C0, DEL and C1 controls (U+0085 is a line break to some tools), line and
+# paragraph separators, and the characters Windows forbids in names.
+_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029<>:"|?*\\\\/]')
 _DEVICE = re.compile(
     r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)", re.IGNORECASE
 )
@@ -47,7 +49,9 @@ def display_text(text: str, max_chars: int = 500) -> str:
 
 def sanitize_name(name: str) -> str:
     """One safe path component for ``name`` (never empty, hidden or a device),
-    free of control and bidirectional-format characters."""
+    free of control and format characters (docs/envelope.md section 8): Unicode
+    format characters (Cf: bidi overrides and isolates, zero-width) are removed,
+    C0/C1 controls, U+2028/U+2029 and ``<>:"|?*`` become ``_``."""
     name = unicodedata.normalize("NFC", name)
     name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = re.split(r"[\\/]", name)[-1]

@@ -24,9 +24,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import RelayError
+
+if TYPE_CHECKING:
+    from relay_grpc.shops import ShopService
+    from relay_grpc.store.db import Database
 
 log = logging.getLogger("relay_grpc.cli")
 
@@ -178,8 +183,8 @@ async def _shop_command(config: RelayConfig, args: argparse.Namespace) -> int:
             code = await shops.new_code(args.slug)
             _print_code(args.slug, code, args.json)
         elif args.shop_command == "revoke":
-            await shops.revoke(args.slug)
-            print(f"revoked {args.slug}")
+            ended = await _revoke(config, db, shops, args.slug)
+            print(f"revoked {args.slug}; {ended} unfinished jobs rejected")
         else:
             rows = await shops.list_shops()
             if args.json:
@@ -193,6 +198,23 @@ async def _shop_command(config: RelayConfig, args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     return 0
+
+
+async def _revoke(config: RelayConfig, db: Database, shops: ShopService, slug: str) -> int:
+    """Revoke the shop, then reject its unfinished jobs (customers are told at once)."""
+    from relay_grpc.events import make_broker
+    from relay_grpc.jobs import JobService
+    from relay_grpc.store.blobs import open_blob_store
+
+    shop_id = await shops.revoke(slug)
+    blobs = open_blob_store(
+        gcs_bucket=config.gcs_bucket, gcs_prefix=config.gcs_prefix, data_dir=config.resolved_data_dir
+    )
+    try:
+        jobs = JobService(db, blobs, make_broker(db.url, db.is_postgres), config)
+        return len(await jobs.end_shop_jobs(shop_id))
+    finally:
+        await blobs.close()
 
 
 def _print_code(slug: str, code: str, as_json: bool) -> None:

@@ -20,12 +20,13 @@ from relay_grpc.store import crud
 from relay_grpc.store.blobs import BlobStore
 from relay_grpc.store.db import Database
 from relay_grpc.store.models import Job, JobFile
-from relay_grpc.views import FileView, JobState, JobView
+from relay_grpc.views import ACTIVE_STATES, FileView, JobState, JobView
 
 log = logging.getLogger(__name__)
 
 MAX_REASON_LENGTH = 500
 EXPIRED_REASON = "not completed within the retention window"
+REVOKED_REASON = "This shop no longer takes jobs through this service. Your files were deleted unprinted."
 
 
 def blob_key(job_id: str, file_index: int) -> str:
@@ -335,6 +336,33 @@ class JobService:
             await self.delete_blobs(note.job_id)
         if notes:
             log.info("expired %d jobs", len(notes))
+        return [n.job_id for n, _ in notes]
+
+    async def end_shop_jobs(self, shop_id: str) -> list[str]:
+        """Reject every unfinished job of a revoked shop with :data:`REVOKED_REASON`.
+
+        Customers watching are told at once instead of waiting for expiry; the
+        ciphertext and manifests are deleted. Returns the ids of the jobs ended.
+        """
+        now = self.clock()
+        notes: list[tuple[Notification, Job]] = []
+        states = [s.value for s in (JobState.UPLOADING, *ACTIVE_STATES)]
+        async with self.db.transaction() as session:
+            for job_id in await crud.shop_job_ids(session, shop_id=shop_id, states=states):
+                job = await self._locked(session, job_id)
+                was_uploading = job.state == JobState.UPLOADING.value
+                job.state = JobState.REJECTED.value
+                job.reason = REVOKED_REASON
+                job.sealed_manifest = None
+                job.updated_at = now
+                note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
+                notes.append((note, job))
+            files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
+        for note, job in notes:
+            self._publish(note, job, files[job.id], now)
+            await self.delete_blobs(note.job_id)
+        if notes:
+            log.info("rejected %d jobs of revoked shop %s", len(notes), shop_id)
         return [n.job_id for n, _ in notes]
 
     # ---- shared ------------------------------------------------------------------

@@ -133,8 +133,10 @@ class ShopService:
             code = self._add_code(session, shop.id, now)
         return code
 
-    async def revoke(self, slug: str) -> None:
-        """Revoke a shop: its token and codes stop working at once.
+    async def revoke(self, slug: str) -> str:
+        """Revoke a shop: its token and codes stop working at once; returns its id.
+
+        Its unfinished jobs are ended by ``JobService.end_shop_jobs``.
 
         Raises:
             RelayError: SHOP_NOT_FOUND.
@@ -148,6 +150,7 @@ class ShopService:
             shop.token_hash = None
             await crud.invalidate_enrollment_codes(session, shop_id=shop.id, now=now)
         log.info("shop revoked: %s", slug)
+        return shop.id
 
     async def list_shops(self) -> list[ShopSummary]:
         """Every shop, oldest first."""

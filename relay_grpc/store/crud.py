@@ -187,6 +187,12 @@ async def expired_job_ids(
     return list((await session.exec(stmt)).all())
 
 
+async def shop_job_ids(session: AsyncSession, *, shop_id: str, states: Sequence[str]) -> list[str]:
+    """Ids of the shop's jobs in ``states``, oldest first."""
+    stmt = select(Job.id).where(col(Job.shop_id) == shop_id, col(Job.state).in_(list(states)))
+    return list((await session.exec(stmt.order_by(col(Job.created_at)))).all())
+
+
 async def live_job_ids(session: AsyncSession, *, job_ids: Iterable[str], live_states: Sequence[str]) -> set[str]:
     """Which of ``job_ids`` exist in one of ``live_states``."""
     ids = list(set(job_ids))

@@ -283,7 +283,7 @@ def test_sanitised_names(
 
     src = tmp_path / "x"
     src.write_bytes(b"data")
-    names = ["../../evil.sh", ".hidden", "CON", "dup.txt", "dup.txt", "DUP.txt"]
+    names = ["../../evil.sh", ".hidden", "CON", "dup.txt", "dup.txt", "DUP.txt", "nel\x85line.txt", "rlo\u202etxt.exe"]
     write_bundle(
         tmp_path / "b",
         public_key=decode_public_key((keys / "shop_key.pub").read_text()),
@@ -313,6 +313,8 @@ def test_sanitised_names(
         "dup.txt",
         "dup (2).txt",
         "DUP (3).txt",
+        "nel_line.txt",
+        "rlotxt.exe",
     ]
     assert sorted(p.name for p in out.iterdir()) == sorted([*saved, "evil.sh"])
     assert (out / "evil.sh").read_text() == "already here"

@@ -26,6 +26,13 @@ from envelope import sanitize_name, unique_names
         ("nul", "_nul"),
         ("trailing. ", "trailing"),
         ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+        # Section 8: C1 controls and separators become "_", format characters go.
+        ("a\x85b.pdf", "a_b.pdf"),
+        ("x\x80\x9fy.txt", "x__y.txt"),
+        ("line\u2028para\u2029.txt", "line_para_.txt"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("\u2066evil\u2069.pdf", "evil.pdf"),
+        ("zero\u200bwidth\ufeff.pdf", "zerowidth.pdf"),
     ],
 )
 def test_sanitize(raw: str, expected: str) -> None:

@@ -49,7 +49,7 @@ def test_shop_add_list_code_revoke(tmp_path) -> None:  # type: ignore[no-untyped
     assert not listed[0]["enrolled"] and not listed[0]["revoked"]
     code = json.loads(run_cli("shop", "code", "cafe-unicode", "--json", *d).stdout)["enrollment_code"]
     assert code != added["enrollment_code"]
-    assert "revoked cafe-unicode" in run_cli("shop", "revoke", "cafe-unicode", *d).stdout
+    assert "revoked cafe-unicode; 0 unfinished jobs rejected" in run_cli("shop", "revoke", "cafe-unicode", *d).stdout
     listed = json.loads(run_cli("shop", "list", "--json", *d).stdout)
     assert listed[0]["revoked"]
     failed = run_cli("shop", "code", "cafe-unicode", *d, check=False)

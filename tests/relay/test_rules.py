@@ -24,6 +24,7 @@ from tests.relay.helpers import (
     get_shop,
     new_public_key,
     reason_of,
+    submitted_job,
 )
 
 SC = grpc.StatusCode
@@ -268,12 +269,21 @@ def test_shop_auth_failures_and_isolation(setup) -> None:  # type: ignore[no-unt
     enroll(channel, slug3, code3)
     assert get_shop(channel, slug3).slug == slug3
 
-    # Revocation: the token stops working at once, and so does the open stream.
+    # Revocation: the token stops working at once, and so does the open stream;
+    # the shop's unfinished jobs end rejected with a plain reason.
+    queued = submitted_job(channel, kiosk2, [b"q" * 10])
+    uploading = create_job(channel, kiosk2, [10])
     stream = kiosk2.subscribe(timeout=30)
-    relay.cli("shop", "revoke", slug2)
+    assert "2 unfinished jobs rejected" in relay.cli("shop", "revoke", slug2)
     assert code_of(lambda: kiosk2.get_job(job.job_id)) == SC.UNAUTHENTICATED
     assert code_of(lambda: stream) == SC.UNAUTHENTICATED
     assert code_of(lambda: get_shop(channel, slug2)) == SC.NOT_FOUND
+    for ended in (queued, uploading):
+        seen = ended.get()
+        assert seen.state == JS.JOB_STATE_REJECTED and "no longer takes jobs" in seen.reason
+        assert ended.offset(0).committed_offset == 0  # the ciphertext is gone
+    last = list(queued.watch(timeout=10))[-1]
+    assert last.event.job.state == JS.JOB_STATE_REJECTED
 
 
 def test_rotate_key(setup) -> None:  # type: ignore[no-untyped-def]

@@ -95,7 +95,10 @@ class CustomerJobsServiceServicer:
         a data chunk of at most `UploadLimits.max_chunk_bytes`. The header's
         offset must equal the file's committed size. Each chunk is committed
         when received, so after a dropped connection GetUploadOffset tells where to
-        resume. Errors: INVALID_REQUEST if the first message is not a header or
+        resume. Chunks SHOULD hold whole sealed records (multiples of 65,552
+        bytes) so committed offsets fall on record boundaries; when one falls
+        inside a record, re-seal that record and send it from the committed offset
+        (docs/envelope.md, "Resumable uploads"). Errors: INVALID_REQUEST if the first message is not a header or
         a later one is; OFFSET_MISMATCH if the offset is not the committed size
         (metadata `committed_offset`); JOB_EXPIRED, JOB_TERMINAL or
         JOB_STATE_CONFLICT if the job is not UPLOADING; NO_SUCH_FILE for a file
