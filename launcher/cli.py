@@ -16,6 +16,7 @@ import dataclasses
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -136,9 +137,10 @@ def run_up(args: argparse.Namespace, out: TextIO | None = None) -> int:
         try:
             return _run(args, data_dir, headless, group, stop, out, None if args.verbose else log_path)
         finally:
-            group.say("up", "stopping")
-            group.stop()
-            group.say("up", "stopped")
+            if group.started:
+                group.say("up", "stopping")
+                group.stop()
+                group.say("up", "stopped")
 
 
 def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: ProcessGroup, stop: threading.Event,
@@ -155,6 +157,11 @@ def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: Proces
 
     try:
         bridge = plan_bridge(args, data_dir)
+        for flag, address in (("--relay-listen", args.relay_listen), ("--bridge-listen", bridge.listen)):
+            problem = _bind_problem(address)
+            if problem:
+                group.say("up", f"cannot start: {flag} {address}: {problem}")
+                return 1
         if log_path:
             group.say("up", f"logs go to {log_path} (--verbose shows them here)")
         if args.postgres:
@@ -187,6 +194,7 @@ def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: Proces
             for name, code in group.exited():
                 if name != "kiosk":
                     group.say("up", f"the {PART_NAMES[name]} stopped (status {code}); stopping everything{see_log}")
+                    _why(group, name)
                     return 1
                 delay = restarts.next_delay()
                 group.say("up", f"the kiosk stopped (status {code}); starting it again in {delay:.0f} s"
@@ -201,13 +209,43 @@ def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: Proces
     except (TimeoutError, subprocess.SubprocessError, OSError) as exc:
         if stop.is_set():
             return 0
-        group.say("up", f"cannot start: {exc}{see_log}")
+        dead = group.exited()
+        if dead:
+            name, code = dead[0]
+            group.say("up", f"cannot start: the {PART_NAMES.get(name, name)} stopped (status {code}){see_log}")
+            _why(group, name)
+        else:
+            group.say("up", f"cannot start: {exc}{see_log}")
         return 1
     except Exception as exc:  # noqa: BLE001 - kiosk errors: say why, then stop the rest
         if stop.is_set():
             return 0
         group.say("up", f"cannot start: {type(exc).__name__}: {exc}{see_log}")
         return 1
+
+
+def _bind_problem(address: str) -> str | None:
+    """Why `address` (HOST:PORT) cannot be listened on, or None when it can."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return "expected HOST:PORT"
+    try:
+        family, kind, proto, _name, sockaddr = socket.getaddrinfo(
+            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(sockaddr)
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None
+
+
+def _why(group: ProcessGroup, name: str) -> None:
+    """Repeat the last line a part wrote (its one-line start-up error) on the terminal."""
+    group.wait_output()
+    line = group.last_line(name)
+    if line:
+        group.say(name, line)
 
 
 class KioskRestarts:

@@ -29,6 +29,7 @@ class ProcessGroup:
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._pumps: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._last: dict[str, str] = {}
 
     def _spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(
@@ -74,8 +75,20 @@ class ProcessGroup:
         if stream is None:  # Popen(stdout=PIPE) always sets it
             return
         for raw in iter(stream.readline, b""):
-            self.log(name, raw.decode("utf-8", "replace").rstrip("\n"))
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.strip():
+                self._last[name] = line
+            self.log(name, line)
         stream.close()
+
+    def last_line(self, name: str) -> str:
+        """The last non-empty output line of child `name` ('' if none yet)."""
+        return self._last.get(name, "")
+
+    def wait_output(self, timeout: float = 2.0) -> None:
+        """Let the output pumps of children that exited drain (their last lines)."""
+        for pump in self._pumps:
+            pump.join(timeout=timeout)
 
     def say(self, name: str, line: str) -> None:
         """Write one line with the `[name]` prefix to the terminal (and to the log file)."""
@@ -96,6 +109,11 @@ class ProcessGroup:
             stream.flush()
         except (OSError, ValueError):  # the terminal went away or the file is closed
             pass
+
+    @property
+    def started(self) -> bool:
+        """True once any child was started."""
+        return bool(self._pumps)
 
     def pid(self, name: str) -> int | None:
         """Process id of the long-running child `name`, if started."""

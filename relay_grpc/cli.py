@@ -22,10 +22,11 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from relay_grpc import startup
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import RelayError
 
@@ -152,10 +153,29 @@ def tune_malloc() -> None:
         log.debug("mallopt not available")
 
 
-async def _serve(config: RelayConfig, ready_file: Path | None) -> None:
+async def _serve(config: RelayConfig, ready_file: Path | None, check_database: bool = True) -> None:
+    """Serve until SIGTERM/SIGINT.
+
+    Raises:
+        StartupError: the address cannot be bound, or the database or blob store is unusable.
+    """
+    from relay_grpc.app import open_relay
     from relay_grpc.server import build_server
 
-    _server, port, handle = await build_server(config)
+    relay = open_relay(config)
+    try:
+        startup.check_free(config, "listen")
+        startup.check_free(config, "metrics_listen")
+        await startup.check_backends(relay, database=check_database)
+        try:
+            _server, port, handle = await build_server(config, relay)
+        except (RuntimeError, OSError) as exc:
+            setting = "metrics_listen" if isinstance(exc, OSError) and config.metrics_listen else "listen"
+            raise startup.bind_error(config, setting) from None
+    except startup.StartupError:
+        await relay.blobs.close()
+        await relay.db.dispose()
+        raise
     await handle.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -236,25 +256,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        startup.check_settings(config)
         if args.command == "db":
             if args.db_command == "upgrade":
-                ensure_schema(config)
+                _with_database(config, ensure_schema)
                 print("database schema is current")
             else:
                 from relay_grpc.store import migrate
 
-                print(migrate.current_revision(config.resolved_database_url) or "(empty)")
+                print(_with_database(config, lambda c: migrate.current_revision(c.resolved_database_url)) or "(empty)")
             return 0
         if args.command == "serve" and not args.no_migrate or args.command == "shop":
-            ensure_schema(config)
+            _with_database(config, ensure_schema)
         if args.command == "serve":
             tune_malloc()
-            asyncio.run(_serve(config, args.ready_file))
+            asyncio.run(_serve(config, args.ready_file, check_database=not args.no_migrate))
             return 0
-        return asyncio.run(_shop_command(config, args))
+        return _with_database(config, lambda c: asyncio.run(_shop_command(c, args)))
+    except startup.StartupError as exc:
+        print(f"cloudtab-relay: {exc}", file=sys.stderr)
+        return 1
     except RelayError as exc:
         print(f"cloudtab-relay: {exc.message}", file=sys.stderr)
         return 1
+
+
+T = TypeVar("T")
+
+
+def _with_database(config: RelayConfig, action: Callable[[RelayConfig], T]) -> T:
+    """Run `action`; a database failure becomes a StartupError naming --database-url.
+
+    Raises:
+        StartupError: the database cannot be reached or used.
+        RelayError: what `action` raises for other reasons.
+    """
+    import sqlalchemy.exc
+
+    try:
+        return action(config)
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        raise startup.database_error(config, exc) from None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from werkzeug.serving import run_simple
 
-from web_bridge import create_app
+from web_bridge import DEFAULTS, create_app, startup
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["CLOUDTAB_BRIDGE_RELAY_TLS"] = "true"
     if args.job_limit:
         os.environ["CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT"] = args.job_limit
-    app = create_app()
+    try:
+        startup.check_settings({**DEFAULTS, "RELAY_ADDRESS": args.relay,
+                                "RELAY_CA_FILE": os.environ.get("CLOUDTAB_BRIDGE_RELAY_CA_FILE") or None,
+                                "JOB_CREATE_LIMIT": os.environ.get("CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT")})
+        startup.check_listen(*listen)
+        app = create_app()
+    except startup.StartupError as exc:
+        print(f"cloudtab-bridge: {exc}", file=sys.stderr)
+        return 1
     print(f"cloudtab-bridge: serving http://{listen[0]}:{listen[1]}/ (relay {args.relay})",
           file=sys.stderr, flush=True)
     # SIGTERM (cloudtab up, service managers) stops like Ctrl-C: exit status 0.
