@@ -5,7 +5,8 @@ CA it creates once in DATA/tls. A Chromium that trusts that CA (an NSS database 
 own HOME, as a phone with the CA installed) opens the page by a non-loopback name
 (shop.test, mapped to the LAN address with --host-resolver-rules) and sends a job that
 the headless kiosk prints. The same page over plain HTTP under that name is not a
-secure context, so the browser has no WebCrypto there and the page cannot encrypt.
+secure context (no WebCrypto): the page shows its insecure-context message instead of
+the form.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from launcher.lan import lan_address
-from tests.e2e.customer import Options, Phone, Upload, make_pdf, wait_until
+from tests.e2e.customer import SCREENSHOTS, Options, Phone, Upload, make_pdf, wait_until
 from tests.e2e.launcher_proc import CloudtabUp
 from tests.e2e.trust import trusting_home
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
@@ -100,10 +102,12 @@ def test_lan_page_over_https_by_name(tmp_path: Path, browser_for: Any) -> None:
         response = page.goto(by_name)
         assert response is not None and response.status == 200
         assert page.evaluate("() => [window.isSecureContext, typeof crypto.subtle]") == [False, "undefined"]
-        page.wait_for_timeout(1500)
-        Path("artifacts/screenshots/e2e").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path="artifacts/screenshots/e2e/lan-plain-http.png", full_page=True)
-        assert page.locator("#app").get_attribute("data-ready") != "yes"
+        expect(page.locator("#app")).to_have_attribute("data-ready", "insecure")
+        expect(page.locator("#insecure")).to_be_visible()
+        expect(page.locator("#insecure h1")).to_have_text("This page needs a secure connection")
+        expect(page.locator("#job-form")).to_be_hidden()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "lan-plain-http.png"), full_page=True)
         context.close()
         assert plain.interrupt() == 0
     finally:
