@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 
 from kiosk.core.decrypt import JobManifest, decrypt_file
 from kiosk.core.errors import DocumentError, JobError, KioskError
+from kiosk.core.intake import to_printable
 from kiosk.core.render import (
     PDFIUM_LOCK,
     Document,
@@ -165,8 +166,13 @@ def open_ciphertexts(job_id: str, manifest: JobManifest, ciphertexts: list[bytea
     try:
         for index, ciphertext in enumerate(ciphertexts):
             plain = decrypt_file(manifest, index, ciphertext)
+            info = manifest.files[index]
             try:
-                doc = open_document(plain, manifest.files[index].media_type, paper)
+                printable, media_type = to_printable(plain, info.media_type, info.name, paper)
+                if printable is not plain:  # a converted document: the original is not kept
+                    wipe_buffer(plain)
+                    plain = printable
+                doc = open_document(plain, media_type, paper)
             except KioskError as exc:
                 wipe_buffer(plain)
                 if len(ciphertexts) > 1:
