@@ -45,8 +45,21 @@ function apiError(status, data) {
   return new ApiError(status, code, messageOf(code, data.message), data);
 }
 
+// A request that hangs on a dead connection gives up after this and counts as a
+// network failure (so the page retries instead of waiting for ever).
+const CALL_TIMEOUT_MS = 30000;
+
+function withTimeout(signal, ms) {
+  if (typeof AbortSignal.timeout !== "function" || typeof AbortSignal.any !== "function") return signal;
+  const timeout = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
 async function call(method, path, { token = null, json = undefined, body = undefined, signal = undefined, headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal, cache: "no-store", credentials: "same-origin" };
+  const init = {
+    method, headers: { Accept: "application/json", ...headers }, signal: withTimeout(signal, CALL_TIMEOUT_MS),
+    cache: "no-store", credentials: "same-origin",
+  };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -59,7 +72,7 @@ async function call(method, path, { token = null, json = undefined, body = undef
   try {
     response = await fetch(path, init);
   } catch (e) {
-    if (e && e.name === "AbortError") throw e;
+    if (e && e.name === "AbortError" && signal && signal.aborted) throw e;
     throw apiError(0, { error: "network" });
   }
   let data = {};
@@ -82,6 +95,9 @@ export function createJob(shop, fileSizes, keyFingerprintHex, signal) {
   return call("POST", "/api/jobs", { json: { shop, file_sizes: fileSizes, key_fingerprint: keyFingerprintHex }, signal });
 }
 
+// Longest wait for any upload progress or answer before a chunk counts as lost.
+const STALL_MS = 60000;
+
 // PUT one chunk with XMLHttpRequest, the only browser API that reports upload progress:
 // onSent(bytesSentOfThisChunk) is called as the body goes out.
 export function putChunk(jobId, token, index, offset, bytes, signal, onSent = () => {}) {
@@ -94,14 +110,30 @@ export function putChunk(jobId, token, index, offset, bytes, signal, onSent = ()
       return;
     }
     const xhr = new XMLHttpRequest();
+    let lost = false;
+    // A phone that drops off the network (or a connection that stalls) may leave the
+    // request hanging for minutes: give it up at once, as a network failure.
+    const giveUp = () => {
+      lost = true;
+      xhr.abort();
+    };
+    let stall = setTimeout(giveUp, STALL_MS);
     const abort = () => xhr.abort();
-    const done = () => signal && signal.removeEventListener("abort", abort);
+    const done = () => {
+      clearTimeout(stall);
+      window.removeEventListener("offline", giveUp);
+      if (signal) signal.removeEventListener("abort", abort);
+    };
     xhr.open("PUT", `/api/jobs/${enc(jobId)}/files/${index}?offset=${offset}`);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Authorization", `Bearer ${token}`);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.responseType = "text";
-    xhr.upload.onprogress = (e) => onSent(e.loaded);
+    xhr.upload.onprogress = (e) => {
+      clearTimeout(stall);
+      stall = setTimeout(giveUp, STALL_MS);
+      onSent(e.loaded);
+    };
     xhr.onload = () => {
       done();
       let data = {};
@@ -119,9 +151,10 @@ export function putChunk(jobId, token, index, offset, bytes, signal, onSent = ()
     };
     xhr.onabort = () => {
       done();
-      reject(new DOMException("Aborted", "AbortError"));
+      reject(lost ? apiError(0, { error: "network" }) : new DOMException("Aborted", "AbortError"));
     };
     if (signal) signal.addEventListener("abort", abort, { once: true });
+    window.addEventListener("offline", giveUp, { once: true });
     xhr.send(body);
   });
 }

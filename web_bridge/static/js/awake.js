@@ -11,13 +11,22 @@ export class ScreenAwake {
   }
 
   async request() {
-    if (!("wakeLock" in navigator) || this.lock) return;
+    if (!("wakeLock" in navigator)) {
+      document.body.dataset.awake = "unsupported";
+      return;
+    }
+    if (this.lock) return;
     try {
       this.lock = await navigator.wakeLock.request("screen");
-      this.lock.addEventListener("release", () => { this.lock = null; });
+      this.lock.addEventListener("release", () => {
+        this.lock = null;
+        document.body.dataset.awake = "released";
+      });
+      if (!this.wanted) this.release();
     } catch {
       this.lock = null; // low battery, permissions policy, or not visible
     }
+    if (this.lock || this.wanted) document.body.dataset.awake = this.lock ? "held" : "unavailable";
   }
 
   hold() {

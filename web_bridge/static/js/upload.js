@@ -187,6 +187,7 @@ class Sender {
     $("overall").hidden = false;
     this.busy(true);
     try {
+      $("send-button").textContent = _("Sending…");
       $("upload-line").textContent = _("Preparing your files…");
       const digests = await this.form.digests();
       let files = this.form.files();
