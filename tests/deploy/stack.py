@@ -93,7 +93,9 @@ def unit_command(unit: str, instance: str = "", credentials: Path | None = None,
 class Nginx:
     """nginx -p DIR -c DIR/nginx.conf with deploy/nginx/cloudtab.conf included."""
 
-    def __init__(self, port: int, tls: dict[str, Path], bridge_port: int, relay_ports: tuple[int, int]) -> None:
+    def __init__(self, port: int, tls: dict[str, Path], bridge_port: int, relay_ports: tuple[int, int],
+                 extra: dict[str, str] | None = None) -> None:
+        """`extra`: further literal replacements (a test that shortens a timeout)."""
         binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
         if binary is None:
             service_missing("nginx (apt: nginx-light)")
@@ -119,6 +121,7 @@ class Nginx:
             ("server 127.0.0.1:50052 ", f"server 127.0.0.1:{relay_ports[1]} ", 1),
             ("grpc_ssl_name relay.internal;", f"grpc_ssl_name {RELAY_NAME};", 1),
         ]
+        replacements += [(old, new, 1) for old, new in (extra or {}).items()]
         for old, new, count in replacements:
             assert site.count(old) == count, f"{old!r} occurs {site.count(old)} times in {NGINX_CONF}"
             site = site.replace(old, new)

@@ -17,6 +17,7 @@ import functools
 import io
 import random
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,42 @@ def test_behind_nginx_tls_everywhere(make_pg_database: Callable[[], str], gcs_bu
     assert "Traceback" not in kiosk.text() + bridge.text(), kiosk.text()[-3000:] + bridge.text()[-3000:]
     assert kiosk.stop() == 0
     assert bridge.stop() == 0
+
+
+@pytest.mark.parametrize(("heartbeat", "survives"), [("1", True), ("30", False)])
+def test_subscription_outlives_grpc_read_timeout(heartbeat: str, survives: bool, relay_factory: Any,
+                                                 services: list[Any], tmp_path: Path) -> None:
+    """nginx cuts a gRPC stream that is quiet for grpc_read_timeout; the relay's heartbeat
+    keeps a kiosk's subscription from ever being quiet that long. Here the timeout is
+    3 s instead of the file's 1 h: with a 1 s heartbeat the kiosk stays connected on one
+    stream for 12 s; with a 30 s heartbeat nginx cuts every stream after 3 s ("upstream
+    timed out ... reading response header": the relay sends no headers before its first
+    message) and the kiosk never gets connected."""
+    pki = make_pki(tmp_path / "pki")
+    relay = relay_factory(name="hb", args=("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
+                                           "--heartbeat-seconds", heartbeat), start=False)
+    relay.healthy = functools.partial(relay_healthy, relay.port, pki["ca"].read_bytes())
+    relay.start()
+    nginx_port = free_port()
+    nginx = Nginx(nginx_port, pki, free_port(), (relay.port, relay.port),
+                  extra={"grpc_read_timeout 1h;": "grpc_read_timeout 3s;"})
+    nginx.start()
+    services.append(nginx)
+    _slug, code = relay.add_shop("Quiet Shop")
+    kiosk = Service("kiosk", [str(VENV_BIN / "cloudtab-kiosk"), "--headless", "--data-dir", str(tmp_path / "k"),
+                              "--relay", f"grpcs://{RELAY_NAME}:{nginx_port}", "--enroll", code,
+                              "--printer-folder", str(tmp_path / "printed")],
+                    base_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(pki["ca"]), KIVY_NO_ARGS="1"),
+                    tmp_path / "kiosk.log")
+    kiosk.start()
+    services.append(kiosk)
+    assert kiosk.wait_for(r"relay: connecting", 40), kiosk.text()[-3000:]
+    time.sleep(12)  # four times nginx's (test) read timeout
+    text = kiosk.text()
+    if survives:
+        assert text.count("relay: connected") == 1 and "subscription ended" not in text, text[-3000:]
+        assert "upstream timed out" not in nginx.error_log()
+    else:
+        # Nothing within 3 s (not even the response headers): nginx ends the stream.
+        assert text.count("subscription ended") >= 2, text[-3000:]
+        assert "upstream timed out" in nginx.error_log(), nginx.error_log()
