@@ -96,6 +96,16 @@ kiosk.core.pricing::
         per_sheet_cents: int, total_cents: int, currency: str) ; .display -> str
     compute_price(page_count: int, options: PrintOptions, table: PriceTable) -> Price
 
+kiosk.core.intake / formats / convert / images (documents and photos into PDFs)::
+
+    to_printable(plain: bytearray, media_type, name="", paper="A4") -> (bytearray, media_type)
+        # Office/text -> PDF (convert), HEIC/WebP/GIF/TIFF -> PDF (images), else unchanged
+    accepted_media_types() -> tuple[str, ...]   # what this kiosk prints (Office only with LibreOffice)
+    convert_to_pdf(data, kind: "docx"|"doc"|"odt"|"rtf"|"txt"|"xlsx"|"ods"|"pptx"|"odp",
+                   limits: ConvertLimits | None = None) -> bytearray   # sandboxed LibreOffice
+        raises ConversionError / ConversionTimeout / ConversionTooLarge / NotThatKind / ...
+    photos_to_pdf(data, media_type, paper="A4", layout: PhotoLayout | None = None) -> bytes
+
 kiosk.core.render::
 
     class Document:           # one opened file (PDF or image made into a PDF page)
