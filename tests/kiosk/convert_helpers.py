@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -53,6 +54,16 @@ def converter_processes() -> list[str]:
 
 
 def assert_nothing_left() -> None:
+    """No work folder and no converter process left, checked while holding the conversions'
+    machine-wide lock (so a conversion running in another process right now is not mistaken
+    for a leftover)."""
     parent = work_parent()
-    assert not parent.exists() or list(parent.iterdir()) == [], f"left in {parent}: {list(parent.iterdir())}"
-    assert converter_processes() == []
+    if not parent.exists():
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert list(parent.iterdir()) == [], f"left in {parent}: {list(parent.iterdir())}"
+        assert converter_processes() == []
+    finally:
+        os.close(fd)

@@ -69,12 +69,12 @@ def linked_odt(http_base: str, local_image: str, local_text: str) -> bytes:
     return odt(body)
 
 
-def docx_bomb(unpacked: int) -> bytes:
-    """A DOCX whose word/document.xml unpacks to ``unpacked`` bytes of spaces (~1000:1)."""
+def docx_bomb(unpacked: int, zip64: bool = True) -> bytes:
+    """A DOCX whose word/document.xml (its second part) unpacks to ``unpacked`` bytes of spaces (~1000:1)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
         package.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        with package.open("word/document.xml", "w", force_zip64=True) as part:
+        with package.open("word/document.xml", "w", force_zip64=zip64) as part:
             block = b" " * (1 << 20)
             for _ in range(unpacked >> 20):
                 part.write(block)
