@@ -116,4 +116,5 @@ class Reaper:
         """Update the job and storage gauges from the database."""
         async with self.db.session() as session:
             metrics.set_job_counts(await crud.count_jobs_by_state(session))
-            metrics.STORED_BYTES.set(await crud.stored_bytes(session))
+            live = [state.value for state in LIVE_STATES]
+            metrics.STORED_BYTES.set(await crud.stored_bytes(session, live_states=live))

@@ -210,9 +210,16 @@ async def count_jobs_by_state(session: AsyncSession) -> dict[str, int]:
     return {str(state): int(n) for state, n in result.all()}
 
 
-async def stored_bytes(session: AsyncSession) -> int:
-    """Committed ciphertext bytes of every file (the DB's view)."""
-    result = await session.exec(sa.select(sa.func.coalesce(sa.func.sum(JobFile.committed_size), 0)))  # type: ignore[call-overload]
+async def stored_bytes(session: AsyncSession, *, live_states: Sequence[str]) -> int:
+    """Committed ciphertext bytes of the jobs in ``live_states`` (the DB's view; a
+    terminal job's ciphertext is deleted at once, so it counts for nothing)."""
+    total = sa.func.coalesce(sa.func.sum(JobFile.committed_size), 0)
+    stmt = (
+        sa.select(total)
+        .join(Job, col(Job.id) == col(JobFile.job_id))
+        .where(col(Job.state).in_(list(live_states)))
+    )
+    result = await session.exec(stmt)  # type: ignore[call-overload]
     return int(result.scalar_one())
 
 

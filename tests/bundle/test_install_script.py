@@ -172,10 +172,11 @@ def test_desktop_entries_start_the_session_launcher(fake_bundle: Path, home: Pat
     autostart = parse_ini((home / ".config/autostart/cloudtab-kiosk.desktop").read_text())["Desktop Entry"]
     assert autostart["X-GNOME-Autostart-enabled"] == ["true"]
     desktop_validate = shutil.which("desktop-file-validate")
-    if desktop_validate:
-        for name in (".config/autostart/cloudtab-kiosk.desktop", ".local/share/applications/cloudtab-kiosk.desktop"):
-            check = subprocess.run([desktop_validate, str(home / name)], check=False, capture_output=True, text=True)
-            assert check.returncode == 0, check.stdout + check.stderr
+    if desktop_validate is None:  # scripts/bootstrap installs desktop-file-utils
+        service_missing("desktop-file-validate (apt package desktop-file-utils)")
+    for name in (".config/autostart/cloudtab-kiosk.desktop", ".local/share/applications/cloudtab-kiosk.desktop"):
+        check = subprocess.run([desktop_validate, str(home / name)], check=False, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_reinstall_changes_printer_and_keeps_the_rest(fake_bundle: Path, home: Path) -> None:

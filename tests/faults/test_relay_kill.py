@@ -18,6 +18,7 @@ import pytest
 from cloudtab.v1 import customer_jobs_pb2 as cj
 from cloudtab.v1 import shop_jobs_pb2 as sj
 
+from cloudtab_rpc.status import error_info
 from tests.fixtures.faults import Customer, Kiosk, PlainFile, bearer
 
 SIZE = 6 * 1024 * 1024
@@ -55,8 +56,10 @@ def test_kill_during_upload_resumes_on_other_relay(pair: dict[str, Any]) -> None
 
     with pytest.raises(grpc.RpcError) as failed:
         customer_a.jobs.UploadFile(messages(), metadata=bearer(job.token), timeout=30)
+    # The connection died (a transport status, no relay ErrorInfo), not a relay refusal.
     assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
                                    grpc.StatusCode.INTERNAL), failed.value.code()
+    assert error_info(failed.value).reason is None, error_info(failed.value)
     customer_b = Customer(b.channel())
     committed = customer_b.offset(job, 0)
     assert 0 <= committed <= 10 * piece
@@ -81,6 +84,7 @@ def test_kill_during_download_resumes_on_other_relay(pair: dict[str, Any]) -> No
                 a.kill()
     assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
                                    grpc.StatusCode.INTERNAL)
+    assert error_info(failed.value).reason is None, error_info(failed.value)
     assert 0 < len(buffer) < len(job.ciphertexts[0])
     rest = kiosk.download(job.job_id, 0, offset=len(buffer))
     assert bytes(buffer) + rest == job.ciphertexts[0]

@@ -57,14 +57,55 @@ def test_buf_lint_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_buf_breaking_against_itself_is_clean() -> None:
-    """The breaking-change configuration is valid (the module against itself)."""
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _api_base() -> str:
+    """The commit the API must stay compatible with: the newest ``v*`` release tag;
+    without one, where this branch left main; on main itself, the previous commit."""
+    tags = _git("tag", "--list", "v*", "--sort=-creatordate", "--merged", "HEAD").split()
+    if tags:
+        return tags[0]
+    head = _git("rev-parse", "HEAD")
+    base = _git("merge-base", "HEAD", "main") if _git("branch", "--list", "main") else head
+    return base if base != head else _git("rev-parse", "HEAD~1")
+
+
+def _export(ref: str, target: Path) -> Path:
+    """The protos and buf.yaml of ``ref`` in ``target``."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref, "protos", "buf.yaml"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def _buf_breaking(module: Path, against: Path) -> subprocess.CompletedProcess[str]:
     buf = shutil.which("buf", path=str(VENV_BIN)) or shutil.which("buf")
-    assert buf
-    result = subprocess.run(
-        [buf, "breaking", "--against", "."], cwd=ROOT, capture_output=True, text=True, check=False
+    assert buf, "buf binary missing (pip package buf-bin)"
+    return subprocess.run(
+        [buf, "breaking", str(module), "--against", str(against)], cwd=ROOT, capture_output=True, text=True,
+        check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_buf_breaking_against_the_previous_api_is_clean(tmp_path: Path) -> None:
+    """No breaking change against the last release (or the merge base, or the previous commit)."""
+    base = _api_base()
+    result = _buf_breaking(ROOT, _export(base, tmp_path / "base"))
+    assert result.returncode == 0, f"breaking change against {base}:\n{result.stdout}{result.stderr}"
+
+
+def test_buf_breaking_detects_a_removed_field(tmp_path: Path) -> None:
+    """The breaking check can fail: dropping a field of the base API is reported."""
+    base = _export(_api_base(), tmp_path / "base")
+    changed = _export(_api_base(), tmp_path / "changed")
+    proto = changed / "protos" / "cloudtab" / "v1" / "common.proto"
+    text = proto.read_text()
+    assert "  string job_code = 2;\n" in text
+    proto.write_text(text.replace("  string job_code = 2;\n", ""))
+    result = _buf_breaking(changed, base)
+    assert result.returncode != 0 and "job_code" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

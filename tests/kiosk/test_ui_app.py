@@ -74,6 +74,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["watermark"] == "JOB K7P2QX"
     # 3 pages, duplex, 2 copies -> 2 sheets x 2 = 4 sheets at 0.50 colour
     assert checks["price_before"] == "3 pages, 4 sheets (2 copies)  =  EUR 2.00"
+    assert checks["page_label"] == 3
     assert checks["price_one_sided"] == "3 pages, 6 sheets (2 copies)  =  EUR 3.00"
     assert checks["price_bw"] == "3 pages, 6 sheets (2 copies)  =  EUR 0.60"
     assert "does not exist" in checks["bad_range_error"]
@@ -145,6 +146,7 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     assert checks["row_time_left"].endswith("left")
     assert checks["page_count"] == 4
     assert checks["page_has_ink"] is True
+    assert len(checks["page_texture_size"]) == 2 and min(checks["page_texture_size"]) > 100
     assert checks["tap_to_first_page_seconds"] < 10
     assert checks["watermark"] == f"JOB {checks['job_code']}"
     # 4 pages duplex x 2 copies = 4 sheets, colour at the default 0.50
@@ -157,12 +159,15 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     assert checks["broken_print_disabled"] is True
     assert checks["relay_state_after_reject"] == "JOB_STATE_REJECTED"
     assert checks["saved_bridge_url"] == "print.example.test"
+    assert checks["settings_status"] == "Saved."
     assert len(checks["settings_fingerprint"]) == 19
     assert checks["settings_retention"].endswith("minutes")
     assert "completed" in checks["test_print_status"]
     assert checks["rotate_status"].startswith("New key")
     assert len(checks["fingerprint_after_rotation"]) == 19
     assert checks["fingerprint_after_rotation"] != checks["settings_fingerprint"]
+    assert (checks["screen_before_poster"], checks["screen_after_poster_tap"]) == ("queue", "poster")
+    assert checks["poster_status"] == ""  # no error while the QR was made
     assert checks["poster_has_qr"] is True
     assert checks["poster_url"] == f"https://print.example.test/s/{slug}"
     assert checks["poster_fingerprint"] == checks["fingerprint_after_rotation"]

@@ -136,7 +136,8 @@ def test_tls_and_metrics(relay_factory, tmp_path) -> None:  # type: ignore[no-un
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
     assert 'cloudtab_relay_rpcs_total{code="OK",method="Enroll"} 1.0' in text
-    assert "cloudtab_relay_rpc_seconds_bucket" in text and "cloudtab_relay_jobs" in text
+    assert 'cloudtab_relay_rpc_seconds_bucket{le="+Inf",method="Enroll"} 1.0' in text
+    assert 'cloudtab_relay_jobs{state="queued"} 0.0' in text  # values: tests/relay/test_metrics.py
 
 
 def test_online_and_log_lines(relay) -> None:  # type: ignore[no-untyped-def]
