@@ -281,19 +281,21 @@ def test_expired_job_says_so(relay_factory: Any, chromium_browser: Any) -> None:
     slug, code = relay.add_shop("Quick Shop")
     kiosk = Kiosk(relay.address, code)
     bridge = BridgeServer(relay.address)
-    context = chromium_browser.new_context(viewport={"width": 360, "height": 740})
+    from tests.bridge.page_helpers import axe_violations, phone_context
+
     try:
-        page = context.new_page()
-        page.goto(f"{bridge.url}/s/{slug}#k={kiosk.key_param}")
-        expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-        page.set_input_files("#file-input", files=[
-            {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(2000)}])
-        page.click("#send-button")
-        expect(page.locator("#status-view")).to_be_visible()
-        expect(page.locator("#status-line")).to_have_text(
-            "This job expired before it was printed.", timeout=20_000)
-        shot(page, "12-expired")
+        with phone_context(chromium_browser, "360x740") as context:
+            page = context.new_page()
+            page.goto(f"{bridge.url}/s/{slug}#k={kiosk.key_param}")
+            expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
+            page.set_input_files("#file-input", files=[
+                {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(2000)}])
+            page.click("#send-button")
+            expect(page.locator("#status-view")).to_be_visible()
+            expect(page.locator("#status-line")).to_have_text(
+                "This job expired before it was printed.", timeout=20_000)
+            assert axe_violations(page) == []
+            shot(page, "12-expired")
     finally:
-        context.close()
         bridge.close()
         kiosk.close()

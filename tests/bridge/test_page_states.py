@@ -225,6 +225,13 @@ def test_withdraw_asks_first_and_rejection_reads_plainly(
         assert axe_violations(unknown) == []
         shot(unknown, SMALL, "29-status-without-link")
 
+        forged = new_page(context)
+        forged.goto(f"{bridge.url}/j/{job_id}#t={'A' * 43}")  # a link with a wrong token
+        expect(forged.locator("#status-view")).to_have_attribute("data-state", "gone")
+        expect(forged.locator("#status-line")).to_have_text("This job cannot be opened from this link.")
+        assert axe_violations(forged) == []
+        shot(forged, SMALL, "34-status-wrong-link")
+
 
 @pytest.mark.parametrize("lang,text", [
     ("es", "Enviar de forma segura"), ("hi", "सुरक्षित रूप से भेजें"), ("ar", "أرسل بأمان")])

@@ -25,6 +25,8 @@ function canvasBlobUrl(canvas) {
 }
 
 async function inspectPdf(file) {
+  const head = new TextDecoder().decode(await file.slice(0, 1024).arrayBuffer());
+  if (!head.includes("%PDF-")) throw new Error("not a PDF");
   const lib = await loadPdfjs();
   const data = new Uint8Array(await file.arrayBuffer());
   const task = lib.getDocument({ data, isEvalSupported: false, disableFontFace: false, useSystemFonts: true });
