@@ -19,9 +19,15 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.config import Config
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    ObjectProperty,
+    StringProperty,
+)
 
 from kiosk.core.version import KIOSK_VERSION, update_needed
+from kiosk.ui import format as fmt
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +64,11 @@ class KioskApp(App):
     core: Any = ObjectProperty(None)
     kiosk_version = StringProperty(KIOSK_VERSION)
     online = BooleanProperty(False)
-    connection_message = StringProperty("connecting...")
+    connection_message = StringProperty("Connecting to the relay...")
+    unseen: Any = ListProperty([])  # ids of jobs that arrived and were not opened yet (NEW marks)
+    next_expiry = StringProperty("")  # live "time left" of the most urgent job, on every screen
+    audio_missing = BooleanProperty(False)
+    chiming = BooleanProperty(False)  # the new-job chime repeats until acknowledged
     update_needed = BooleanProperty(False)
     min_kiosk_version = StringProperty("")
     shop_name = StringProperty("")
@@ -70,12 +80,14 @@ class KioskApp(App):
         self.relay_hint = relay_hint
         self.fullscreen = fullscreen
         self._chime: Any = None
+        self._chime_event: Any = None
         self._queue_refresh = Clock.create_trigger(self._refresh_queue, 0.05)
         self._listener = self._core_event_from_thread
 
     # -- building ------------------------------------------------------------
     def build(self) -> Any:
         from kivy.core.window import Window
+        from kivy.metrics import Metrics
         from kivy.uix.floatlayout import FloatLayout
         from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -89,14 +101,19 @@ class KioskApp(App):
             settings,
             watermark,
         )
+        from kiosk.ui.screen_size import ui_scale
         from kiosk.ui.sound import Chime
         from kiosk.ui.widgets import BACKGROUND, Flash, load_kv
 
+        # Every size from 800x600 to 1920x1080 and portrait: dp/sp follow the window.
+        Metrics.density = ui_scale(*Window.size)
         Window.clearcolor = BACKGROUND
         Window.softinput_mode = "below_target"  # keep the focused field above the on-screen keyboard
+        Window.bind(on_touch_down=self._acknowledge_touch)
         for name in ("widgets", "page_viewer", *SCREENS):
             load_kv(name)
         self._chime = Chime()
+        self.audio_missing = not self._chime.available()
         self.screens = ScreenManager(transition=NoTransition())
         self.screens.add_widget(enrollment.EnrollmentScreen())
         self.screens.add_widget(queue.QueueScreen())
@@ -117,9 +134,9 @@ class KioskApp(App):
             self.show("queue")
         else:
             self.online = False
-            self.connection_message = "not enrolled yet"
             self.show("enrollment")
         self._update_connection()
+        Clock.schedule_interval(self._tick, 1.0)
 
     def on_stop(self) -> None:
         from kiosk.ui import worker
@@ -140,7 +157,10 @@ class KioskApp(App):
         self.screens.current = name
 
     def open_job(self, job_id: str) -> None:
-        """Open the job view on ``job_id``."""
+        """Open the job view on ``job_id``; its NEW mark goes."""
+        if job_id in self.unseen:
+            self.unseen.remove(job_id)
+        self.acknowledge()
         view = self.screens.get_screen("job")
         self.show("job")
         view.load(job_id)
@@ -170,7 +190,7 @@ class KioskApp(App):
         elif kind == "enrolled":
             self.shop_changed(self.core.shop)
         elif kind == "job_added":
-            self.new_job_alert()
+            self.new_job_alert(event.job_id)
         if kind in ("job_added", "job_updated", "job_removed", "print_status", "connection"):
             self._queue_refresh()
         view = self.screens.get_screen("job")
@@ -180,18 +200,63 @@ class KioskApp(App):
     def _update_connection(self) -> None:
         state = self.core.connection
         self.online = bool(state.online)
-        self.connection_message = state.message or state.status or ""
+        status = state.status if self.core.enrolled else "not-enrolled"
+        self.connection_message = fmt.connection_text(status, self.online)
         if state.update_needed:
             self.update_needed = True
             shop = self.core.shop
             if shop is not None and shop.min_kiosk_version:
                 self.min_kiosk_version = shop.min_kiosk_version
 
-    def new_job_alert(self) -> None:
-        """Flash the screen, and chime when sound is on in the settings."""
+    def new_job_alert(self, job_id: str | None = None) -> None:
+        """Flash, mark the job NEW, and chime (repeating until acknowledged) when sound is on."""
+        if job_id and job_id not in self.unseen:
+            self.unseen.append(job_id)
         self.flash.flash()
-        if self.core.settings.sound and self._chime is not None:
-            self._chime.play()
+        settings = self.core.settings
+        if not settings.sound or self._chime is None:
+            return
+        self._chime.play()
+        repeat = int(getattr(settings, "chime_repeat_seconds", 0) or 0)
+        if repeat > 0 and self._chime_event is None:
+            self.chiming = True
+            self._chime_event = Clock.schedule_interval(self._chime_again, repeat)
+
+    def _chime_again(self, _dt: float) -> None:
+        if not self.unseen or not self.core.settings.sound:
+            self.acknowledge()
+            return
+        self._chime.play()
+        self.flash.flash(1)
+
+    def acknowledge(self) -> None:
+        """Someone is at the screen: stop repeating the chime (NEW marks stay until opened)."""
+        if self._chime_event is not None:
+            self._chime_event.cancel()
+            self._chime_event = None
+        self.chiming = False
+
+    def _acknowledge_touch(self, _window: Any, _touch: Any) -> bool:
+        if self.chiming:
+            self.acknowledge()
+        return False
+
+    def _tick(self, _dt: float) -> None:
+        """Once a second: the live "time left" shown on every screen."""
+        jobs = [j for j in self.core.jobs() if not j.is_terminal] if self.core.enrolled else []
+        still = [job_id for job_id in self.unseen if any(j.job_id == job_id for j in jobs)]
+        if still != list(self.unseen):
+            self.unseen = still
+        if not jobs:
+            self.next_expiry = ""
+        else:
+            soonest = min(jobs, key=lambda j: j.time_left())
+            count = len(jobs)
+            waiting = f"{count} job{'s' if count != 1 else ''} waiting"
+            self.next_expiry = f"{waiting}, job {soonest.job_code}: {fmt.time_left_text(soonest.time_left())}"
+        view = self.screens.get_screen("job")
+        if self.screens.current == "job":
+            view.tick()
 
     def _refresh_queue(self, *_: Any) -> None:
         self.screens.get_screen("queue").refresh()

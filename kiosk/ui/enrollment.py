@@ -38,7 +38,7 @@ class EnrollmentScreen(Screen):
             self.error = "Enter the relay address, e.g. relay.example.com:443"
             return
         if not code:
-            self.error = "Enter the one-time code from 'cloudtab-relay shop add'"
+            self.error = "Enter the one-time code you got from the service operator."
             return
         app = App.get_running_app()
         self.error = ""
@@ -53,4 +53,4 @@ class EnrollmentScreen(Screen):
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
         log.info("enrollment failed: %s", type(exc).__name__)
-        self.error = fmt.sentence(str(exc)) or "Enrollment failed."
+        self.error = fmt.plain(str(exc), "Setting up did not work. Check the address and the code.")

@@ -5,8 +5,9 @@ Kept apart from the widgets so it is tested directly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 SIDES_TEXT = {
@@ -21,7 +22,7 @@ STATE_TEXT = {
     "ready": "Ready",
     "printing": "Printing",
     "printed": "Printed",
-    "completed": "Completed",
+    "completed": "Done",
     "rejected": "Rejected",
     "cancelled": "Cancelled by customer",
     "expired": "Expired",
@@ -127,3 +128,80 @@ def parse_cents(text: str, what: str) -> int:
     if not 0 <= value <= 100_000_000:
         raise ValueError(f"{what}: enter an amount such as 0.10")
     return int(value)
+
+
+# Words that must never reach the screen: gRPC status names, IPP keywords,
+# enum names, Python exception names and tracebacks, command lines.
+PROTOCOL_WORDS = re.compile(
+    r"\b(CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|ALREADY_EXISTS|PERMISSION_DENIED"
+    r"|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE"
+    r"|DATA_LOSS|UNAUTHENTICATED)\b"
+    r"|\bJOB_STATE_\w+|\bStatusCode\.|\bgrpc\b|\bipps?://\S*printers?/|\bIPP\b"
+    r"|\b(job|printer|media|marker|toner|door|cover)-[a-z]+(-[a-z]+)*\b"
+    r"|\bone-sided\b|\btwo-sided-(long|short)-edge\b|\bmonochrome\b|\bprint-color-mode\b"
+    r"|Traceback|\b[A-Z][A-Za-z]+(Error|Exception)\b|\bErrno\b|\bcloudtab-relay\b|\bcloudtab-kiosk\b"
+    r"|\b(?P<word>\w+) - (?P=word)\b|0x[0-9a-fA-F]{4}"
+)
+
+
+def has_protocol_words(text: str) -> bool:
+    """True when ``text`` contains a status-code name, an IPP keyword, a traceback or a command."""
+    return bool(PROTOCOL_WORDS.search(text or ""))
+
+
+def plain(text: str, fallback: str) -> str:
+    """A core message as a sentence, or ``fallback`` when it carries protocol words."""
+    text = sentence(text)
+    if not text or has_protocol_words(text):
+        return fallback
+    return text
+
+
+def connection_text(status: str, online: bool, message: str = "") -> str:
+    """The relay connection for the offline banner, in plain words (never the gRPC detail)."""
+    if online:
+        return "Online"
+    return {
+        "connecting": "Connecting to the relay...",
+        "unauthorized": "The relay no longer accepts this kiosk. Set it up again (Settings).",
+        "update-needed": "This kiosk needs an update before it can receive jobs.",
+        "stopped": "Not receiving jobs.",
+        "not-enrolled": "Not set up yet.",
+    }.get(status, "Offline: cannot reach the relay. Retrying; new jobs arrive when it is back.")
+
+
+def print_status_text(status: Any) -> str:
+    """A PrintStatus as one line (the core already words it plainly)."""
+    if status is None:
+        return ""
+    return plain(str(getattr(status, "message", "") or ""), "The printer reports a problem.")
+
+
+def print_status_tone(status: Any) -> str:
+    """'success', 'warning' or 'muted' for a PrintStatus (success is never shown in orange)."""
+    state = str(getattr(getattr(status, "state", None), "value", ""))
+    if state == "completed":
+        return "success"
+    if state == "failed":
+        return "warning"
+    return "muted"
+
+
+def clock_text(when: datetime | None) -> str:
+    """'10:42' in local time, '' when unknown."""
+    if when is None:
+        return ""
+    return when.astimezone().strftime("%H:%M")
+
+
+def file_price_lines(plan: Any, files: Any) -> list[str]:
+    """'report.pdf: 3 pages, 2 sheets = EUR 0.20' per printed file of a PrintPlan (only for 2+ files)."""
+    names = [str(getattr(f, "name", "") or "file") for f in files]
+    entries = list(getattr(plan, "files", ()))
+    if len(names) < 2:
+        return []
+    lines = []
+    for entry in entries:
+        name = names[entry.index] if entry.index < len(names) else f"File {entry.index + 1}"
+        lines.append(f"{name}: {sheets_text(entry.price)} = {price_text(entry.price)}")
+    return lines

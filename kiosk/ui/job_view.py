@@ -1,8 +1,11 @@
-"""One job: preview, editable options, price, Print / Complete / Reject (job_view.kv).
+"""One job: preview, editable options, per-file prices, Print / Complete / Reject (job_view.kv).
 
 Opening (download, decrypt, open) and printing run on worker threads; a job
 that cannot be opened shows the core's message where the page would be and
-can still be rejected. Nothing here saves, exports or shares a document.
+can still be rejected. Every irreversible step asks first: Complete says
+plainly when nothing was printed, Print asks before printing a job again, and
+a print in progress can be cancelled. Numbers are typed on the kiosk's own
+keypad. Nothing here saves, exports or shares a document.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.errors import KioskError
+from kiosk.core.options import check_page_ranges
 from kiosk.ui import format as fmt
+from kiosk.ui.widgets import ConfirmPopup, NumberPad
 from kiosk.ui.worker import run_async
 
 log = logging.getLogger(__name__)
@@ -29,7 +34,7 @@ PRESET_REASONS = (
 
 
 class RejectPopup(Popup):
-    """Asks for the reason the customer will see."""
+    """Asks for the reason the customer will see (the buttons sit above the field, clear of the keyboard)."""
 
     screen: Any = ObjectProperty(None)
 
@@ -41,6 +46,7 @@ class RejectPopup(Popup):
         if not reason:
             self.ids.reason.hint_text = "A reason is needed: the customer sees it"
             return
+        self.ids.reason.focus = False
         self.dismiss()
         self.screen.reject(reason[:500])
 
@@ -56,15 +62,29 @@ class JobViewScreen(Screen):
     error = StringProperty("")
     options_error = StringProperty("")
     price_line = StringProperty("")
+    file_lines = StringProperty("")
     printer_status = StringProperty("")
+    status_tone = StringProperty("muted")
+    pages_text = StringProperty("All pages")
     busy = BooleanProperty(False)
     opened_ok = BooleanProperty(False)
     terminal = BooleanProperty(False)
+    printing = BooleanProperty(False)
+    printed = BooleanProperty(False)
+    portrait = BooleanProperty(False)
+    compact = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._opened: Any = None
         self._open_error = ""
+        self.bind(size=self._on_size)
+
+    def _on_size(self, *_: Any) -> None:
+        from kivy.metrics import dp
+
+        self.portrait = self.height > self.width * 1.1
+        self.compact = self.width < dp(1100)
 
     # -- lifecycle -----------------------------------------------------------
     def load(self, job_id: str) -> None:
@@ -74,14 +94,13 @@ class JobViewScreen(Screen):
         self.job_id = job_id
         try:
             job = core.job(job_id)
-        except KioskError as exc:
-            self.error = fmt.sentence(str(exc)) or "This job is gone."
+        except KioskError:
+            self.error = "This job is no longer in the queue."
             return
         self.options = job.options
-        self.ids.pages.text = job.options.page_ranges
         self._show_job(job)
         if job.is_terminal:
-            self.ids.viewer.clear(fmt.state_text(job.state) + (f": {job.reason}" if job.reason else ""))
+            self.ids.viewer.clear(self._ended_text(job))
             return
         self.ids.viewer.clear("Decrypting...")
         run_async(core.open_job, job_id, on_done=self._opened_job, on_error=self._open_failed)
@@ -91,7 +110,7 @@ class JobViewScreen(Screen):
         self._opened = None
         self._open_error = ""
         self.opened_ok = False
-        self.error = self.options_error = self.printer_status = self.price_line = ""
+        self.error = self.options_error = self.printer_status = self.price_line = self.file_lines = ""
         self.ids.viewer.clear()
 
     def on_leave(self, *_: Any) -> None:
@@ -108,7 +127,7 @@ class JobViewScreen(Screen):
 
     def _open_failed(self, exc: BaseException) -> None:
         log.info("job could not be opened: %s", type(exc).__name__)
-        self._open_error = fmt.sentence(str(exc)) or "This job cannot be opened."
+        self._open_error = fmt.plain(str(exc), "This job cannot be opened.")
         self.error = self._open_error
         self.ids.viewer.clear(self.error)
         self.refresh()
@@ -128,25 +147,52 @@ class JobViewScreen(Screen):
         if job.is_terminal and self._opened is not None:
             self._opened = None
             self.opened_ok = False
-            self.ids.viewer.clear(fmt.state_text(job.state) + (f": {job.reason}" if job.reason else ""))
+            self.ids.viewer.clear(self._ended_text(job))
+
+    @staticmethod
+    def _ended_text(job: Any) -> str:
+        return fmt.state_text(job.state) + (f": {job.reason}" if job.reason else "")
+
+    def tick(self) -> None:
+        """Once a second (from the app): the live time left in the subtitle."""
+        if self.job is not None:
+            self.subtitle = self._subtitle(self.job)
+
+    def _subtitle(self, job: Any) -> str:
+        state = fmt.state_text(job.state)
+        if job.printed_at is not None and not job.is_terminal and job.state.value != "printing":
+            state = f"Printed at {fmt.clock_text(job.printed_at)}"
+        left = "" if job.is_terminal else "  |  " + fmt.time_left_text(job.time_left())
+        return f"{job.customer_name or '(no name)'}  |  {state}{left}"
 
     def _show_job(self, job: Any) -> None:
         self.job = job
         self.terminal = bool(job.is_terminal)
+        self.printing = job.state.value == "printing"
+        self.printed = job.printed_at is not None
         self.title = f"Job {job.job_code}"
-        state = fmt.state_text(job.state)
-        left = "" if job.is_terminal else "  |  " + fmt.time_left_text(job.time_left())
-        self.subtitle = f"{job.customer_name or '(no name)'}  |  {state}{left}"
-        self.error = fmt.sentence(job.error or "") or self._open_error
+        self.subtitle = self._subtitle(job)
+        if job.error:
+            self.error = fmt.plain(job.error, "This job has a problem.")
+        else:
+            self.error = self._open_error
         if job.is_terminal and job.reason:
-            self.error = f"{fmt.state_text(job.state)}: {job.reason}"
+            self.error = self._ended_text(job)
         if job.print_status is not None:
-            message = getattr(job.print_status, "message", "")
-            state_name = getattr(job.print_status.state, "value", str(job.print_status.state))
-            self.printer_status = f"Printer: {state_name}" + (f" - {message}" if message else "")
+            self.printer_status = fmt.print_status_text(job.print_status)
+            self.status_tone = fmt.print_status_tone(job.print_status)
+        elif self.printed:
+            self.printer_status = f"Printed at {fmt.clock_text(job.printed_at)}."
+            self.status_tone = "success"
+        if self.options is None:
+            self.options = job.options
         self._update_price()
 
     # -- options -------------------------------------------------------------
+    def on_options(self, *_: Any) -> None:
+        ranges = self.options.page_ranges if self.options is not None else ""
+        self.pages_text = ranges or "All pages"
+
     def set_option(self, **changes: Any) -> None:
         """Change print options (from the controls); invalid values show a message."""
         if self.options is None:
@@ -155,45 +201,110 @@ class JobViewScreen(Screen):
             self.options = self.options.with_(**changes)
             self.options_error = ""
         except ValueError as exc:
-            self.options_error = str(exc)
+            self.options_error = fmt.plain(str(exc), "That option is not possible.")
+            return
+        edit = getattr(App.get_running_app().core, "edit_options", None)
+        if callable(edit):
+            try:
+                edit(self.job_id, self.options)
+            except (KioskError, ValueError) as exc:
+                log.info("options not kept: %s", type(exc).__name__)
         self._update_price()
 
     def step_copies(self, delta: int) -> None:
         if self.options is not None:
             self.set_option(copies=max(1, min(999, self.options.copies + delta)))
 
-    def apply_pages(self) -> None:
-        self.set_option(page_ranges=self.ids.pages.text.strip())
+    def ask_copies(self) -> None:
+        """The kiosk's keypad for the number of copies."""
+        def apply(text: str) -> None:
+            if not text.isdigit() or not 1 <= int(text) <= 999:
+                raise ValueError("Type a number from 1 to 999.")
+            self.set_option(copies=int(text))
+
+        NumberPad(apply, title="Copies", hint="1 to 999", max_length=3).open()
+
+    def ask_pages(self) -> None:
+        """The kiosk's keypad for page ranges ("1-3,5"; empty: all pages)."""
+        def apply(text: str) -> None:
+            try:
+                check_page_ranges(text)
+            except KioskError as exc:
+                raise ValueError(fmt.plain(str(exc), "Type pages like 1-3,5.")) from None
+            self.apply_pages(text)
+
+        current = self.options.page_ranges if self.options is not None else ""
+        pad = NumberPad(apply, keys="-,", title="Pages to print", hint="All pages (or e.g. 1-3,5)")
+        pad.value = current
+        pad.open()
+
+    def apply_pages(self, text: str) -> None:
+        self.set_option(page_ranges=text.strip())
 
     def _update_price(self) -> None:
         job = self.job
         if job is None or self.options is None or not job.page_count:
-            self.price_line = ""
+            self.price_line = self.file_lines = ""
             return
+        core = App.get_running_app().core
         try:
-            price = App.get_running_app().core.price(self.job_id, self.options)
+            plan = core.print_plan(self.job_id, self.options) if hasattr(core, "print_plan") else None
+            price = plan.total if plan is not None else core.price(self.job_id, self.options)
         except (KioskError, ValueError) as exc:  # PageRangeError, not open yet: shown, never raised
-            self.options_error = str(exc)
-            self.price_line = ""
+            self.options_error = fmt.plain(str(exc), "These pages do not fit the document.")
+            self.price_line = self.file_lines = ""
             return
+        self.options_error = ""
         self.price_line = f"{fmt.sheets_text(price)}  =  {fmt.price_text(price)}"
+        self.file_lines = "\n".join(fmt.file_price_lines(plan, job.files)) if plan is not None else ""
 
     # -- actions -------------------------------------------------------------
+    def ask_print(self) -> None:
+        """Print; a job printed before asks first."""
+        if self.job is not None and self.job.printed_at is not None:
+            ConfirmPopup(self.print_job, title="Print again?", confirm_text="Print again", tone="success",
+                         message=f"Job {self.job.job_code} was printed at {fmt.clock_text(self.job.printed_at)}. "
+                                 "Print it again?").open()
+            return
+        self.print_job()
+
     def print_job(self) -> None:
         """Send to the printer with the options on screen."""
-        self.apply_pages()
         if self.options_error or self.options is None or not self.opened_ok:
             return
         self.busy = True
-        self.printer_status = "Printer: sending..."
+        self.printer_status = "Sending to the printer..."
+        self.status_tone = "muted"
         core = App.get_running_app().core
         run_async(core.print_job, self.job_id, self.options, on_done=self._printed, on_error=self._action_failed)
 
+    def cancel_print(self) -> None:
+        """Stop the print in progress (the print system's copy is removed too)."""
+        cancel = getattr(App.get_running_app().core, "cancel_print", None)
+        if callable(cancel) and cancel(self.job_id):
+            self.printer_status = "Cancelling..."
+
     def _printed(self, status: Any) -> None:
         self.busy = False
-        state_name = getattr(status.state, "value", str(status.state))
-        message = getattr(status, "message", "")
-        self.printer_status = f"Printer: {state_name}" + (f" - {message}" if message else "")
+        self.printer_status = fmt.print_status_text(status)
+        self.status_tone = fmt.print_status_tone(status)
+        self.refresh()
+
+    def ask_complete(self) -> None:
+        """Complete after a confirmation that says whether the job was printed."""
+        job = self.job
+        if job is None:
+            return
+        if job.printed_at is not None:
+            ConfirmPopup(self.complete, title=f"Complete job {job.job_code}?", confirm_text="Complete",
+                         tone="success",
+                         message=f"Printed at {fmt.clock_text(job.printed_at)}. Completing deletes the job here "
+                                 "and at the relay and tells the customer the prints are ready.").open()
+        else:
+            ConfirmPopup(self.complete, title="This job was never printed", confirm_text="Complete anyway",
+                         message=f"Nothing of job {job.job_code} has been printed. Completing deletes it and "
+                                 "tells the customer it is done. To tell the customer why it was not printed, "
+                                 "use Reject instead.").open()
 
     def complete(self) -> None:
         """Mark done at the relay and wipe the kiosk's copy."""
@@ -225,4 +336,5 @@ class JobViewScreen(Screen):
     def _action_failed(self, exc: BaseException) -> None:
         self.busy = False
         log.info("job action failed: %s", type(exc).__name__)
-        self.printer_status = fmt.sentence(str(exc)) or "That did not work."
+        self.printer_status = fmt.plain(str(exc), "That did not work. Try again.")
+        self.status_tone = "warning"

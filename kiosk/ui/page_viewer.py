@@ -57,6 +57,7 @@ class PageViewer(BoxLayout):
     job_code = StringProperty("")
     message = StringProperty("")
     loading = BooleanProperty(False)
+    compact = BooleanProperty(False)  # small screens: no thumbnail strip or zoom buttons (pinch still zooms)
 
     def __init__(self, **kwargs: Any) -> None:
         self._loader: PageLoader | None = None

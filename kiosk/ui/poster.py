@@ -36,7 +36,7 @@ def print_poster(core: Any, timeout: float = 60.0, poll: float = 0.25) -> Any:
     if callable(direct):
         return direct()
     from kiosk.core.errors import PrinterError
-    from kiosk.core.jobs import PrintOptions
+    from kiosk.core.options import PrintOptions
     from kiosk.core.printing import PrintState, PrintStatus
 
     pdf = core.poster_pdf()
@@ -62,6 +62,7 @@ class PosterScreen(Screen):
     fingerprint = StringProperty("")
     url = StringProperty("")
     status = StringProperty("")
+    status_tone = StringProperty("muted")
     busy = BooleanProperty(False)
 
     def on_pre_enter(self, *_: Any) -> None:
@@ -74,13 +75,15 @@ class PosterScreen(Screen):
         self.shop_name = shop.display_name if shop else ""
         self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display if shop else "")
         self.status = ""
+        self.status_tone = "muted"
         try:
             url = core.poster_url()
             png = core.poster_png(12)
         except KioskError as exc:  # no bridge URL yet, not enrolled: say so
             self.qr_texture = None
             self.url = ""
-            self.status = fmt.sentence(str(exc)) or "The poster cannot be made yet."
+            self.status = fmt.plain(str(exc), "The poster cannot be made yet.")
+            self.status_tone = "warning"
             return
         # The key is public, but the line shown stays short: address without the fragment.
         self.url = url.split("#", 1)[0]
@@ -90,15 +93,16 @@ class PosterScreen(Screen):
     def print(self) -> None:
         self.busy = True
         self.status = "Printing the poster..."
+        self.status_tone = "muted"
         run_async(print_poster, App.get_running_app().core, on_done=self._printed, on_error=self._failed)
 
     def _printed(self, status: Any) -> None:
         self.busy = False
-        state_name = getattr(getattr(status, "state", None), "value", "sent")
-        message = getattr(status, "message", "")
-        self.status = f"Poster: {state_name}" + (f" - {message}" if message else "")
+        self.status = "Poster: " + fmt.print_status_text(status)
+        self.status_tone = fmt.print_status_tone(status)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
         log.info("poster print failed: %s", type(exc).__name__)
-        self.status = fmt.sentence(str(exc)) or "The poster could not be printed."
+        self.status = fmt.plain(str(exc), "The poster could not be printed.")
+        self.status_tone = "warning"

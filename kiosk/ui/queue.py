@@ -37,6 +37,7 @@ class JobRow(ButtonBehavior, BoxLayout):
     time_left = StringProperty("")
     error = StringProperty("")
     terminal = BooleanProperty(False)
+    is_new = BooleanProperty(False)
 
     def set_job(self, job: Any) -> None:
         """Show a KioskJob snapshot."""
@@ -48,10 +49,14 @@ class JobRow(ButtonBehavior, BoxLayout):
         self.details = f"{fmt.pages_text(job.page_count)}  |  {fmt.options_text(job.options)}"
         self.price = fmt.price_text(job.price)
         self.status = fmt.state_text(job.state)
+        if job.printed_at is not None and not job.is_terminal:
+            self.status = f"Printed at {fmt.clock_text(job.printed_at)}"
         if job.is_terminal and job.reason:
             self.error = f"{fmt.state_text(job.state)}: {job.reason}"
         else:
-            self.error = fmt.sentence(job.error or "")
+            self.error = fmt.plain(job.error or "", "This job has a problem. Open it to see more.") if job.error else ""
+        app = App.get_running_app()
+        self.is_new = bool(app is not None and job.job_id in app.unseen)
         self.terminal = bool(job.is_terminal)
         self.tick()
 
@@ -101,6 +106,13 @@ class QueueScreen(Screen):
             self._rows[job.job_id] = row
             box.add_widget(row)
         self.job_count = len(jobs)
+
+    def on_kv_post(self, *_: Any) -> None:
+        App.get_running_app().bind(unseen=self._mark_new)
+
+    def _mark_new(self, _app: Any, unseen: list[str]) -> None:
+        for job_id, row in self._rows.items():
+            row.is_new = job_id in unseen
 
     def row(self, job_id: str) -> JobRow | None:
         """The row showing a job (tests tap it)."""

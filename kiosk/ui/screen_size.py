@@ -45,3 +45,18 @@ def x11_screen_size() -> tuple[int, int] | None:
         log.debug("no X11 screen size: %s", exc)
         return None
     return size if size[0] > 0 and size[1] > 0 else None
+
+
+BASE_SIZE = (1280, 800)  # the layouts' design size: dp(1) == 1 px here
+
+
+def ui_scale(width: int, height: int) -> float:
+    """How much to scale dp/sp so every screen fits: 0.6 at 800x600, 1.35 at 1920x1080.
+
+    The smaller of the width and height ratios to 1280x800, kept between 0.6
+    (touch targets stay about 45 px) and 1.6.
+    """
+    if width <= 0 or height <= 0:
+        return 1.0
+    ratio = min(width / BASE_SIZE[0], height / BASE_SIZE[1])
+    return round(max(0.6, min(1.6, ratio)), 3)

@@ -2,7 +2,8 @@
 
 Kivy's audio loaders read files, so the generated WAV (no document data, just
 a tone) is written once to a private temporary file that is removed at exit.
-Audio is optional: without a sound device the chime is silently skipped.
+Audio is optional: without a sound device the chime is skipped and the
+settings screen says so once.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ class Chime:
         self._sound: Any = None
         self._failed = False
         self._path: str | None = None
+
+    def available(self) -> bool:
+        """Whether a sound device plays the chime (loads it once; False without audio)."""
+        if self._failed:
+            return False
+        if self._sound is None:
+            self._sound = self._load()
+            if self._sound is None:
+                self._failed = True
+                return False
+        return True
 
     def play(self) -> bool:
         """Play once; False when there is no audio."""

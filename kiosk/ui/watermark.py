@@ -32,11 +32,13 @@ class Watermark(Widget):
     angle = NumericProperty(30.0)
     font_size = NumericProperty(sp(34))
     color = ListProperty([0.85, 0.1, 0.1, 0.28])
+    clip_box = ListProperty([])  # (x, y, w, h): never draw outside it (the page area when zoomed in)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._texture: Any = None
-        self.bind(pos=self._redraw, size=self._redraw, angle=self._redraw, color=self._redraw)
+        self.bind(pos=self._redraw, size=self._redraw, angle=self._redraw, color=self._redraw,
+                  clip_box=self._redraw)
         self.bind(text=self._retext, font_size=self._retext)
         self._retext()
 
@@ -66,9 +68,12 @@ class Watermark(Widget):
         tw, th = texture.size
         step_x, step_y = tw * 1.6, th * 4.0
         reach = (self.width**2 + self.height**2) ** 0.5
+        x0, y0, w0, h0 = self.visible_box()
+        if w0 <= 0 or h0 <= 0:
+            return
         with self.canvas:
             StencilPush()
-            Rectangle(pos=self.pos, size=self.size)
+            Rectangle(pos=(x0, y0), size=(w0, h0))
             StencilUse()
             PushMatrix()
             Rotate(angle=self.angle, origin=self.center)
@@ -83,5 +88,13 @@ class Watermark(Widget):
                     Rectangle(texture=texture, pos=(x, y), size=(tw, th))
             PopMatrix()
             StencilUnUse()
-            Rectangle(pos=self.pos, size=self.size)
+            Rectangle(pos=(x0, y0), size=(w0, h0))
             StencilPop()
+
+    def visible_box(self) -> tuple[float, float, float, float]:
+        """The part of the widget the watermark is drawn in: its own area within ``clip_box``."""
+        x0, y0, x1, y1 = self.x, self.y, self.right, self.top
+        if len(self.clip_box) == 4:
+            cx, cy, cw, ch = self.clip_box
+            x0, y0, x1, y1 = max(x0, cx), max(y0, cy), min(x1, cx + cw), min(y1, cy + ch)
+        return x0, y0, max(0.0, x1 - x0), max(0.0, y1 - y0)

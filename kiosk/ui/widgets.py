@@ -113,11 +113,26 @@ class Flash(Widget):
         return False
 
 
+def window_width() -> float:
+    """The window's width (popups size themselves to fit small screens)."""
+    from kivy.core.window import Window
+
+    return float(Window.width)
+
+
+def window_height() -> float:
+    from kivy.core.window import Window
+
+    return float(Window.height)
+
+
 class ConfirmPopup(Popup):
-    """Asks before a step that cannot be undone (rotate key, quit)."""
+    """Asks before a step that cannot be undone (complete, reject, rotate key, quit, leave unsaved)."""
 
     message = StringProperty("")
     confirm_text = StringProperty("OK")
+    cancel_text = StringProperty("Cancel")
+    tone = StringProperty("danger")
 
     def __init__(self, on_confirm: Callable[[], None], **kwargs: Any) -> None:
         self._on_confirm = on_confirm
@@ -126,3 +141,50 @@ class ConfirmPopup(Popup):
     def confirm(self) -> None:
         self.dismiss()
         self._on_confirm()
+
+
+class NumberPad(Popup):
+    """The kiosk's own large keypad for numbers: copies, page ranges ("1-3,5") and prices.
+
+    ``keys`` are the extra keys beside the digits ("-," for page ranges, "."
+    for prices); ``on_value(text)`` gets the typed text on Done and may raise
+    ValueError to keep the pad open with the message shown.
+    """
+
+    value = StringProperty("")
+    hint = StringProperty("")
+    error = StringProperty("")
+
+    def __init__(self, on_value: Callable[[str], None], keys: str = "", max_length: int = 40,
+                 **kwargs: Any) -> None:
+        self._on_value = on_value
+        self._max_length = max_length
+        super().__init__(**kwargs)
+        if len(keys) >= 2:
+            layout = ["7", "8", "9", keys[0], "4", "5", "6", keys[1], "1", "2", "3", "<", "C", "0"]
+            self.ids.keypad.cols = 4
+        else:
+            layout = ["7", "8", "9", "4", "5", "6", "1", "2", "3", keys or "C", "0", "<"]
+        for key in layout:
+            button = BigButton(text={"<": "Delete", "C": "Clear"}.get(key, key), tone="plain",
+                               size_hint_y=1, height=0)
+            button.bind(on_release=lambda _b, k=key: self.press(k))
+            self.ids.keypad.add_widget(button)
+
+    def press(self, key: str) -> None:
+        """One key: a digit or extra key appends, '<' deletes, 'C' clears."""
+        self.error = ""
+        if key == "<":
+            self.value = self.value[:-1]
+        elif key == "C":
+            self.value = ""
+        elif len(self.value) < self._max_length:
+            self.value += key
+
+    def done(self) -> None:
+        try:
+            self._on_value(self.value)
+        except ValueError as exc:
+            self.error = str(exc)
+            return
+        self.dismiss()

@@ -81,7 +81,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["print_disabled_on_bad_range"] is True
     assert checks["price_pages_2_3"] == "2 pages, 4 sheets (2 copies)  =  EUR 0.40"
     assert checks["zoom_after_pinch"] > 1.5
-    assert "completed" in checks["printer_status"]
+    assert checks["printer_status"] == "Printed."
     assert checks["printed_options"] == [
         ("PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
          "pages_per_sheet=1, orientation='portrait')")]
@@ -94,7 +94,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["cancelled_page_dropped"] is True
     assert checks["queue_after_remove"] == ["M4R8ZT", "K7P2QX"]
     assert checks["update_needed"] is True  # the relay asks for 9.0.0
-    assert "unreachable" in checks["offline_message"]
+    assert checks["offline_message"].startswith("Offline: cannot reach the relay")
     assert checks["saved_bw_cents"] == 15
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
     assert checks["keyboard_shown"] is True
@@ -151,7 +151,8 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     assert checks["watermark"] == f"JOB {checks['job_code']}"
     # 4 pages duplex x 2 copies = 4 sheets, colour at the default 0.50
     assert checks["price_line"] == "4 pages, 4 sheets (2 copies)  =  EUR 2.00"
-    assert "completed" in checks["printer_status"]
+    assert checks["printer_status"] == "Printed."
+    assert checks["complete_title"] == f"Complete job {checks['job_code']}?"
     assert checks["relay_state_after_complete"] == "JOB_STATE_COMPLETED"
     assert checks["screen_after_complete"] == "queue"
     assert "damaged" in checks["broken_row_error"] or "cannot be opened" in checks["broken_row_error"]
@@ -162,7 +163,7 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     assert checks["settings_status"] == "Saved."
     assert len(checks["settings_fingerprint"]) == 19
     assert checks["settings_retention"].endswith("minutes")
-    assert "completed" in checks["test_print_status"]
+    assert checks["test_print_status"] == "Test page: Printed."
     assert checks["rotate_status"].startswith("New key")
     assert len(checks["fingerprint_after_rotation"]) == 19
     assert checks["fingerprint_after_rotation"] != checks["settings_fingerprint"]
@@ -171,7 +172,7 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     assert checks["poster_has_qr"] is True
     assert checks["poster_url"] == f"https://print.example.test/s/{slug}"
     assert checks["poster_fingerprint"] == checks["fingerprint_after_rotation"]
-    assert "completed" in checks["poster_print_status"]
+    assert checks["poster_print_status"] == "Poster: Printed."
     if ipp is not None:
         jobs = ipp.wait_for_jobs(3)
         assert len(jobs) == 3, jobs  # the job, the test page and the poster

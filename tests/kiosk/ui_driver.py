@@ -29,11 +29,16 @@ def main(config_path: str) -> int:
     configure_kivy(fullscreen=True)
     result_path = Path(config["result"])
     shot_dir = Path(config["screenshots"])
-    if config["mode"] == "fake":
+    if config["mode"] == "layout":
+        from ui_fake_core import FakeCore
+        from ui_scenario_layout import layout_scenario as scenario_factory
+
+        core: Any = FakeCore(enrolled=False)
+    elif config["mode"] == "fake":
         from ui_fake_core import FakeCore
         from ui_scenario_fake import fake_scenario as scenario_factory
 
-        core: Any = FakeCore(enrolled=False, min_version=config.get("min_version", ""))
+        core = FakeCore(enrolled=False, min_version=config.get("min_version", ""))
     else:
         from ui_scenario_real import make_real_core
         from ui_scenario_real import real_scenario as scenario_factory

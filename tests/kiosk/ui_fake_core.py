@@ -110,6 +110,7 @@ class FakeCore:
         )
         self.enrolled = enrolled
         self._pdfs: dict[str, bytes] = {}
+        self._page_counts: dict[str, list[int]] = {}
         self._jobs: dict[str, KioskJob] = {}
         self.printed: list[tuple[str, PrintOptions]] = []
         self.completed: list[str] = []
@@ -142,7 +143,8 @@ class FakeCore:
         return self._shop
 
     def add_job(self, code: str, customer: str, pages: int, options: PrintOptions, *, broken: bool = False,
-                minutes_left: float = 25.0) -> str:
+                minutes_left: float = 25.0, files: tuple[str, ...] = ("report.pdf",),
+                printed_at: datetime | None = None) -> str:
         """Put a job in the queue (from any thread) and emit job_added."""
         job_id = f"job-{code}"
         now = datetime.now(UTC)
@@ -150,15 +152,20 @@ class FakeCore:
         job = KioskJob(
             job_id=job_id, job_code=code, state=LocalState.FAILED if broken else LocalState.READY,
             received_time=now, customer_name=customer, note="Please staple" if pages > 2 else "",
-            files=(FileInfo(name="report.pdf", media_type="application/pdf", size=len(pdf)),),
+            files=tuple(FileInfo(name=name, media_type="application/pdf", size=len(pdf)) for name in files),
+            printed_at=printed_at,
             options=options, page_count=None if broken else pages,
             price=None if broken else compute_price(pages, options, self.settings.prices),
             expire_time=now + timedelta(minutes=minutes_left),
             error="This job cannot be decrypted: it was tampered with or sealed to another key." if broken else None,
         )
+        if printed_at is not None and not broken:
+            job = job.replace(state=LocalState.PRINTED)
         with self._lock:
             self._jobs[job_id] = job
             self._pdfs[job_id] = pdf
+            if len(files) > 1:
+                self._page_counts[job_id] = [pages - 1] + [1] * (len(files) - 1)
         self._emit("job_added", job_id)
         return job_id
 
@@ -180,8 +187,23 @@ class FakeCore:
         return FakeOpened(job, self._pdfs[job_id])
 
     def price(self, job_id: str, options: PrintOptions) -> Any:
+        return self.print_plan(job_id, options).total
+
+    def print_plan(self, job_id: str, options: PrintOptions) -> Any:
+        from kiosk.core.printing.plan import plan_print
+
         job = self.job(job_id)
-        return compute_price(job.page_count or 0, options, self.settings.prices)
+        if not job.page_count:
+            raise DecryptError("the job is not open")
+        return plan_print(self._page_counts.get(job_id, [job.page_count]), options, self.settings.prices)
+
+    def edit_options(self, job_id: str, options: PrintOptions) -> Any:
+        options.validate()
+        self._set(job_id, options=options)
+        return None
+
+    def cancel_print(self, job_id: str) -> bool:
+        return False
 
     def _set(self, job_id: str, **changes: Any) -> None:
         with self._lock:
@@ -190,8 +212,9 @@ class FakeCore:
 
     def print_job(self, job_id: str, options: PrintOptions) -> PrintStatus:
         self.printed.append((job_id, options))
-        status = PrintStatus(PrintState.COMPLETED, "printed on the demo printer")
-        self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options)
+        status = PrintStatus(PrintState.COMPLETED, "Printed")
+        self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options,
+                  printed_at=datetime.now(UTC))
         return status
 
     def complete(self, job_id: str) -> None:
@@ -214,7 +237,7 @@ class FakeCore:
         return [PrinterInfo("demo", "ipp://localhost:631/ipp/print", "idle")]
 
     def test_print(self) -> PrintStatus:
-        return PrintStatus(PrintState.COMPLETED, "test page printed")
+        return PrintStatus(PrintState.COMPLETED, "Printed")
 
     def rotate_key(self) -> ShopProfile:
         return self._shop
@@ -230,4 +253,4 @@ class FakeCore:
         return out.getvalue()
 
     def print_poster(self) -> PrintStatus:
-        return PrintStatus(PrintState.COMPLETED, "poster printed")
+        return PrintStatus(PrintState.COMPLETED, "Printed")

@@ -87,6 +87,13 @@ class Runner:
 
     def _fail(self, error: str) -> None:
         self.result["error"] = error
+        try:  # what the screen showed when it failed
+            from kivy.core.window import Window
+
+            made = Window.screenshot(name=str(self.result_path.parent / "failure.png"))
+            self.result["screenshots"]["failure"] = str(made)
+        except Exception as exc:  # noqa: BLE001  (the failure itself is what matters)
+            self.result["screenshots"]["failure"] = f"none ({type(exc).__name__})"
         self._finish()
 
     def _finish(self) -> None:
@@ -208,3 +215,29 @@ def texture_has_ink(texture: Any) -> bool:
     """True when a texture's pixels are not all one colour (read back from GL)."""
     pixels = texture.pixels
     return len({pixels[i: i + 4] for i in range(0, min(len(pixels), 4 * 200_000), 4 * 97)}) > 1
+
+
+def popup_named(app: Any, name: str) -> Any:
+    """The open popup of class ``name`` (None when there is none)."""
+    return next((w for w in app.root_window.children if w.__class__.__name__ == name), None)
+
+
+def confirm_popup(app: Any) -> Iterator[Any]:
+    """Wait for a ConfirmPopup and tap its confirm button."""
+    yield Until(lambda: popup_named(app, "ConfirmPopup") is not None, 5, "confirmation dialog")
+    yield 0.3
+    tap(popup_named(app, "ConfirmPopup").ids.confirm)
+    yield Until(lambda: no_popup(app), 5, "confirmation closed")
+
+
+def keypad_enter(app: Any, button: Any, text: str) -> Iterator[Any]:
+    """Tap ``button`` (which opens the kiosk's keypad), type ``text`` on it and tap Done."""
+    tap(button)
+    yield Until(lambda: popup_named(app, "NumberPad") is not None, 5, "keypad")
+    yield 0.3
+    pad = popup_named(app, "NumberPad")
+    pad.value = ""
+    for key in text:
+        pad.press(key)
+    tap(pad.ids.done)
+    yield Until(lambda: no_popup(app), 5, "keypad closed")

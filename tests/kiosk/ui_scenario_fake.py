@@ -17,7 +17,9 @@ from ui_helpers import (
     Until,
     _require,
     _screen,
+    confirm_popup,
     find_by_text,
+    keypad_enter,
     no_popup,
     pinch,
     screenshot,
@@ -84,14 +86,11 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     tap(view.ids.color_bw)
     yield 0.3
     runner.check("price_bw", view.price_line)
-    type_into(view.ids.pages, "9-12")
-    view.ids.pages.focus = False
-    yield 0.3
+    yield from keypad_enter(app, view.ids.pages, "9-12")
     runner.check("bad_range_error", view.options_error)
     runner.check("print_disabled_on_bad_range", view.ids.print_button.disabled)
-    type_into(view.ids.pages, "2-3")
-    view.ids.pages.focus = False
-    yield 0.3
+    yield from keypad_enter(app, view.ids.pages, "2-3")
+    yield Until(lambda: no_popup(app), 5, "keypad closed")
     runner.check("price_pages_2_3", view.price_line)
     pinch(view.ids.viewer.ids.stage, 120)
     yield 0.3
@@ -103,10 +102,11 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, "fake_job_view")
     tap(view.ids.print_button)
-    yield Until(lambda: "completed" in view.printer_status, 10, "print status")
+    yield Until(lambda: "Printed" in view.printer_status, 10, "print status")
     runner.check("printer_status", view.printer_status)
     runner.check("printed_options", [str(o) for _j, o in core.printed])
     tap(view.ids.complete_button)
+    yield from confirm_popup(app)
     yield Until(lambda: app.screens.current == "queue", 10, "back to the queue after Complete")
     runner.check("completed", list(core.completed))
     yield 0.5
@@ -158,10 +158,12 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, "fake_settings")
     settings = _screen(app, "settings")
-    settings.ids.price_bw.text = "0.15"
+    yield from keypad_enter(app, settings.ids.price_bw, "0.15")
+    yield Until(lambda: no_popup(app), 5, "keypad closed")
     tap(settings.ids.save)
     yield 0.3
     runner.check("saved_bw_cents", core.settings.prices.bw_cents)
+    runner.check("settings_status", settings.status)
     tap(find_by_text(settings, "< Queue"))
     yield 0.3
     tap(find_by_text(queue, "Poster"))

@@ -18,8 +18,10 @@ from ui_helpers import (
     Until,
     _require,
     _screen,
+    confirm_popup,
     find_by_text,
     no_popup,
+    popup_named,
     screenshot,
     settle,
     tap,
@@ -42,6 +44,10 @@ def make_real_core(config: dict[str, Any]) -> Any:
         from kiosk.core.printing import IppPrinter
 
         printer = IppPrinter(config["printer_uri"])
+    elif config.get("cups_server"):
+        from kiosk.core.printing import CupsPrinter
+
+        printer = CupsPrinter(config["cups_queue"], config["cups_server"])
     return KioskCore(Path(config["data_dir"]), printer=printer)
 
 
@@ -115,16 +121,25 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, prefix + "job_view")
     tap(view.ids.print_button)
-    yield Until(lambda: not view.busy and view.printer_status and "sending" not in view.printer_status, 60,
+    yield Until(lambda: not view.busy and view.printer_status and "sending" not in view.printer_status.lower(), 60,
                 "print finished")
     runner.check("printer_status", view.printer_status)
+    yield from settle(app)
+    screenshot(runner, shots, prefix + "job_printed")
     tap(view.ids.complete_button)
+    yield Until(lambda: popup_named(app, "ConfirmPopup") is not None, 5, "Complete asks")
+    runner.check("complete_title", popup_named(app, "ConfirmPopup").title)
+    yield from settle(app)
+    screenshot(runner, shots, prefix + "confirm_complete")
+    yield from confirm_popup(app)
     yield Until(lambda: app.screens.current == "queue" or not view.busy and "complete" in view.printer_status.lower(),
                 30, "Complete done")
     runner.check("screen_after_complete", app.screens.current)
     yield 0.5
 
     runner.check("relay_state_after_complete", job_state(config["relay_address"], sent))
+    if config.get("journey_only"):
+        return
 
     # A damaged document: the kiosk must say so on that job, and the shop can reject it.
     broken: dict[str, Any] = {}
@@ -163,6 +178,8 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     tap(find_by_text(queue, "Settings"))
     settings = _screen(app, "settings")
     yield Until(lambda: app.screens.current == "settings", 5, "settings screen")
+    tap(settings.ids.advanced_toggle)
+    yield 0.5
     type_into(settings.ids.bridge, "print.example.test")
     settings.ids.bridge.focus = False
     tap(settings.ids.save)
@@ -175,10 +192,14 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     runner.check("settings_fingerprint", settings.fingerprint)
     runner.check("settings_retention", settings.retention)
     tap(settings.ids.test_print)
-    yield Until(lambda: not settings.busy and settings.status.startswith("Test print:")
-                and "sending" not in settings.status, 30, "test print")
+    yield Until(lambda: not settings.busy and settings.status.startswith("Test page:"), 30, "test print")
     runner.check("test_print_status", settings.status)
-    tap(find_by_text(settings, "Rotate key"))
+    if not settings.show_advanced:
+        tap(settings.ids.advanced_toggle)
+        yield 0.5
+    settings.ids.scroll.scroll_to(settings.ids.rotate, animate=False)
+    yield 0.3
+    tap(settings.ids.rotate)
     yield 0.5
     confirm = next(w for w in app.root_window.children if w.__class__.__name__ == "ConfirmPopup")
     tap(confirm.ids.confirm)
@@ -187,7 +208,7 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     runner.check("rotate_status", settings.status)
     yield Until(lambda: no_popup(app), 5, "confirmation closed")
     runner.check("fingerprint_after_rotation", settings.fingerprint)
-    tap(find_by_text(settings, "< Queue"))
+    tap(settings.ids.back)
     yield 0.3
     runner.check("screen_before_poster", app.screens.current)
     tap(find_by_text(queue, "Poster"))
