@@ -137,10 +137,10 @@ PROTOCOL_WORDS = re.compile(
     r"|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE"
     r"|DATA_LOSS|UNAUTHENTICATED)\b"
     r"|\bJOB_STATE_\w+|\bStatusCode\.|\bgrpc\b|\bipps?://\S*printers?/|\bIPP\b"
-    r"|\b(job|printer|media|marker|toner|door|cover)-[a-z]+(-[a-z]+)*\b"
+    r"|(?i:\b(job|printer|media|marker|toner|door|cover)-[a-z]+(-[a-z]+)*\b)"
     r"|\bone-sided\b|\btwo-sided-(long|short)-edge\b|\bmonochrome\b|\bprint-color-mode\b"
     r"|Traceback|\b[A-Z][A-Za-z]+(Error|Exception)\b|\bErrno\b|\bcloudtab-relay\b|\bcloudtab-kiosk\b"
-    r"|\b(?P<word>\w+) - (?P=word)\b|0x[0-9a-fA-F]{4}"
+    r"|(?i:\b(?P<word>\w+) - (?P=word)\b)|0x[0-9a-fA-F]{4}"
 )
 
 

@@ -114,3 +114,46 @@ def test_kivy_free_modules_do_not_import_kivy() -> None:
 ])
 def test_sentence(raw: str, shown: str) -> None:
     assert fmt.sentence(raw) == shown
+
+
+@pytest.mark.parametrize(("text", "bad"), [
+    ("OFFLINE - offline (UNAVAILABLE: failed to connect to all addresses; Connection refused)", True),
+    ("completed - completed", True),
+    ("job-printing", True),
+    ("media-empty-error", True),
+    ("Traceback (most recent call last):", True),
+    ("JOB_STATE_COMPLETED", True),
+    ("RelayError: boom", True),
+    ("Enter the one-time code from 'cloudtab-relay shop add'", True),
+    ("the printer answered 0x040b", True),
+    ("Printing - The printer is out of paper", False),
+    ("Offline: cannot reach the relay. Retrying; new jobs arrive when it is back.", False),
+    ("2 copies, Colour, 2-sided, A4", False),
+    ("annual-report-2026-final.pdf: 3 pages, 3 sheets = EUR 0.30", False),
+    ("Printed at 10:42.", False),
+])
+def test_protocol_words_are_caught(text: str, bad: bool) -> None:
+    assert fmt.has_protocol_words(text) is bad
+    assert (fmt.plain(text, "fallback") == "fallback") is bad
+
+
+def test_connection_and_print_status_in_words() -> None:
+    from kiosk.core.printing import PrintState, PrintStatus
+
+    assert fmt.connection_text("offline", False, "offline (UNAVAILABLE: x)").startswith("Offline: cannot reach")
+    assert fmt.connection_text("unauthorized", False).startswith("The relay no longer accepts this kiosk")
+    assert fmt.connection_text("online", True) == "Online"
+    done = PrintStatus(PrintState.COMPLETED, "Printed", ("job-completed-successfully",))
+    assert (fmt.print_status_text(done), fmt.print_status_tone(done)) == ("Printed.", "success")
+    raw = PrintStatus(PrintState.FAILED, "aborted: job-canceled-at-device")
+    assert fmt.print_status_text(raw) == "The printer reports a problem."
+    assert fmt.print_status_tone(raw) == "warning"
+
+
+@pytest.mark.parametrize(("size", "scale"), [
+    ((800, 600), 0.625), ((1024, 600), 0.75), ((1280, 800), 1.0), ((1920, 1080), 1.35), ((1080, 1920), 0.844),
+])
+def test_ui_scale_follows_the_window(size: tuple[int, int], scale: float) -> None:
+    from kiosk.ui.screen_size import ui_scale
+
+    assert ui_scale(*size) == scale

@@ -23,7 +23,7 @@ from tests.security import pdfs
 @pytest.mark.parametrize("size", ["800x600", "1920x1080"])
 def test_journey_prints_through_cups_and_leaves_nothing(size: str, relay: Any, cups_server: Any,
                                                        tmp_path: Path) -> None:
-    slug, code = relay.add_shop("Corner Copy Shop")
+    _slug, code = relay.add_shop("Corner Copy Shop")
     marker = b"CTJOURNEY" + secrets.token_hex(6).upper().encode()
     document = tmp_path / "letter.pdf"
     document.write_bytes(pdfs.simple_pdf(marker))
