@@ -106,7 +106,11 @@ def plan_bridge(args: argparse.Namespace, data_dir: Path) -> Bridge:
     """
     if not args.lan:
         listen = args.bridge_listen or "127.0.0.1:8080"
-        return Bridge(listen, f"http://{listen}", f"http://{listen}/", None)
+        host, _, port = listen.rpartition(":")
+        # A wildcard address is no address to open: the QR names this machine's loopback
+        # (phones need --lan, which also brings the HTTPS they need for WebCrypto).
+        shown = f"127.0.0.1:{port}" if host in ("", "0.0.0.0", "::", "[::]") else listen
+        return Bridge(listen, f"http://{shown}", f"http://{shown}/", None)
     host, _, port = (args.bridge_listen or ":8443").rpartition(":")
     address = args.lan_address or (host if host not in ("", "0.0.0.0", "::", "[::]") else lan_address())
     tls = (check_owner_tls(args.tls_cert, args.tls_key) if args.tls_cert

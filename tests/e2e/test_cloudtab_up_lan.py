@@ -112,3 +112,30 @@ def test_lan_page_over_https_by_name(tmp_path: Path, browser_for: Any) -> None:
         assert plain.interrupt() == 0
     finally:
         plain.kill()
+
+
+def test_lan_with_the_owners_certificate(tmp_path: Path) -> None:
+    """--tls-cert/--tls-key: the page is served with that certificate, no local CA is made
+    and no CA advice is printed."""
+    import ssl
+    import urllib.request
+
+    from tests.deploy.stack import make_pki
+
+    pki = make_pki(tmp_path / "owner")
+    port = free_port()
+    up = CloudtabUp(tmp_path / "data", tmp_path / "up-owner.log", "--lan", "--lan-address", "127.0.0.1",
+                    "--lan-name", NAME, "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
+                    bridge_listen=f":{port}")
+    try:
+        url = up.customer_url()
+        assert url.startswith(f"https://{NAME}:{port}/s/"), url
+        up.wait_for_line(r"Press Ctrl-C", 10)
+        assert "certificate authority" not in up.output() and not (tmp_path / "data" / "tls").exists()
+        context = ssl.create_default_context(cafile=str(pki["ca"]))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/", timeout=10, context=context) as reply:
+            assert reply.status == 200
+            assert reply.headers.get("Strict-Transport-Security")
+        assert up.interrupt() == 0, up.output()[-3000:]
+    finally:
+        up.kill()

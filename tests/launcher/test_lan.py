@@ -56,3 +56,15 @@ def test_owner_certificate_checked(tmp_path: Path) -> None:
         check_owner_tls(mine.cert, other.key)
     with pytest.raises(LanError, match="--tls-cert .*missing.pem"):
         check_owner_tls(tmp_path / "missing.pem", mine.key)
+
+
+def test_wildcard_listen_is_not_put_in_the_qr(tmp_path: Path) -> None:
+    from launcher.cli import build_parser, plan_bridge
+
+    args = build_parser().parse_args(["up", "--bridge-listen", "0.0.0.0:8080"])
+    bridge = plan_bridge(args, tmp_path)
+    assert (bridge.listen, bridge.public_url) == ("0.0.0.0:8080", "http://127.0.0.1:8080")
+    lan = plan_bridge(build_parser().parse_args(["up", "--lan", "--lan-address", "192.168.1.20",
+                                                 "--bridge-listen", "0.0.0.0:8443"]), tmp_path)
+    assert (lan.listen, lan.public_url) == ("0.0.0.0:8443", "https://192.168.1.20:8443")
+    assert lan.tls is not None and lan.tls.ca is not None
