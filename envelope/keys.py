@@ -92,7 +92,12 @@ def crockford_base32(data: bytes) -> str:
 
 def fingerprint_display(key: PublicKey | PrivateKey | bytes) -> str:
     """The fingerprint as people read it: ``XXXX-XXXX-XXXX-XXXX`` (first 10 bytes)."""
-    text = crockford_base32(fingerprint(key)[:10])
+    return format_fingerprint(fingerprint(key))
+
+
+def format_fingerprint(digest: bytes) -> str:
+    """``XXXX-XXXX-XXXX-XXXX`` of an already computed 32-byte fingerprint."""
+    text = crockford_base32(digest[:10])
     return "-".join(text[i : i + 4] for i in range(0, 16, 4))
 
 

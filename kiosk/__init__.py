@@ -1,3 +1,3 @@
 """CloudTab kiosk: the shop's touchscreen app (Kivy UI in kiosk.ui, domain core in kiosk.core)."""
 
-__version__ = "0.1.0"
+from cloudtab_rpc.version import VERSION as __version__  # noqa: F401 - one version string

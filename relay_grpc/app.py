@@ -62,7 +62,11 @@ def open_relay(config: RelayConfig) -> Relay:
     Raises:
         ValueError: an unsupported database URL or a bad GCS prefix.
     """
-    db = Database.open(config.resolved_database_url)
+    db = Database.open(
+        config.resolved_database_url,
+        pool_size=config.database_pool_size,
+        max_overflow=config.database_max_overflow,
+    )
     blobs = open_blob_store(
         gcs_bucket=config.gcs_bucket, gcs_prefix=config.gcs_prefix, data_dir=config.resolved_data_dir
     )

@@ -34,6 +34,8 @@ ENV_FIELDS = {
     "shutdown_grace_seconds": "RELAY_SHUTDOWN_GRACE_SECONDS",
     "upload_idle_seconds": "RELAY_UPLOAD_IDLE_SECONDS",
     "log_level": "RELAY_LOG_LEVEL",
+    "database_pool_size": "DATABASE_POOL_SIZE",
+    "database_max_overflow": "DATABASE_MAX_OVERFLOW",
 }
 
 
@@ -78,6 +80,9 @@ class RelayConfig:
     accepted_media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
     min_kiosk_version: str = "0.1.0"
     event_retention_seconds: int = 7 * 24 * 3600
+    # PostgreSQL connections per relay process; -1 overflow means twice the pool.
+    database_pool_size: int = 10
+    database_max_overflow: int = -1
 
     @property
     def resolved_data_dir(self) -> Path:

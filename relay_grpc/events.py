@@ -167,8 +167,6 @@ class Broker(Protocol):
         event_time: float = 0.0,
     ) -> None: ...
 
-    def subscriber_count(self) -> int: ...
-
 
 class BaseBroker:
     """Local subscription registry shared by both brokers."""
@@ -227,10 +225,6 @@ class BaseBroker:
         for subs in self._subs.values():
             for sub in subs:
                 sub.wake()
-
-    def subscriber_count(self) -> int:
-        """Open subscriptions on this process."""
-        return sum(len(s) for s in self._subs.values())
 
 
 class InProcessBroker(BaseBroker):

@@ -1,19 +1,15 @@
-"""Shop public keys: P-256 validation and fingerprints.
-
-Private copy of the fingerprint rule of the envelope (ARCHITECTURE.md section 2):
-fingerprint = SHA-256 of the 65-byte uncompressed point, shown as its first 10
-bytes in Crockford base32, XXXX-XXXX-XXXX-XXXX.
+"""Shop public keys as the relay checks and shows them: the envelope's rules
+(docs/envelope.md section 2), one implementation in ``envelope.keys``.
 """
 
 from __future__ import annotations
 
-import hashlib
-
-from cryptography.hazmat.primitives.asymmetric import ec
-
+from envelope.errors import InvalidKeyError
+from envelope.keys import fingerprint as _fingerprint
+from envelope.keys import format_fingerprint, public_key_from_bytes
 from relay_grpc.errors import Reason, RelayError
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+__all__ = ["fingerprint", "fingerprint_display", "validate_public_key"]
 
 
 def validate_public_key(public_key: bytes) -> bytes:
@@ -22,22 +18,18 @@ def validate_public_key(public_key: bytes) -> bytes:
     Raises:
         RelayError: INVALID_REQUEST, wrong length, compressed form or not on the curve.
     """
-    if len(public_key) != 65 or public_key[0] != 0x04:
-        raise RelayError(Reason.INVALID_REQUEST, "public_key must be a 65-byte uncompressed P-256 point", field="public_key")
     try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-    except ValueError:
-        raise RelayError(Reason.INVALID_REQUEST, "public_key is not a valid P-256 point", field="public_key") from None
+        public_key_from_bytes(public_key)
+    except InvalidKeyError as exc:
+        raise RelayError(Reason.INVALID_REQUEST, f"public_key: {exc}", field="public_key") from None
     return public_key
 
 
 def fingerprint(public_key: bytes) -> bytes:
     """SHA-256 of the public key bytes (32 bytes)."""
-    return hashlib.sha256(public_key).digest()
+    return _fingerprint(public_key)
 
 
 def fingerprint_display(fp: bytes) -> str:
-    """First 10 bytes of ``fp`` in Crockford base32, as XXXX-XXXX-XXXX-XXXX."""
-    value = int.from_bytes(fp[:10], "big")
-    chars = "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(75, -1, -5))
-    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+    """First 10 bytes of the fingerprint ``fp`` in Crockford base32, as XXXX-XXXX-XXXX-XXXX."""
+    return format_fingerprint(fp)

@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 
+from cloudtab_rpc.version import parse_version as _parse_version
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError
@@ -36,16 +37,17 @@ def slugify(name: str) -> str:
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
-    """``"1.2.3"`` (optionally with a ``-suffix``) -> (1, 2, 3).
+    """``"1.2.3"`` (optionally with a ``-suffix``) -> (1, 2, 3); ``cloudtab_rpc.version``'s parser.
 
     Raises:
         RelayError: INVALID_REQUEST, not a semantic version.
     """
-    core = version.strip().split("-", 1)[0].split("+", 1)[0]
-    parts = core.split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise RelayError(Reason.INVALID_REQUEST, "kiosk_version must be a semantic version like 0.1.0", field="kiosk_version")
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    try:
+        return _parse_version(version)
+    except ValueError:
+        raise RelayError(
+            Reason.INVALID_REQUEST, "kiosk_version must be a semantic version like 0.1.0", field="kiosk_version"
+        ) from None
 
 
 class Presence:

@@ -79,10 +79,6 @@ class StreamTicker:
             del self._watches[watch.shop_id]
             self._changed.add(watch.shop_id)
 
-    def stream_count(self) -> int:
-        """Shop streams open on this process."""
-        return sum(len(w) for w in self._watches.values())
-
     async def _run(self) -> None:
         while self._watches or self._changed:
             await asyncio.sleep(self.interval)

@@ -120,7 +120,6 @@ kiosk.core.render::
     open_document(data: bytes | bytearray, media_type: str, paper: str = "A4") -> Document
         raises DocumentError / PasswordProtected / DocumentTooLarge / UnsupportedMedia
     image_to_pdf(data: bytes, media_type: str, paper: str = "A4") -> bytes
-    stamp_text(page: RenderedPage, text: str) -> RenderedPage   # optional watermark helper
 
 kiosk.core.service (the one object the UI uses)::
 

@@ -36,12 +36,6 @@ class Price:
     def display(self) -> str:
         return PriceTable(currency=self.currency).format(self.total_cents)
 
-    @property
-    def summary(self) -> str:
-        """e.g. '3 pages, 2 sheets x 2 copies = 4 sheets, EUR 0.40'."""
-        return (f"{self.pages} page{'s' if self.pages != 1 else ''}, {self.sheets} sheet"
-                f"{'s' if self.sheets != 1 else ''}, {self.display}")
-
 
 def compute_price(page_count: int, options: PrintOptions, table: PriceTable) -> Price:
     """Pages, sheets and total for a document of ``page_count`` pages.

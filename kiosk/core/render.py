@@ -329,25 +329,3 @@ def image_to_pdf(data: bytes | bytearray, media_type: str, paper: str = "A4") ->
         finally:
             pdf.close()
     return out.getvalue()
-
-
-def stamp_text(page: RenderedPage, text: str, opacity: int = 60) -> RenderedPage:
-    """A copy of the bitmap with ``text`` repeated diagonally (preview watermark helper)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    base = Image.frombytes("RGBA", (page.width, page.height), page.rgba)
-    size = max(12, min(page.width, page.height) // 10)
-    try:
-        font = ImageFont.load_default(size=size)
-    except (OSError, TypeError):
-        font = ImageFont.load_default()
-    layer = Image.new("RGBA", (page.width * 2, page.height * 2), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    step_y = size * 3
-    for row, y in enumerate(range(0, layer.height, step_y)):
-        offset = (row % 2) * size * 2
-        draw.text((offset, y), ("  " + text + "  ") * 20, fill=(200, 0, 0, opacity), font=font)
-    layer = layer.rotate(30, resample=Image.Resampling.BILINEAR)
-    left, top = page.width // 2, page.height // 2
-    base.alpha_composite(layer.crop((left, top, left + page.width, top + page.height)))
-    return RenderedPage(base.tobytes(), page.width, page.height)

@@ -272,10 +272,3 @@ async def latest_shop_events_of_jobs(
     return (await session.exec(stmt)).all()
 
 
-async def oldest_shop_sequence(session: AsyncSession, *, shop_id: str) -> int | None:
-    """Smallest shop sequence still in the log (older events were pruned)."""
-    result = await session.exec(  # type: ignore[call-overload]
-        sa.select(sa.func.min(JobEvent.shop_sequence)).where(col(JobEvent.shop_id) == shop_id)
-    )
-    value = result.scalar_one()
-    return None if value is None else int(value)

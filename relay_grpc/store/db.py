@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,21 +23,7 @@ from relay_grpc.errors import Reason, RelayError
 
 log = logging.getLogger(__name__)
 
-POOL_SIZE_ENV = "CLOUDTAB_DATABASE_POOL_SIZE"
-MAX_OVERFLOW_ENV = "CLOUDTAB_DATABASE_MAX_OVERFLOW"
 DEFAULT_POOL_SIZE = 10
-
-
-def _env_int(name: str) -> int | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        log.warning("ignoring %s: not an integer", name)
-        return None
-    return max(value, 0)
 
 
 def normalize_url(url: str) -> str:
@@ -99,9 +84,9 @@ class Database:
     def open(cls, url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Database:
         """Build the engine (nothing is contacted until first use).
 
-        Pool size and overflow (PostgreSQL): the arguments, else the environment
-        (``CLOUDTAB_DATABASE_POOL_SIZE``, ``CLOUDTAB_DATABASE_MAX_OVERFLOW``), else
-        10 and twice the pool size.
+        Pool size and overflow (PostgreSQL): the arguments (``RelayConfig``'s
+        ``database_pool_size`` / ``database_max_overflow``), else 10 and twice the
+        pool size (also for a negative overflow).
 
         Raises:
             ValueError: an unsupported URL.
@@ -114,11 +99,9 @@ class Database:
             engine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             return cls(engine, is_postgres=False)
-        if pool_size is None:
-            pool_size = _env_int(POOL_SIZE_ENV) or DEFAULT_POOL_SIZE
-        if max_overflow is None:
-            env_overflow = _env_int(MAX_OVERFLOW_ENV)
-            max_overflow = pool_size * 2 if env_overflow is None else env_overflow
+        pool_size = max(pool_size or DEFAULT_POOL_SIZE, 1)
+        if max_overflow is None or max_overflow < 0:
+            max_overflow = pool_size * 2
         engine = create_async_engine(
             url,
             pool_size=pool_size,

@@ -45,10 +45,3 @@ def current_revision(url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
-
-
-def head_revision() -> str:
-    """The newest revision shipped with this relay."""
-    from alembic.script import ScriptDirectory
-
-    return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())

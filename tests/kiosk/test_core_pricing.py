@@ -61,6 +61,7 @@ def test_options_to_ipp_attributes(media: str, keyword: str) -> None:
 
 
 @pytest.mark.parametrize(("minimum", "needed"), [("", False), ("0.1.0", False), ("0.0.9", False),
-                                                  ("0.2.0", True), ("1.0", True), ("garbage", False)])
+                                                  ("0.2.0", True), ("1.0.0-rc1", True), ("1.0", False),
+                                                  ("garbage", False)])
 def test_update_needed(minimum: str, needed: bool) -> None:
     assert update_needed(minimum, "0.1.0") is needed

@@ -21,7 +21,7 @@ from kiosk.core.errors import (
     UnsupportedMedia,
 )
 from kiosk.core.options import PAPER_SIZES
-from kiosk.core.render import open_document, stamp_text
+from kiosk.core.render import open_document
 
 PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
 
@@ -204,8 +204,3 @@ def test_close_wipes_the_buffer() -> None:
     assert len(buffer) > 0 and not any(buffer)
 
 
-def test_stamp_text_changes_pixels() -> None:
-    page = open_document(sample_pdf(1), "application/pdf").render(0, 0.5)
-    stamped = stamp_text(page, "K7Q2XZ")
-    assert (stamped.width, stamped.height) == (page.width, page.height)
-    assert stamped.rgba != page.rgba

@@ -18,7 +18,7 @@
 //   openManifest(recipient, jobId, sealed) -> Promise<object>   recipient: see hpke.js
 //   deriveFileKey(K, index) -> Promise<CryptoKey>   (AES-GCM, encrypt+decrypt)
 //   deriveFileKeyBytes(K, index) -> Promise<bytes(32)>          (tests, vectors)
-//   recordCount(n), ciphertextSize(n), ciphertextOffset(recordIndex), plaintextOffset(recordIndex)
+//   recordCount(n), ciphertextSize(n), ciphertextOffset(recordIndex)
 //   sealRecord(key, index, final, plaintext) / openRecord(key, index, final, sealed) -> Promise<bytes>
 //   encryptFile(blob, key, {startRecord=0, sliceSize=SLICE_SIZE}) -> async generator of
 //       {record, records, offset, bytes, last}: `bytes` = sealed records
@@ -279,9 +279,6 @@ export function ciphertextSize(size) {
 }
 export function ciphertextOffset(recordIndex) {
   return recordIndex * SEALED_RECORD_SIZE;
-}
-export function plaintextOffset(recordIndex) {
-  return recordIndex * RECORD_SIZE;
 }
 
 function nonce(index, final) {

@@ -43,14 +43,6 @@ export function allJobs() {
   return out;
 }
 
-export function forgetJob(jobId) {
-  try {
-    sessionStorage.removeItem(PREFIX + jobId);
-  } catch {
-    // nothing to forget
-  }
-}
-
 // The fragment of a status link: t = token, s = shop slug, k = the shop key of its QR.
 export function statusFragment(record) {
   const params = new URLSearchParams();
