@@ -48,14 +48,18 @@ def _content(item: dict[str, Any]) -> bytes:
 
 
 def _records(item: dict[str, Any], sealed: bytes) -> list[str]:
-    rows = ["| record | final | nonce | sealed bytes | SHA-256 of the sealed record | tag (last 16 bytes) |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| record | final | nonce | sealed bytes | SHA-256 of the sealed record | tag (last 16 bytes) |",
+        "|---|---|---|---|---|---|",
+    ]
     starts = list(range(0, len(sealed), SEALED_RECORD_SIZE)) or [0]
     for n, start in enumerate(starts):
         record = sealed[start : start + SEALED_RECORD_SIZE]
         final = n == len(starts) - 1
-        rows.append(f"| {n} | {'yes' if final else 'no'} | `{record_nonce(n, final).hex()}` | {len(record):,} | "
-                    f"`{hashlib.sha256(record).hexdigest()}` | `{record[-16:].hex()}` |")
+        rows.append(
+            f"| {n} | {'yes' if final else 'no'} | `{record_nonce(n, final).hex()}` | {len(record):,} | "
+            f"`{hashlib.sha256(record).hexdigest()}` | `{record[-16:].hex()}` |"
+        )
     return rows
 
 
@@ -85,7 +89,7 @@ def render(vectors: dict[str, Any]) -> str:
         f"| fingerprint display | `{vectors['fingerprint_display']}` |",
         f"| content key K | `{vectors['content_key']}` |",
         f"| job id | `{vectors['job_id']}` |",
-        f"| HPKE info = \"cloudtab/v1 job:\" ‖ job id | `{vectors['hpke_info']}` |",
+        f'| HPKE info = "cloudtab/v1 job:" ‖ job id | `{vectors["hpke_info"]}` |',
         f"| HPKE ephemeral private scalar (fixed here, random in use) | `{vectors['ephemeral_private_scalar']}` |",
         "",
         "## Manifest",

@@ -187,52 +187,120 @@ class Case:
 
 
 CASES = [
-    Case(Reason.INVALID_REQUEST, lambda w: w.customer.CreateJob(
-        cj.CreateJobRequest(shop_slug=w.kiosk.slug, file_sizes=[], key_fingerprint=w.kiosk.fingerprint), timeout=10),
-        {"field": "file_sizes"}, (400, "invalid")),
-    Case(Reason.LIMIT_EXCEEDED, lambda w: w.job([1] * 21),
-         {"limit": "max_files_per_job", "max": "20"}, (413, "too_large")),
-    Case(Reason.PAST_DECLARED_SIZE, lambda w: w.job([10]).upload(0, b"x" * 11), {"size": "10"},
-         (413, "past_declared_size")),
+    Case(
+        Reason.INVALID_REQUEST,
+        lambda w: w.customer.CreateJob(
+            cj.CreateJobRequest(shop_slug=w.kiosk.slug, file_sizes=[], key_fingerprint=w.kiosk.fingerprint), timeout=10
+        ),
+        {"field": "file_sizes"},
+        (400, "invalid"),
+    ),
+    Case(
+        Reason.LIMIT_EXCEEDED,
+        lambda w: w.job([1] * 21),
+        {"limit": "max_files_per_job", "max": "20"},
+        (413, "too_large"),
+    ),
+    Case(
+        Reason.PAST_DECLARED_SIZE,
+        lambda w: w.job([10]).upload(0, b"x" * 11),
+        {"size": "10"},
+        (413, "past_declared_size"),
+    ),
     Case(Reason.RATE_LIMITED, _rate_limited, {}, (429, "too_many_requests")),
-    Case(Reason.STORAGE_FULL, lambda w: _with(w, "append", BlobStoreFullError("full"),
-                                              lambda: w.job([10]).upload(0, b"x" * 10)),
-         {}, (503, "storage_full")),
-    Case(Reason.SHOP_NOT_FOUND, lambda w: shop_directory_pb2_grpc.ShopDirectoryServiceStub(w.channel).GetShop(
-        shop_directory_pb2.GetShopRequest(slug="no-such-shop"), timeout=10), {}, (404, "shop_not_found")),
+    Case(
+        Reason.STORAGE_FULL,
+        lambda w: _with(w, "append", BlobStoreFullError("full"), lambda: w.job([10]).upload(0, b"x" * 10)),
+        {},
+        (503, "storage_full"),
+    ),
+    Case(
+        Reason.SHOP_NOT_FOUND,
+        lambda w: shop_directory_pb2_grpc.ShopDirectoryServiceStub(w.channel).GetShop(
+            shop_directory_pb2.GetShopRequest(slug="no-such-shop"), timeout=10
+        ),
+        {},
+        (404, "shop_not_found"),
+    ),
     Case(Reason.JOB_NOT_FOUND, lambda w: w.kiosk.get_job("f" * 32), {}, (404, "job_not_found"), gone=True),
-    Case(Reason.FILE_DATA_MISSING, lambda w: _with(
-        w, "iter_chunks", BlobNotFoundError("gone"),
-        lambda: w.kiosk.download(submitted_job(w.channel, w.kiosk, [b"x" * 10]).job_id, 0)),
-        {}, (502, "relay_error"), gone=True),
-    Case(Reason.KEY_CHANGED, lambda w: w.customer.CreateJob(
-        cj.CreateJobRequest(shop_slug=w.kiosk.slug, file_sizes=[1], key_fingerprint=b"\x01" * 32), timeout=10),
-        {}, (409, "key_changed")),
+    Case(
+        Reason.FILE_DATA_MISSING,
+        lambda w: _with(
+            w,
+            "iter_chunks",
+            BlobNotFoundError("gone"),
+            lambda: w.kiosk.download(submitted_job(w.channel, w.kiosk, [b"x" * 10]).job_id, 0),
+        ),
+        {},
+        (502, "relay_error"),
+        gone=True,
+    ),
+    Case(
+        Reason.KEY_CHANGED,
+        lambda w: w.customer.CreateJob(
+            cj.CreateJobRequest(shop_slug=w.kiosk.slug, file_sizes=[1], key_fingerprint=b"\x01" * 32), timeout=10
+        ),
+        {},
+        (409, "key_changed"),
+    ),
     Case(Reason.KIOSK_TOO_OLD, _too_old, {"min_kiosk_version": "0.1.0"}, (502, "relay_error"), UpdateNeeded),
     Case(Reason.OFFSET_MISMATCH, lambda w: _offset_mismatch(w), {"committed_offset": "4"}, (409, "offset_mismatch")),
-    Case(Reason.FILES_INCOMPLETE, lambda w: w.job([10, 10]).submit(b"m"), {"file_indexes": "0,1"},
-         (409, "incomplete")),
+    Case(Reason.FILES_INCOMPLETE, lambda w: w.job([10, 10]).submit(b"m"), {"file_indexes": "0,1"}, (409, "incomplete")),
     Case(Reason.JOB_EXPIRED, _expired, {"state": "expired"}, (410, "expired"), gone=True),
-    Case(Reason.JOB_TERMINAL, lambda w: _twice(w.job().cancel), {"state": "cancelled"},
-         (409, "already_finished"), gone=True),
-    Case(Reason.JOB_STATE_CONFLICT, lambda w: w.kiosk.complete(w.job().job_id), {"state": "uploading"},
-         (409, "job_closed"), gone=True),
+    Case(
+        Reason.JOB_TERMINAL,
+        lambda w: _twice(w.job().cancel),
+        {"state": "cancelled"},
+        (409, "already_finished"),
+        gone=True,
+    ),
+    Case(
+        Reason.JOB_STATE_CONFLICT,
+        lambda w: w.kiosk.complete(w.job().job_id),
+        {"state": "uploading"},
+        (409, "job_closed"),
+        gone=True,
+    ),
     Case(Reason.NO_SUCH_FILE, lambda w: w.job().offset(3), {"file_index": "3"}, (400, "no_such_file"), gone=True),
-    Case(Reason.OFFSET_OUT_OF_RANGE, lambda w: w.kiosk.download(
-        submitted_job(w.channel, w.kiosk, [b"x" * 10]).job_id, 0, offset=11), {"size": "10"}, (400, "invalid"),
-        gone=True),
-    Case(Reason.TOKEN_INVALID, lambda w: w.customer.GetJob(
-        cj.GetJobRequest(job_id=w.job().job_id), metadata=bearer("x" * 43), timeout=10), {},
-        (401, "unauthorized"), NotAuthorized),
-    Case(Reason.ENROLLMENT_CODE_INVALID, lambda w: w.kiosk.stub.Enroll(sj.EnrollRequest(
-        enrollment_code="AAAA-BBBB-CCCC-DDDD", public_key=w.kiosk.public_key, kiosk_version="0.1.0"), timeout=10),
-        {}, (502, "relay_error")),
+    Case(
+        Reason.OFFSET_OUT_OF_RANGE,
+        lambda w: w.kiosk.download(submitted_job(w.channel, w.kiosk, [b"x" * 10]).job_id, 0, offset=11),
+        {"size": "10"},
+        (400, "invalid"),
+        gone=True,
+    ),
+    Case(
+        Reason.TOKEN_INVALID,
+        lambda w: w.customer.GetJob(cj.GetJobRequest(job_id=w.job().job_id), metadata=bearer("x" * 43), timeout=10),
+        {},
+        (401, "unauthorized"),
+        NotAuthorized,
+    ),
+    Case(
+        Reason.ENROLLMENT_CODE_INVALID,
+        lambda w: w.kiosk.stub.Enroll(
+            sj.EnrollRequest(
+                enrollment_code="AAAA-BBBB-CCCC-DDDD", public_key=w.kiosk.public_key, kiosk_version="0.1.0"
+            ),
+            timeout=10,
+        ),
+        {},
+        (502, "relay_error"),
+    ),
     Case(Reason.UPLOAD_IDLE, _upload_idle, {}, (504, "timeout")),
-    Case(Reason.BACKEND_UNAVAILABLE, lambda w: _with(w, "size", BlobStoreUnavailableError("down"),
-                                                     lambda: w.job().offset(0)), {}, (503, "unavailable")),
+    Case(
+        Reason.BACKEND_UNAVAILABLE,
+        lambda w: _with(w, "size", BlobStoreUnavailableError("down"), lambda: w.job().offset(0)),
+        {},
+        (503, "unavailable"),
+    ),
     Case(Reason.SHUTTING_DOWN, _shutting_down, {}, (503, "unavailable")),
-    Case(Reason.INTERNAL, lambda w: _with(w, "size", RuntimeError("bug"), lambda: w.job().offset(0)), {},
-         (502, "relay_error")),
+    Case(
+        Reason.INTERNAL,
+        lambda w: _with(w, "size", RuntimeError("bug"), lambda: w.job().offset(0)),
+        {},
+        (502, "relay_error"),
+    ),
 ]
 
 

@@ -78,12 +78,20 @@ def test_the_rule_sees_imports_inside_functions(tmp_path: Path) -> None:
     ("code", "banned"),
     [
         ("import relay_grpc.app, relay_grpc.reaper, relay_grpc.streams, relay_grpc.transfers", ("grpc", "cloudtab")),
-        (("import pkgutil, importlib, kiosk.core\n"
-         "for m in pkgutil.walk_packages(kiosk.core.__path__, 'kiosk.core.'): importlib.import_module(m.name)"),
-         ("kivy",)),
-        (("import pkgutil, importlib, envelope, cloudtab_rpc.reasons\n"
-         "for m in pkgutil.walk_packages(envelope.__path__, 'envelope.'): importlib.import_module(m.name)"),
-         ("grpc", "kivy", "relay_grpc", "web_bridge", "kiosk")),
+        (
+            (
+                "import pkgutil, importlib, kiosk.core\n"
+                "for m in pkgutil.walk_packages(kiosk.core.__path__, 'kiosk.core.'): importlib.import_module(m.name)"
+            ),
+            ("kivy",),
+        ),
+        (
+            (
+                "import pkgutil, importlib, envelope, cloudtab_rpc.reasons\n"
+                "for m in pkgutil.walk_packages(envelope.__path__, 'envelope.'): importlib.import_module(m.name)"
+            ),
+            ("grpc", "kivy", "relay_grpc", "web_bridge", "kiosk"),
+        ),
     ],
     ids=["relay-domain", "kiosk-core", "envelope"],
 )

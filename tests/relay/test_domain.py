@@ -80,9 +80,15 @@ class Domain:
 def run(tmp_path: Path, scenario: Callable[[Domain], Awaitable[None]], **settings: Any) -> None:
     """Build the services on a fresh SQLite database and run ``scenario`` on one loop."""
     clock = Clock()
-    config = RelayConfig(data_dir=tmp_path, create_job_rate_per_minute=0, heartbeat_seconds=10.0,
-                         retention_seconds=1800, upload_retention_seconds=600, event_retention_seconds=3600,
-                         **settings)
+    config = RelayConfig(
+        data_dir=tmp_path,
+        create_job_rate_per_minute=0,
+        heartbeat_seconds=10.0,
+        retention_seconds=1800,
+        upload_retention_seconds=600,
+        event_retention_seconds=3600,
+        **settings,
+    )
     ensure_schema(config)
 
     async def main() -> None:
@@ -92,8 +98,14 @@ def run(tmp_path: Path, scenario: Callable[[Domain], Awaitable[None]], **setting
         shops = ShopService(db, config, clock=clock)
         jobs = JobService(db, blobs, broker, config, clock=clock)
         domain = Domain(
-            clock, config, db, shops, jobs, TransferService(db, blobs, jobs, config, clock=clock),
-            StreamService(db, broker, shops, jobs, config, clock=clock), Reaper(db, blobs, jobs, config, clock=clock),
+            clock,
+            config,
+            db,
+            shops,
+            jobs,
+            TransferService(db, blobs, jobs, config, clock=clock),
+            StreamService(db, broker, shops, jobs, config, clock=clock),
+            Reaper(db, blobs, jobs, config, clock=clock),
         )
         try:
             await scenario(domain)
@@ -124,8 +136,15 @@ ACT: dict[str, Callable[[Domain, Any, str, str], Awaitable[Any]]] = {
 
 async def _bring_to(d: Domain, shop: Any, state: str) -> tuple[str, str]:
     job, token = await d.job(shop, submit=state != "uploading")
-    path = {"queued": [], "uploading": [], "received": ["received"], "printing": ["printing"],
-            "completed": ["completed"], "rejected": ["rejected"], "cancelled": ["cancelled"]}
+    path = {
+        "queued": [],
+        "uploading": [],
+        "received": ["received"],
+        "printing": ["printing"],
+        "completed": ["completed"],
+        "rejected": ["rejected"],
+        "cancelled": ["cancelled"],
+    }
     if state == "expired":
         d.clock.advance(d.config.retention_seconds + 1)
         assert job in await d.jobs.expire_due()
@@ -139,14 +158,22 @@ async def _bring_to(d: Domain, shop: Any, state: str) -> tuple[str, str]:
 # (current state, target) -> the new state, or the reason of the refusal. This is the
 # table published in shop_jobs.proto / docs/api.md for UpdateJob.
 UPDATE_TABLE = {
-    ("queued", "received"): "received", ("queued", "printing"): "printing",
-    ("received", "received"): "received", ("received", "printing"): "printing",
-    ("printing", "received"): Reason.JOB_STATE_CONFLICT, ("printing", "printing"): "printing",
-    ("uploading", "received"): Reason.JOB_STATE_CONFLICT, ("uploading", "printing"): Reason.JOB_STATE_CONFLICT,
-    ("completed", "received"): Reason.JOB_TERMINAL, ("completed", "printing"): Reason.JOB_TERMINAL,
-    ("rejected", "received"): Reason.JOB_TERMINAL, ("rejected", "printing"): Reason.JOB_TERMINAL,
-    ("cancelled", "received"): Reason.JOB_TERMINAL, ("cancelled", "printing"): Reason.JOB_TERMINAL,
-    ("expired", "received"): Reason.JOB_EXPIRED, ("expired", "printing"): Reason.JOB_EXPIRED,
+    ("queued", "received"): "received",
+    ("queued", "printing"): "printing",
+    ("received", "received"): "received",
+    ("received", "printing"): "printing",
+    ("printing", "received"): Reason.JOB_STATE_CONFLICT,
+    ("printing", "printing"): "printing",
+    ("uploading", "received"): Reason.JOB_STATE_CONFLICT,
+    ("uploading", "printing"): Reason.JOB_STATE_CONFLICT,
+    ("completed", "received"): Reason.JOB_TERMINAL,
+    ("completed", "printing"): Reason.JOB_TERMINAL,
+    ("rejected", "received"): Reason.JOB_TERMINAL,
+    ("rejected", "printing"): Reason.JOB_TERMINAL,
+    ("cancelled", "received"): Reason.JOB_TERMINAL,
+    ("cancelled", "printing"): Reason.JOB_TERMINAL,
+    ("expired", "received"): Reason.JOB_EXPIRED,
+    ("expired", "printing"): Reason.JOB_EXPIRED,
 }
 
 
@@ -171,8 +198,12 @@ def test_the_table_in_the_docs_is_this_table() -> None:
     text = (Path(__file__).resolve().parents[2] / "protos" / "cloudtab" / "v1" / "shop_jobs.proto").read_text()
     for (current, target), expected in UPDATE_TABLE.items():
         if isinstance(expected, Reason):
-            row = next(line for line in text.splitlines() if f"| {current.upper()}" in line
-                       or (current in ("completed", "rejected", "cancelled") and "| COMPLETED, REJECTED" in line))
+            row = next(
+                line
+                for line in text.splitlines()
+                if f"| {current.upper()}" in line
+                or (current in ("completed", "rejected", "cancelled") and "| COMPLETED, REJECTED" in line)
+            )
             assert expected.value in row, (current, target, row)
 
 
@@ -276,7 +307,8 @@ def test_resume_sends_exactly_the_missed_events(tmp_path: Path) -> None:
         try:
             missed = await _take(stream, 2)
             assert [(e.job.job_id, e.job.state) for e in missed] == [
-                (first, JobState.RECEIVED), (second, JobState.QUEUED)
+                (first, JobState.RECEIVED),
+                (second, JobState.QUEUED),
             ]
             assert [e.sequence for e in missed] == [seen.sequence + 1, seen.sequence + 2]
         finally:
@@ -322,7 +354,8 @@ def test_old_kiosk_and_missing_version_are_refused_before_streaming(tmp_path: Pa
         row = await d.shops.authenticate(token)
         assert (await _reason(anext(d.streams.shop_stream(row, 0, "0.0.9"))))[0] == Reason.KIOSK_TOO_OLD
         assert await _reason(anext(d.streams.shop_stream(row, 0, ""))) == (
-            Reason.INVALID_REQUEST, {"field": "kiosk_version"}
+            Reason.INVALID_REQUEST,
+            {"field": "kiosk_version"},
         )
 
     run(tmp_path, scenario)
