@@ -26,6 +26,7 @@ from kivy.properties import (
     StringProperty,
 )
 
+from kiosk.core.api import KioskCoreAPI
 from kiosk.core.version import KIOSK_VERSION, update_needed
 from kiosk.ui import format as fmt
 
@@ -58,7 +59,8 @@ def configure_kivy(fullscreen: bool = True, keyboard: str = "dock") -> None:
 
 
 class KioskApp(App):
-    """The kiosk UI. ``core`` is a KioskCore (or anything with its API)."""
+    """The kiosk UI. ``core`` is anything with the typed core interface
+    ``kiosk.core.api.KioskCoreAPI`` (KioskCore, or the tests' fake)."""
 
     title = "CloudTab kiosk"
     core: Any = ObjectProperty(None)
@@ -74,7 +76,7 @@ class KioskApp(App):
     shop_name = StringProperty("")
     relay_hint = StringProperty("")
 
-    def __init__(self, core: Any, relay_hint: str = "", fullscreen: bool = True, **kwargs: Any) -> None:
+    def __init__(self, core: KioskCoreAPI, relay_hint: str = "", fullscreen: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.core = core
         self.relay_hint = relay_hint

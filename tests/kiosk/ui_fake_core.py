@@ -119,12 +119,12 @@ class FakeCore:
     def shop(self) -> ShopProfile | None:
         return self._shop if self.enrolled else None
 
-    def add_listener(self, fn: Any) -> None:
-        self._listeners.append(fn)
+    def add_listener(self, listener: Any) -> None:
+        self._listeners.append(listener)
 
-    def remove_listener(self, fn: Any) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
+    def remove_listener(self, listener: Any) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _emit(self, kind: str, job_id: str | None = None) -> None:
         event = CoreEvent(kind, job_id)
