@@ -115,6 +115,17 @@ def test_links_and_ole_objects_are_never_fetched(tmp_path, web_server) -> None:
     assert "PRIVATE-KIOSK-FILE" not in text
 
 
+def test_the_unshare_fallback_also_keeps_the_network_out(tmp_path, web_server, monkeypatch) -> None:
+    """Without bubblewrap the kiosk falls back to unshare -n: still no network (files are not hidden then)."""
+    base, requests = web_server
+    box = convert.sandbox()
+    assert box is not None
+    monkeypatch.setitem(convert._SANDBOX, box.soffice, convert.Sandbox(box.soffice, "unshare", box.ram_dir))
+    document = office_samples.linked_odt(base, str(tmp_path / "none.png"), str(tmp_path / "none.txt"))
+    assert "A document with links." in text_and_images(convert_to_pdf(document, "odt"))[0]
+    assert requests == [], "the converter reached the network"
+
+
 def test_without_the_sandbox_libreoffice_would_fetch_the_links(tmp_path, web_server) -> None:
     """Why the sandbox matters: the same document, opened by LibreOffice as is, reaches out."""
     base, requests = web_server
