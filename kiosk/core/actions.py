@@ -34,6 +34,7 @@ from kiosk.core.opened import OpenedJob, open_ciphertexts
 from kiosk.core.pricing import Price
 from kiosk.core.printing import PrintJobHandle, PrintState, PrintStatus
 from kiosk.core.printing.plan import PrintPlan, plan_print
+from kiosk.core.reasons import RejectReason, reason_for, wording
 from kiosk.core.render import wipe_buffer
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from kiosk.core.printing import PrinterBackend
     from kiosk.core.queue import JobQueue, JobRecord
     from kiosk.core.relay import RelayClient
+    from kiosk.core.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class JobActions:
         print_poll: float
         keep_finished: float
         budget: MemoryBudget
+        documents: WorkerPool
         _stop: threading.Event
         journal: Journal
         _print_cancels: dict[str, threading.Event]
@@ -118,23 +121,24 @@ class JobActions:
             self._update(job_id, customer_name=manifest.customer_name, note=manifest.note,
                          files=manifest.files, options=edited or manifest.options)
             if len(proto.files) != len(manifest.files):
-                raise JobError("the job's files do not match its manifest")
+                raise DecryptError("the job's files do not match its manifest")
             check_declared_sizes(proto, manifest)
             if not self._reserve(record, job_id, job_footprint(manifest)):
                 return
             client = self._relay()
             for entry in proto.files:
                 ciphertexts.append(client.download_file(job_id, entry.index, entry.size))
-            opened = open_ciphertexts(job_id, manifest, ciphertexts, manifest.options.media)
+            opened = open_ciphertexts(job_id, manifest, ciphertexts, manifest.options.media, self.documents)
         except RelayError as exc:
-            self._fetch_failed(job_id, str(exc), transient=not exc.gone)
+            self._fetch_failed(job_id, str(exc), transient=not exc.gone, reason=RejectReason.INTERNAL)
             return
         except KioskError as exc:
-            self._fetch_failed(job_id, str(exc), transient=False)
+            self._fetch_failed(job_id, str(exc), transient=False, reason=reason_for(exc))
             return
         except Exception:
             log.exception("unexpected error opening job %s", job_id)
-            self._fetch_failed(job_id, "internal error while opening the job", transient=False)
+            self._fetch_failed(job_id, "internal error while opening the job", transient=False,
+                               reason=RejectReason.INTERNAL)
             return
         finally:
             for buffer in ciphertexts:
@@ -185,7 +189,8 @@ class JobActions:
         if self.auto_accept:
             self._auto_print(job_id)
 
-    def _fetch_failed(self, job_id: str, message: str, transient: bool) -> None:
+    def _fetch_failed(self, job_id: str, message: str, transient: bool,
+                      reason: RejectReason = RejectReason.INTERNAL) -> None:
         try:
             record = self.queue.record(job_id)
         except JobError:
@@ -197,7 +202,7 @@ class JobActions:
         else:
             self._update(job_id, state=LocalState.FAILED, error=message)
             if self.auto_accept:
-                self._auto_reject(job_id, f"The shop's kiosk cannot print this job: {message}")
+                self._auto_reject(job_id, reason)
         self.events.emit(ev.JOB_UPDATED, job_id, message)
 
     def _price_or_error(self, opened: OpenedJob, options: PrintOptions) -> tuple[Price | None, str | None]:
@@ -473,13 +478,14 @@ class JobActions:
             if status.state is PrintState.COMPLETED:
                 self.complete(job_id)
             else:
-                self._auto_reject(job_id, f"The shop's printer failed: {status.message}")
-        except KioskError as exc:
-            self._auto_reject(job_id, f"The shop's kiosk cannot print this job: {exc}")
+                self._auto_reject(job_id, RejectReason.PRINTER)
+        except (KioskError, ValueError) as exc:
+            self._auto_reject(job_id, reason_for(exc))
 
-    def _auto_reject(self, job_id: str, reason: str) -> None:
+    def _auto_reject(self, job_id: str, reason: RejectReason) -> None:
+        """Decline with a fixed sentence: nothing from the document goes to the relay."""
         try:
-            self.reject(job_id, reason[:MAX_REASON])
+            self.reject(job_id, wording(reason))
         except KioskError as exc:
             log.warning("could not reject job %s: %s", job_id, exc)
 

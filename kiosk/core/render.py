@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import io
 import logging
+import math
 import struct
 import threading
 import warnings
@@ -36,6 +37,7 @@ PDFIUM_LOCK = threading.RLock()
 MAX_PAGES = 20_000
 MAX_IMAGE_PIXELS = 60_000_000  # ~ a 9000 x 6700 photo; decoded RGB is ~180 MB
 MAX_RENDER_PIXELS = 16_000_000  # one rendered bitmap, RGBA ~64 MB
+MAX_RENDER_SIDE = 10_000  # width and height of one rendered bitmap
 IMAGE_MARGIN_PT = 10 * 72 / 25.4
 PDF_TYPES = ("application/pdf",)
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -124,8 +126,11 @@ class Document:
             finally:
                 page.close()
 
-    def render(self, index: int, scale: float = 1.0) -> RenderedPage:
-        """Render page ``index`` at 72 dpi x ``scale`` (scaled down to MAX_RENDER_PIXELS).
+    def render(self, index: int, scale: float = 1.0, max_width: int = MAX_RENDER_SIDE,
+               max_height: int = MAX_RENDER_SIDE, max_pixels: int = MAX_RENDER_PIXELS) -> RenderedPage:
+        """Render page ``index`` at 72 dpi x ``scale``, scaled down to fit the caps.
+
+        The bitmap is at most ``max_width`` x ``max_height`` and ``max_pixels``.
 
         Raises:
             DocumentError: bad index, closed, or the page cannot be rendered.
@@ -142,9 +147,9 @@ class Document:
                 width, height = page.get_size()
                 if width <= 0 or height <= 0:
                     raise DocumentError(f"page {index + 1} has no size")
-                pixels = width * height * scale * scale
-                if pixels > MAX_RENDER_PIXELS:
-                    scale *= (MAX_RENDER_PIXELS / pixels) ** 0.5
+                scale = capped_scale(width, height, scale, max_width, max_height, max_pixels)
+                if width * scale < 1 or height * scale < 1:
+                    raise DocumentError(f"page {index + 1} is too thin to show")
                 bitmap = page.render(scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_BGRA,
                                      rev_byteorder=True, may_draw_forms=False)
                 try:
@@ -210,6 +215,19 @@ class Document:
         self.close()
 
 
+def capped_scale(width: float, height: float, scale: float, max_width: int, max_height: int,
+                 max_pixels: int) -> float:
+    """``scale`` lowered so a width x height page fits every cap (width, height, pixels)."""
+    scale = min(scale, max_width / width, max_height / height)
+    pixels = width * height * scale * scale
+    if pixels > max_pixels:
+        scale *= (max_pixels / pixels) ** 0.5
+    while scale > 0 and (math.ceil(width * scale) > max_width or math.ceil(height * scale) > max_height
+                         or math.ceil(width * scale) * math.ceil(height * scale) > max_pixels):
+        scale *= 0.999  # pdfium rounds the bitmap size up
+    return scale
+
+
 def wipe_buffer(buffer: bytearray) -> None:
     """Overwrite a bytearray with zeros (what Python allows; copies made elsewhere survive)."""
     try:
@@ -260,7 +278,7 @@ def _load_image(data: bytes | bytearray):  # type: ignore[no-untyped-def]
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DocumentTooLarge("the image is too large to open safely") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            struct.error, IndexError, KeyError, ZeroDivisionError, MemoryError):
+            struct.error, IndexError, KeyError, ZeroDivisionError):  # MemoryError: the worker limit
         raise DocumentError("the image is damaged and cannot be opened") from None
     return img, as_is
 

@@ -44,6 +44,7 @@ from kiosk.core.relay import RelayClient
 from kiosk.core.shop_actions import ShopActions
 from kiosk.core.subscription import ConnectionState, Subscription
 from kiosk.core.version import update_needed
+from kiosk.core.workers import Limits, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class KioskCore(JobActions, ShopActions):
     def __init__(self, data_dir: Path | None = None, *, passphrase: str | None = None,
                  printer: PrinterBackend | None = None, auto_accept: bool = False,
                  print_timeout: float = 600.0, idle_timeout: float = 45.0,
-                 memory_budget: int | None = None) -> None:
+                 memory_budget: int | None = None, limits: Limits | None = None) -> None:
         self.data_dir = ensure_data_dir(Path(data_dir) if data_dir else default_data_dir())
         self.keystore = KeyStore(self.data_dir, passphrase)
         self._settings = load_settings(self.data_dir)
@@ -89,6 +90,8 @@ class KioskCore(JobActions, ShopActions):
         self._print_cancels: dict[str, threading.Event] = {}
         self._started_at = 0.0
         self._journal_swept = False
+        self.limits = limits or Limits()
+        self.documents = WorkerPool(limits=self.limits)
         self.events = EventHub()
         self._client: RelayClient | None = None
         self._client_lock = threading.Lock()
@@ -166,6 +169,8 @@ class KioskCore(JobActions, ShopActions):
         self._started_at = time.monotonic()
         self._journal_swept = False
         self._sweep_printer(everything=True)
+        if self.documents.closed:
+            self.documents = WorkerPool(limits=self.limits)
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-job")
         # Decrypted jobs live only in this process's memory, so a new process
         # must replay every active job (after_sequence=0); within a process the
@@ -190,6 +195,7 @@ class KioskCore(JobActions, ShopActions):
             self._housekeeper = None
         for record in self.queue.records():
             record.wipe()
+        self.documents.close()
         self._reset_client()
 
     def _relay(self) -> RelayClient:

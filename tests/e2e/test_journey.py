@@ -142,10 +142,11 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
         assert len(sealed) > 100
         assert _bucket_objects(gcs_bucket), "no ciphertext in the bucket while the job waits?"
 
-        # Decrypt and render: the kiosk's documents are the customer's bytes; pages are not blank.
+        # Decrypt and render: the kiosk keeps a rewritten copy of the customer's pages; pages are not blank.
         opened = core.open_job(job_id)
         assert opened.page_count == 4  # 3 PDF pages + the image as one page
-        assert opened.documents[0].pdf_bytes() == pdf
+        kept = bytes(opened.documents[0].pdf_copy())
+        assert kept != pdf and all(_page_text(kept, i) == _page_text(pdf, i) for i in range(3))
         page = opened.render(0, scale=0.5)
         assert page.width > 100 and page.height > 100
         assert _colours(page.rgba) > 2, "blank render"

@@ -18,6 +18,7 @@ from kiosk.cli import main
 from kiosk.core.demo import sample_pdf
 from kiosk.core.errors import ConfigError
 from kiosk.core.poster import poster_pdf, qr_png, shop_url
+from kiosk.core.render import open_document
 from tests.fixtures.faults import Customer, PlainFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,17 +58,20 @@ def test_headless_kiosk_prints_and_completes(relay, tmp_path: Path) -> None:  # 
         while time.monotonic() < deadline and not online(customer, slug):
             time.sleep(0.1)
         pdf = sample_pdf(2)
-        job = customer.send(slug, [PlainFile("a.pdf", "application/pdf", pdf)])
+        job = customer.send(slug, [PlainFile("NAME-IN-TERMINAL.pdf", "application/pdf", pdf)])
         while time.monotonic() < deadline and customer.get(job).state != common_pb2.JOB_STATE_COMPLETED:
             time.sleep(0.1)
         assert customer.get(job).state == common_pb2.JOB_STATE_COMPLETED
-        assert [p.read_bytes() for p in out.glob("*.pdf")] == [pdf]
+        printed = [p.read_bytes() for p in out.glob("*.pdf")]
+        assert len(printed) == 1 and printed[0] != pdf  # rewritten for print (kiosk.core.sanitize)
+        assert open_document(bytearray(printed[0]), "application/pdf").page_count == 2
     finally:
         channel.close()
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, output
     assert "enrolled as Headless Print" in output
+    assert "NAME-IN-TERMINAL" not in output
     assert f"job {job.job_code} completed" in output
 
 

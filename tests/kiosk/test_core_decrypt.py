@@ -10,6 +10,7 @@ from kiosk.core.demo import sample_image, sample_pdf, seal_job
 from kiosk.core.errors import DecryptError, DocumentError, KioskError
 from kiosk.core.jobs import PrintOptions
 from kiosk.core.opened import open_ciphertexts
+from kiosk.core.render import open_document
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +47,15 @@ def test_job_opens_and_verifies(key: envelope.keys.PrivateKey, public: bytes) ->
         opened.render(0)
 
 
-def test_single_pdf_prints_its_original_bytes(key: envelope.keys.PrivateKey, public: bytes) -> None:
+def test_single_pdf_prints_a_rewritten_copy(key: envelope.keys.PrivateKey, public: bytes) -> None:
+    """The printer never gets the customer's bytes, but the same pages (docs/security.md T26)."""
     pdf = sample_pdf(2)
     sealed = seal_job(public, "job-2", [("a.pdf", "application/pdf", pdf)])
     manifest = open_job_manifest(sealed.sealed_manifest, key, "job-2")
     opened = open_ciphertexts("job-2", manifest, [bytearray(sealed.ciphertexts[0])], "A4")
-    assert bytes(opened.print_pdf()) == pdf
+    printed = bytes(opened.print_pdf())
+    assert printed.startswith(b"%PDF-") and printed != pdf
+    assert open_document(bytearray(printed), "application/pdf").page_count == 2
 
 
 def test_manifest_bound_to_job_id(key: envelope.keys.PrivateKey, public: bytes) -> None:

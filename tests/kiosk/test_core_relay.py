@@ -18,6 +18,8 @@ from kiosk.core.errors import EnrollmentError
 from kiosk.core.events import CoreEvent
 from kiosk.core.jobs import KioskJob, LocalState, PrintOptions
 from kiosk.core.printing import IppPrinter, PdfFolderPrinter, PrintState
+from kiosk.core.reasons import WORDING, RejectReason
+from kiosk.core.render import open_document
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile
 
@@ -135,7 +137,8 @@ def test_job_flows_to_printer_and_completes(relay, shop, customer, make_core, ip
     assert core.job(sent.job_id).state is LocalState.PRINTED
     assert customer.get(sent).state == common_pb2.JOB_STATE_PRINTING
     [recorded] = ipp_printer.wait_for_jobs(1)
-    assert recorded.document == pdf
+    assert recorded.document.startswith(b"%PDF-") and recorded.document != pdf  # rewritten (kiosk.core.sanitize)
+    assert open_document(bytearray(recorded.document), "application/pdf").page_count == 3
     assert recorded.attributes["IPP_COPIES"] == "1" and recorded.attributes["IPP_PAGE_RANGES"] == "1-2"
     assert recorded.attributes["IPP_SIDES"] == "two-sided-long-edge"
     buffers = [doc._buffer for doc in opened.documents]
@@ -220,10 +223,11 @@ def test_headless_auto_accept_prints_and_completes(relay, shop, customer, make_c
     sent = customer.send(slug, [PlainFile("a.pdf", "application/pdf", pdf)])
     broken = customer.send(slug, [PlainFile("b.pdf", "application/pdf", b"%PDF-1.4 junk")])
     wait_for(job_in(core, sent.job_id, LocalState.COMPLETED), what="completed")
-    assert [p.read_bytes() for p in out.glob("*.pdf")] == [pdf]
+    [printed] = [p.read_bytes() for p in out.glob("*.pdf")]
+    assert printed != pdf and open_document(bytearray(printed), "application/pdf").page_count == 2
     assert customer.get(sent).state == common_pb2.JOB_STATE_COMPLETED
     wait_for(lambda: customer.get(broken).state == common_pb2.JOB_STATE_REJECTED, what="auto-rejected")
-    assert "cannot print" in customer.get(broken).reason
+    assert customer.get(broken).reason == WORDING[RejectReason.DAMAGED]  # a fixed sentence (kiosk.core.reasons)
 
 
 def test_rotated_key_still_opens_older_jobs(relay, shop, customer, make_core) -> None:  # type: ignore[no-untyped-def]

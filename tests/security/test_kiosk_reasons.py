@@ -1,0 +1,67 @@
+"""What the kiosk tells the relay when it declines a job on its own (docs/security.md T30).
+
+Headless kiosk (auto-accept) against a real relay: a job asking for a page
+that does not exist, a job whose second file is not a document and a job
+whose only page pdfium cannot load are each rejected with a fixed sentence
+from kiosk.core.reasons. No file name or page number reaches the relay (its
+job record, database file or log) or the kiosk's own log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import envelope
+from kiosk.core import printing
+from kiosk.core.jobs import LocalState
+from kiosk.core.reasons import WORDING, RejectReason
+from kiosk.core.service import KioskCore
+from tests.fixtures.faults import Customer, PlainFile, scan_tree
+from tests.security import hostile, pdfs
+
+SECRET = "SECRET-NAME-7c1f"
+
+
+def test_automatic_rejections_use_fixed_reasons(relay_procs: Any, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    relay = relay_procs(name="reasons")
+    slug, code = relay.add_shop("Reasons Shop")
+    core = KioskCore(tmp_path / "kiosk", printer=printing.PdfFolderPrinter(tmp_path / "printed"), auto_accept=True)
+    profile = core.enroll(relay.address, code)
+    customer = Customer(relay.channel())
+    pdf = pdfs.simple_pdf(b"one page")
+    sent = {
+        RejectReason.PAGES: customer.send(slug, [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf)],
+                                          options=envelope.PrintOptions(pages="4299"), public_key=profile.public_key),
+        RejectReason.UNSUPPORTED: customer.send(
+            slug, [PlainFile("ok.pdf", "application/pdf", pdf),
+                   PlainFile(f"{SECRET}-b.pdf", "application/pdf", b"MZ\x90\x00 " + SECRET.encode())],
+            public_key=profile.public_key),
+        RejectReason.DAMAGED: customer.send(
+            slug, [PlainFile(f"{SECRET}-c.pdf", "application/pdf", hostile.self_kid_page_tree())],
+            public_key=profile.public_key),
+    }
+    core.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = {j.job_id: j.state for j in core.jobs()}
+            if all(states.get(job.job_id) is LocalState.REJECTED for job in sent.values()):
+                break
+            time.sleep(0.1)
+        errors = [j.error or "" for j in core.jobs()]
+    finally:
+        core.stop()
+    for reason, job in sent.items():
+        stored = customer.get(job)
+        assert stored.reason == WORDING[reason], (reason, stored.reason)
+    assert SECRET not in " ".join(errors) + caplog.text
+    assert "4299" not in caplog.text
+    assert scan_tree(relay.data_dir, [SECRET.encode(), b"4299"]) == []
+    assert SECRET not in relay.log_text() and "4299" not in relay.log_text()
