@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from relay_grpc import startup
+from relay_grpc import logsafe, startup
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import RelayError
 
@@ -254,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     level = config.log_level.upper() if (args.command == "serve" or args.log_level) else "WARNING"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logsafe.install()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         startup.check_settings(config)

@@ -33,6 +33,7 @@ ENV_FIELDS = {
     "create_job_rate_per_minute": "RELAY_CREATE_JOB_RATE",
     "shutdown_grace_seconds": "RELAY_SHUTDOWN_GRACE_SECONDS",
     "upload_idle_seconds": "RELAY_UPLOAD_IDLE_SECONDS",
+    "max_uploads_per_peer": "RELAY_MAX_UPLOADS_PER_PEER",
     "log_level": "RELAY_LOG_LEVEL",
     "database_pool_size": "DATABASE_POOL_SIZE",
     "database_max_overflow": "DATABASE_MAX_OVERFLOW",
@@ -77,6 +78,9 @@ class RelayConfig:
     max_manifest_bytes: int = 64 * KIB
     download_chunk_bytes: int = 1 * MIB
     record_size: int = 65536
+    min_chunk_bytes: int = 65536 + 16  # one sealed record; only a stream's last chunk may be shorter
+    max_short_chunks: int = 64  # short stream tails per file, so parts per file stay bounded
+    max_uploads_per_peer: int = 256  # concurrent UploadFile streams per client address (IPv6 per /64); 0 = off
     accepted_media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
     min_kiosk_version: str = "0.1.0"
     event_retention_seconds: int = 7 * 24 * 3600

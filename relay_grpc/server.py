@@ -28,6 +28,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from relay_grpc.app import Relay, open_relay
+from relay_grpc.boundary import BoundaryInterceptor
 from relay_grpc.config import MIB, RelayConfig
 from relay_grpc.interceptors import (
     AuthInterceptor,
@@ -131,7 +132,8 @@ async def build_server(config: RelayConfig, relay: Relay | None = None) -> tuple
 
     relay = relay or open_relay(config)
     server = aio.server(
-        interceptors=[LoggingInterceptor(), ErrorInterceptor(), AuthInterceptor(relay.shops)],
+        interceptors=[LoggingInterceptor(), ErrorInterceptor(), BoundaryInterceptor(config.max_uploads_per_peer),
+                      AuthInterceptor(relay.shops)],
         options=server_options(config),
         maximum_concurrent_rpcs=None,
     )

@@ -28,18 +28,26 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def idle_limited(items: AsyncIterator[T], seconds: float) -> AsyncIterator[T]:
-    """``items``, raising RelayError UPLOAD_IDLE when the next one takes over ``seconds``."""
+async def idle_limited(items: AsyncIterator[T], seconds: float,
+                       progress: Callable[[T], bool] = lambda item: True) -> AsyncIterator[T]:
+    """``items``, raising RelayError UPLOAD_IDLE when ``seconds`` pass without progress.
+
+    Only items for which ``progress(item)`` is true restart the clock: a client
+    sending empty messages is idle all the same.
+    """
     iterator = aiter(items)
+    deadline = time.monotonic() + seconds
     while True:
         try:
-            item = await asyncio.wait_for(anext(iterator), seconds)
+            item = await asyncio.wait_for(anext(iterator), max(deadline - time.monotonic(), 0.0))
         except StopAsyncIteration:
             return
         except TimeoutError:
             raise RelayError(
                 Reason.UPLOAD_IDLE, f"upload stream idle for {seconds:.0f} s; resume with GetUploadOffset"
             ) from None
+        if progress(item):
+            deadline = time.monotonic() + seconds
         yield item
 
 
@@ -55,11 +63,18 @@ class Upload:
         self.start_offset = offset
         self._key = blob_key(job_id, file_index)
         self._checked = time.monotonic()  # begin_upload just checked the state
+        self._short = False
 
     async def append(self, data: bytes) -> None:
         """Commit one chunk.
 
+        A chunk smaller than one sealed record (``min_chunk_bytes``) must be the
+        stream's last, unless it completes the file; such short tails are
+        counted per file (``max_short_chunks``) so one upload cannot be cut
+        into thousands of stored parts.
+
         Raises:
+            RelayError: INVALID_REQUEST (a chunk after a short one), LIMIT_EXCEEDED (short chunks).
             RelayError: LIMIT_EXCEEDED (chunk over ``max_chunk_bytes``), PAST_DECLARED_SIZE,
                 OFFSET_MISMATCH (another stream moved the offset), or the job left
                 UPLOADING (``state_error``).
@@ -77,6 +92,19 @@ class Upload:
             )
         if not data:
             return
+        config = self._service.config
+        if self._short:
+            raise RelayError(Reason.INVALID_REQUEST,
+                             f"a chunk under {config.min_chunk_bytes} bytes must be the last of its stream",
+                             field="data")
+        if len(data) < config.min_chunk_bytes and self.offset + len(data) != self.size:
+            self._short = True
+            if not self._service.note_short_chunk(self.job_id, self.file_index):
+                raise RelayError(
+                    Reason.LIMIT_EXCEEDED, f"more than {config.max_short_chunks} short chunks for file "
+                    f"{self.file_index}; send chunks of at least {config.min_chunk_bytes} bytes",
+                    limit="max_short_chunks", max=config.max_short_chunks,
+                )
         now = time.monotonic()
         if now - self._checked >= 1.0:  # a cancel or expiry stops the stream within a second
             await self._service.require_uploading(self.job_id)
@@ -115,6 +143,15 @@ class TransferService:
         self.jobs = jobs
         self.config = config
         self.clock = clock
+        self._short_chunks: dict[tuple[str, int], int] = {}
+
+    def note_short_chunk(self, job_id: str, file_index: int) -> bool:
+        """Count one short chunk of a file (in this process); False past ``max_short_chunks``."""
+        if len(self._short_chunks) > 100_000:
+            self._short_chunks.clear()  # a bound on this map's memory: counts start again
+        key = (job_id, file_index)
+        self._short_chunks[key] = self._short_chunks.get(key, 0) + 1
+        return self._short_chunks[key] <= self.config.max_short_chunks
 
     async def begin_upload(self, job_id: str, token: str | None, file_index: int, offset: int) -> Upload:
         """Start an upload at ``offset``, which must equal the committed size.

@@ -10,8 +10,8 @@ from grpc import aio
 
 from relay_grpc import callinfo
 from relay_grpc.app import Relay
+from relay_grpc.boundary import peer_key
 from relay_grpc.errors import Reason, RelayError
-from relay_grpc.ratelimit import peer_host
 from relay_grpc.servicers.convert import (
     event_to_proto,
     heartbeat_to_proto,
@@ -33,7 +33,7 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
             shop_slug=request.shop_slug,
             file_sizes=list(request.file_sizes),
             key_fingerprint=request.key_fingerprint,
-            peer=peer_host(context.peer() or ""),
+            peer=peer_key(context.peer() or ""),
         )
         callinfo.note_job(job.job_id)
         return pb.CreateJobResponse(
@@ -47,7 +47,9 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
         self, request_iterator: AsyncIterator[pb.UploadFileRequest], context: aio.ServicerContext
     ) -> pb.UploadFileResponse:
         # One idle limit for the whole stream, the header included (slow-loris guard).
-        messages = aiter(idle_limited(request_iterator, self.relay.config.upload_idle_seconds))
+        # Only bytes count as activity: empty data messages do not keep a stream alive.
+        messages = aiter(idle_limited(request_iterator, self.relay.config.upload_idle_seconds,
+                                      progress=lambda m: m.WhichOneof("payload") == "header" or bool(m.data)))
         first = await anext(messages, None)
         if first is None or first.WhichOneof("payload") != "header":
             raise RelayError(Reason.INVALID_REQUEST, "the first UploadFile message must be a header", field="header")

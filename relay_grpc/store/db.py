@@ -150,4 +150,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows (sealed manifests, token hashes) are overwritten, whatever the build's default.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
