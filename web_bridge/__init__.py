@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "SHOP_CACHE_SECONDS": 30.0,
     # Longest life of one server-sent-events response; the page reconnects after it.
     "SSE_MAX_SECONDS": 55.0,
+    "SSE_MAX_PER_JOB": 4,  # live status streams of one job at once (more: 429, the page polls)
+    "SSE_MAX_PER_CLIENT": 8,  # ... from one client address
     # Trusted reverse proxies in front of the bridge (werkzeug ProxyFix counts).
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -68,18 +70,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from web_bridge import (
         api,
+        edges,
         errors,
         i18n,
         limits,
         pages,
         relay_client,
         security,
+        stream_slots,
         transfer,
     )
 
+    edges.init_app(app)  # inside ProxyFix: a forwarded Host is checked too
     security.init_app(app)
     i18n.init_app(app)
     relay_client.init_app(app)
+    stream_slots.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -100,6 +100,11 @@ def _job_create_limit() -> str:
     return str(current_app.config["JOB_CREATE_LIMIT"])
 
 
+def _reached_relay(response: Response) -> bool:
+    """Only requests the bridge passed on count: a refused one (400, 401, 413, 415...) costs nothing."""
+    return not 400 <= response.status_code < 500
+
+
 def init_app(app: Flask) -> None:
     """Create this app's limiter and rate-limit job creation.
 
@@ -117,7 +122,7 @@ def init_app(app: Flask) -> None:
     )
     for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
-        limited = limiter.limit(_job_create_limit, methods=["POST"])(view)
+        limited = limiter.limit(_job_create_limit, methods=["POST"], deduct_when=_reached_relay)(view)
         app.view_functions[endpoint] = limited  # type: ignore[assignment]
     app.extensions[LIMITER_KEY] = limiter
     app.extensions["cloudtab_shop_cache"] = ShopCache(float(app.config["SHOP_CACHE_SECONDS"]))

@@ -26,6 +26,7 @@ from web_bridge import validate
 from web_bridge.errors import ApiError, describe_relay_error
 from web_bridge.relay_client import RelayCallError, get_client, iterate_watch
 from web_bridge.serialize import TERMINAL_STATES, job_to_dict
+from web_bridge.stream_slots import slots
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def upload_chunk(job_id: str, index: int) -> Response:
     RelayCallError (503 try again).
     """
     job_id = validate.job_id(job_id)
+    index = validate.file_index(index)
     token = validate.bearer_token()
     offset = validate.non_negative_int(request.args.get("offset"), "offset")
     length = _chunk_length()
@@ -106,7 +108,7 @@ def upload_chunk(job_id: str, index: int) -> Response:
 def upload_offset(job_id: str, index: int) -> Response:
     """Where the upload of file ``index`` resumes. Raises: ApiError, RelayCallError."""
     result = get_client().get_upload_offset(
-        validate.bearer_token(), validate.job_id(job_id), index
+        validate.bearer_token(), validate.job_id(job_id), validate.file_index(index)
     )
     return jsonify({"committed_offset": result.committed_offset, "size": result.size})
 
@@ -127,14 +129,22 @@ def job_events(job_id: str) -> Response:
     job_id = validate.job_id(job_id)
     token = validate.bearer_token()
     after = validate.non_negative_int(request.args.get("after", "0"), "after")
-    stream = get_client().watch_job(
-        token, job_id, after, float(current_app.config["SSE_MAX_SECONDS"])
-    )
-    messages = iterate_watch(stream)
+    release = slots().acquire(job_id, request.remote_addr or "")
+    if release is None:
+        raise ApiError(429, "too_many_streams",
+                       "Too many live views of this job are open; the page checks every few seconds instead.")
     try:
-        first = next(messages, None)
-    except RelayCallError:
-        stream.cancel()
+        stream = get_client().watch_job(
+            token, job_id, after, float(current_app.config["SSE_MAX_SECONDS"])
+        )
+        messages = iterate_watch(stream)
+        try:
+            first = next(messages, None)
+        except RelayCallError:
+            stream.cancel()
+            raise
+    except BaseException:
+        release()
         raise
 
     def generate() -> Iterator[str]:
@@ -156,6 +166,8 @@ def job_events(job_id: str) -> Response:
             stream.cancel()
 
     response = Response(generate(), mimetype="text/event-stream")
+    response.call_on_close(release)  # also when the client leaves before the first byte
+    response.call_on_close(stream.cancel)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -54,11 +54,21 @@ def non_negative_int(value: str | None, name: str) -> int:
     return int(value)
 
 
+def file_index(index: int) -> int:
+    """A file index from the URL (the relay's is 32-bit). Raises: ApiError 400."""
+    if not 0 <= index < MAX_FILES:
+        raise ApiError(400, "bad_request", "There is no such file in a job.")
+    return index
+
+
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object. Raises: ApiError 400 or 415."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "The request body must be JSON.")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep
+        raise ApiError(400, "bad_request", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "The request body is not a JSON object.")
     return body

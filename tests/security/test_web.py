@@ -149,15 +149,16 @@ def test_path_traversal_is_refused(client: FlaskClient, path: str) -> None:
 
 
 def test_job_creation_rate_limited(client: FlaskClient) -> None:
-    body = {"shop": "corner", "file_sizes": [-5], "key_fingerprint": FINGERPRINT}
+    # Requests that reach the relay count (down here: 503); refused ones do not (test_web_edges.py).
+    body = {"shop": "corner", "file_sizes": [5], "key_fingerprint": FINGERPRINT}
     statuses = [client.post("/api/jobs", json=body).status_code for _ in range(5)]
-    assert statuses[:3] == [400, 400, 400]
+    assert statuses[:3] == [503, 503, 503]
     assert statuses[3:] == [429, 429]
     limited = client.post("/api/jobs", json=body)
     assert limited.get_json()["error"] == "too_many_requests"
     # Another client IP has its own budget.
     other = client.post("/api/jobs", json=body, environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert other.status_code == 400
+    assert other.status_code == 503
 
 
 def test_malformed_token_never_reaches_relay(client: FlaskClient) -> None:
