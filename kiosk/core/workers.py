@@ -24,11 +24,15 @@ Example (a converter)::
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import logging
 import multiprocessing
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -163,28 +167,78 @@ def _worker_main(conn: Connection, limits: Limits) -> None:  # pragma: no cover 
 
 
 # -- parent side ---------------------------------------------------------------------------
+class _Duplex:
+    """Two one-way pipes as one connection (what the worker loop talks to)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = Connection(read_fd, writable=False)
+        self._out = Connection(write_fd, readable=False)
+
+    def send(self, obj: Any) -> None:
+        self._out.send(obj)
+
+    def recv(self) -> Any:
+        return self._in.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self._in.poll(timeout)
+
+    def close(self) -> None:
+        self._in.close()
+        self._out.close()
+
+
+def _child_main(argv: list[str]) -> None:  # pragma: no cover - runs in the child
+    """Entry of a worker started as ``python -c`` (argv: read fd, write fd, limits as JSON)."""
+    limits = Limits(**json.loads(argv[2]))
+    _worker_main(_Duplex(int(argv[0]), int(argv[1])), limits)  # type: ignore[arg-type]
+
+
 class _Worker:
+    """One worker process. A fresh interpreter (not multiprocessing's spawn, which would
+    import the kiosk app's main module, Kivy and all, into every worker)."""
+
     def __init__(self, limits: Limits) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, limits), daemon=True,
-                                   name="kiosk-document-worker")
-        self.process.start()
-        child.close()
         self.keys: set[str] = set()
         self.forget: set[str] = set()
+        self.process: Any
+        if getattr(sys, "frozen", False):  # a bundled kiosk has no python -c
+            ctx = multiprocessing.get_context("spawn")
+            self.conn, child = ctx.Pipe()
+            self.process = ctx.Process(target=_worker_main, args=(child, limits), daemon=True,
+                                       name="kiosk-document-worker")
+            self.process.start()
+            child.close()
+            return
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        code = "import sys; from kiosk.core.workers import _child_main; _child_main(sys.argv[1:])"
+        args = [sys.executable, "-c", code, str(to_child_r), str(from_child_w),
+                json.dumps(dataclasses.asdict(limits))]
+        try:
+            self.process = subprocess.Popen(args, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+                                            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.conn = _Duplex(from_child_r, to_child_w)  # type: ignore[assignment]
 
     def kill(self) -> None:
         try:
             self.process.kill()
-            self.process.join(5)
-        except (OSError, ValueError, AttributeError):
+            if isinstance(self.process, subprocess.Popen):
+                self.process.wait(5)
+            else:
+                self.process.join(5)
+        except (OSError, ValueError, AttributeError, subprocess.TimeoutExpired):
             pass
         self.conn.close()
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        if isinstance(self.process, subprocess.Popen):
+            return self.process.poll() is None
+        return bool(self.process.is_alive())
 
 
 class WorkerPool:
