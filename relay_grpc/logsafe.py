@@ -33,14 +33,21 @@ class SafeFormatter(logging.Formatter):
 
 
 class MalformedRequestFilter(logging.Filter):
-    """grpc's "Exception deserializing request!" (with a traceback) -> one WARNING line."""
+    """grpc's ERROR with a traceback for a request that does not parse (DecodeError) -> one WARNING line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("grpc") and str(record.msg).startswith("Exception deserializing"):
+        if record.name.startswith("grpc") and _is_malformed(record):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.msg, record.args = MALFORMED, None
             record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
+
+
+def _is_malformed(record: logging.LogRecord) -> bool:
+    from google.protobuf.message import DecodeError
+
+    error = record.exc_info[1] if record.exc_info else None
+    return isinstance(error, DecodeError) or str(record.msg).startswith("Exception deserializing")
 
 
 def install(fmt: str = "%(asctime)s %(levelname)s %(name)s %(message)s") -> None:
