@@ -167,7 +167,7 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
         spooled = recorded[0].document
         assert spooled.startswith(b"%PDF")
         for index in range(3):
-            assert _page_text(spooled, index) == _page_text(pdf, index).replace("3:", "4:", 1)
+            assert _page_text(spooled, index) == _page_text(pdf, index)  # one print job per file
         assert MARKER in _page_text(spooled, 0)
 
         core.complete(job_id)
