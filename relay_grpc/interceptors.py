@@ -24,6 +24,7 @@ from grpc import aio
 
 from cloudtab_rpc import status
 from relay_grpc import callinfo, metrics
+from relay_grpc.boundary import PeerCalls, check_message, checked, peer_key
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.shops import ShopService
 from relay_grpc.store.blobs import (
@@ -200,3 +201,60 @@ class AuthInterceptor(_WrappingInterceptor):
         else:
             info.token = token
         yield
+
+
+class BoundaryInterceptor(aio.ServerInterceptor):
+    """String validation for every CloudTab RPC; the per-peer cap for upload streams."""
+
+    def __init__(self, max_uploads_per_peer: int) -> None:
+        self.calls = PeerCalls(max_uploads_per_peer)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith("/cloudtab.v1."):
+            return handler
+        return self._wrap(handler)
+
+    def _wrap(self, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        calls = self.calls
+        des, ser = handler.request_deserializer, handler.response_serializer
+        if handler.unary_unary:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: aio.ServicerContext) -> Any:
+                check_message(request)
+                return await inner_uu(request, context)
+
+            return grpc.unary_unary_rpc_method_handler(unary_unary, des, ser)
+        if handler.stream_unary:
+            inner_su = handler.stream_unary
+
+            async def stream_unary(requests: AsyncIterator[Any], context: aio.ServicerContext) -> Any:
+                key = peer_key(context.peer() or "")
+                calls.enter(key)
+                try:
+                    return await inner_su(checked(requests), context)
+                finally:
+                    calls.leave(key)
+
+            return grpc.stream_unary_rpc_method_handler(stream_unary, des, ser)
+        if handler.unary_stream:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+                check_message(request)
+                async for response in inner_us(request, context):
+                    yield response
+
+            return grpc.unary_stream_rpc_method_handler(unary_stream, des, ser)
+        inner_ss = handler.stream_stream
+
+        async def stream_stream(requests: AsyncIterator[Any], context: aio.ServicerContext) -> AsyncIterator[Any]:
+            async for response in inner_ss(checked(requests), context):
+                yield response
+
+        return grpc.stream_stream_rpc_method_handler(stream_stream, des, ser)

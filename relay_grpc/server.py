@@ -28,10 +28,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from relay_grpc.app import Relay, open_relay
-from relay_grpc.boundary import BoundaryInterceptor
 from relay_grpc.config import MIB, RelayConfig
 from relay_grpc.interceptors import (
     AuthInterceptor,
+    BoundaryInterceptor,
     ErrorInterceptor,
     LoggingInterceptor,
 )
