@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import struct
+import sys
 import tempfile
 import wave
 from typing import Any
@@ -42,6 +43,23 @@ def chime_wav(tones: tuple[float, ...] = (880.0, 1320.0), tone_ms: int = 140, vo
     return buffer.getvalue()
 
 
+def sound_card_present(cards: str = "/proc/asound/cards", devices: str = "/dev/snd") -> bool | None:
+    """Whether Linux has a sound card (None when it cannot tell: not Linux, or a network sound server).
+
+    Kivy's audio provider loads the chime even without a device and then
+    plays nothing; the card list (or, without ALSA's procfs, the device
+    folder) tells the shop the truth.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("PULSE_SERVER"):
+        return None
+    try:
+        with open(cards, encoding="ascii", errors="replace") as listing:
+            text = listing.read()
+    except OSError:
+        return os.path.isdir(devices) and bool(os.listdir(devices))
+    return bool(text.strip()) and "no soundcards" not in text
+
+
 class Chime:
     """Plays the chime; loads lazily and gives up quietly when audio is unavailable."""
 
@@ -52,6 +70,8 @@ class Chime:
 
     def available(self) -> bool:
         """Whether a sound device plays the chime (loads it once; False without audio)."""
+        if sound_card_present() is False:
+            self._failed = True
         if self._failed:
             return False
         if self._sound is None:

@@ -157,3 +157,18 @@ def test_ui_scale_follows_the_window(size: tuple[int, int], scale: float) -> Non
     from kiosk.ui.screen_size import ui_scale
 
     assert ui_scale(*size) == scale
+
+
+def test_sound_card_listing(tmp_path: Path) -> None:
+    from kiosk.ui.sound import sound_card_present
+
+    none, one = tmp_path / "none", tmp_path / "one"
+    none.write_text("--- no soundcards ---\n")
+    one.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n")
+    assert sound_card_present(str(none)) is False
+    assert sound_card_present(str(one)) is True
+    snd = tmp_path / "snd"
+    assert sound_card_present(str(tmp_path / "missing"), str(snd)) is False  # no procfs, no devices
+    snd.mkdir()
+    (snd / "pcmC0D0p").touch()
+    assert sound_card_present(str(tmp_path / "missing"), str(snd)) is True

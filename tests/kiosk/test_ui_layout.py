@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.ui.format import has_protocol_words
+from kiosk.ui.sound import sound_card_present
 from tests.fixtures.display import xvfb_server
 from tests.kiosk.test_ui_app import run_driver
 
@@ -77,3 +78,9 @@ def test_every_screen_fits(size: str, tmp_path: Path) -> None:
     assert checks["bridge_after_discard"] == "https://print.example.com"
     assert checks["watermark_inside_stage"] is True and checks["zoom"] > 1.5
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
+    # no sound card on this machine (as on CI): settings says so, once
+    if sound_card_present() is False:
+        assert checks["audio_note"].startswith("No sound device found")
+        assert sum(t.startswith("No sound device") for texts in checks["strings"].values() for t in texts) == 1
+    elif sound_card_present() is True:
+        assert checks["audio_note"] == ""

@@ -219,6 +219,7 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     settings = _screen(app, "settings")
     yield 0.5
     yield from record("settings")
+    runner.check("audio_note", settings.ids.audio_note.text)
     tap(settings.ids.advanced_toggle)
     yield 0.5
     settings.ids.scroll.scroll_y = 0
