@@ -222,7 +222,8 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     runner.check("audio_note", settings.ids.audio_note.text)
     tap(settings.ids.advanced_toggle)
     yield 0.5
-    settings.ids.scroll.scroll_y = 0
+    if settings.ids.scroll.children[0].height > settings.ids.scroll.height:
+        settings.ids.scroll.scroll_to(settings.ids.rotate, animate=False)
     yield 0.5
     yield from record("settings_advanced")
     settings.ids.bridge.text = "https://changed.example.com"
