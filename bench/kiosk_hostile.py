@@ -1,10 +1,10 @@
 """Kiosk under the worst files of issue 13: peak memory and a normal job's queue delay.
 
-Three hostile jobs open at once in the kiosk's document workers (default
-limits: 3 workers, 1.5 GiB address space, 60 s per document): two progressive
-JPEGs whose 20,000 empty scans take minutes to decode (each ends at the time
-limit) and a PNG that decodes to ~150 MB. A normal customer's one-page PDF is
-opened while they run.
+Hostile jobs open in the kiosk's document workers (default limits: 3
+workers, 1.5 GiB address space, 60 s per document): two progressive JPEGs
+whose 20,000 empty scans take minutes to decode (each ends at the time
+limit), then the same plus a PNG that decodes to ~150 MB. A normal
+customer's one-page PDF is opened while they run.
 
 Figures:
 
@@ -12,7 +12,8 @@ Figures:
   together (sampled every 20 ms), against the same process tree opening the
   normal job alone;
 * the normal job's time from decrypted bytes to its first page on screen
-  while the hostile jobs hold workers, against the same with no hostile job.
+  while the hostile jobs hold workers (two of three; then all three), against
+  the same with no hostile job.
 
 Run: ``python -m bench kiosk_hostile`` (about 70 s: the slow JPEGs run into
 the 60 s limit).
@@ -108,18 +109,14 @@ def _normal_alone(key: envelope.keys.PrivateKey) -> tuple[float, int]:
         pool.close()
 
 
-def run() -> list[dict[str, object]]:
-    key = envelope.generate_private_key()
-    alone_s, alone_peak = _normal_alone(key)
+def _under_attack(key: envelope.keys.PrivateKey, attack: list[tuple[str, str, str, bytes]],
+                  wait: bool) -> tuple[float, int, list[str]]:
+    """(normal job's seconds, peak tree RSS, hostile outcomes) with ``attack`` holding workers."""
     pool = WorkerPool()
     outcomes: list[str] = []
     try:
         pool.run("kiosk.core.worker_tasks:merge", [sample_pdf(1)], timeout=60)  # one worker up
-        jobs = [
-            _opener(key, pool, "slow-1", "a.jpg", "image/jpeg", hostile.progressive_jpeg_scans()),
-            _opener(key, pool, "slow-2", "b.jpg", "image/jpeg", hostile.progressive_jpeg_scans()),
-            _opener(key, pool, "bomb", "c.png", "image/png", hostile.png_rgb_bomb()),
-        ]
+        jobs = [_opener(key, pool, *spec) for spec in attack]
         normal = _opener(key, pool, "normal", "ok.pdf", "application/pdf", sample_pdf(1))
 
         def hostile_job(fn) -> None:  # type: ignore[no-untyped-def]
@@ -130,24 +127,38 @@ def run() -> list[dict[str, object]]:
                 outcomes.append(str(exc))
 
         with TreeSampler() as sampler:
-            threads = [threading.Thread(target=hostile_job, args=(fn,)) for fn in jobs]
+            threads = [threading.Thread(target=hostile_job, args=(fn,), daemon=True) for fn in jobs]
             for thread in threads:
                 thread.start()
-            time.sleep(1.0)  # the hostile jobs hold the workers first
+            time.sleep(1.0)  # the hostile jobs hold their workers first
             queued_s = normal()
-            for thread in threads:
-                thread.join()
-        peak = sampler.peak
+            if wait:
+                for thread in threads:
+                    thread.join()
+        return queued_s, sampler.peak, outcomes
     finally:
-        pool.close()
+        pool.close()  # kills what still runs
+
+
+def run() -> list[dict[str, object]]:
+    key = envelope.generate_private_key()
+    alone_s, alone_peak = _normal_alone(key)
+    slow = [("slow-1", "a.jpg", "image/jpeg", hostile.progressive_jpeg_scans()),
+            ("slow-2", "b.jpg", "image/jpeg", hostile.progressive_jpeg_scans())]
+    two_s, _, _ = _under_attack(key, slow, wait=False)
+    three_s, peak, outcomes = _under_attack(
+        key, [*slow, ("bomb", "c.png", "image/png", hostile.png_rgb_bomb())], wait=True)
     note = "; ".join(sorted(set(outcomes)))
     return [
-        {"figure": f"kiosk: peak memory, kiosk + document workers, 3 hostile jobs at once ({note})",
+        {"figure": f"kiosk: peak memory, kiosk + document workers, 2 endless JPEGs + a 150 MB PNG at once ({note})",
          "value": round(peak / 2**20), "unit": "MiB", "baseline": round(alone_peak / 2**20),
          "ratio": round(peak / alone_peak, 2), "target": "< 6656 MiB (2 GiB budget + 3 x 1.5 GiB workers)"},
-        {"figure": "kiosk: normal 1-page PDF, decrypted -> first page, while 3 hostile jobs hold the workers",
-         "value": round(queued_s * 1000), "unit": "ms", "baseline": round(alone_s * 1000),
-         "ratio": round(queued_s / alone_s, 1), "target": "< 60000 ms (one document time limit)"},
+        {"figure": "kiosk: normal 1-page PDF, decrypted -> first page, while 2 endless JPEGs decode",
+         "value": round(two_s * 1000), "unit": "ms", "baseline": round(alone_s * 1000),
+         "ratio": round(two_s / alone_s, 1), "target": "< 2000 ms"},
+        {"figure": "kiosk: the same while 3 hostile jobs hold all 3 workers",
+         "value": round(three_s * 1000), "unit": "ms", "baseline": round(alone_s * 1000),
+         "ratio": round(three_s / alone_s, 1), "target": "< 60000 ms (one document time limit)"},
     ]
 
 

@@ -171,7 +171,8 @@ class KioskCore(JobActions, ShopActions):
         self._sweep_printer(everything=True)
         if self.documents.closed:
             self.documents = WorkerPool(limits=self.limits)
-        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-job")
+        # Four fetches at once: two jobs stuck at a document limit do not hold up the next one.
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiosk-job")
         # Decrypted jobs live only in this process's memory, so a new process
         # must replay every active job (after_sequence=0); within a process the
         # subscription resumes after the last sequence it handled.
