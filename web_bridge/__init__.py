@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         edges,
         errors,
         i18n,
+        integrity,
         limits,
         pages,
         relay_client,
@@ -83,6 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     edges.init_app(app)  # inside ProxyFix: a forwarded Host is checked too
     security.init_app(app)
+    integrity.init_app(app)
     i18n.init_app(app)
     relay_client.init_app(app)
     stream_slots.init_app(app)

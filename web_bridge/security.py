@@ -35,6 +35,12 @@ def add_security_headers(response: Response) -> Response:
     """Set the security headers on ``response`` (an ``after_request`` hook)."""
     for name, value in STATIC_HEADERS.items():
         response.headers[name] = value
+    integrity = current_app.extensions.get("cloudtab_integrity")
+    if integrity is not None:
+        # The page's one inline script is its import map, allowed by its hash only.
+        response.headers["Content-Security-Policy"] = (
+            f"{CONTENT_SECURITY_POLICY}; script-src-elem 'self' {integrity.import_map_source}"
+        )
     if request.is_secure:
         seconds = int(current_app.config["HSTS_SECONDS"])
         response.headers["Strict-Transport-Security"] = (
