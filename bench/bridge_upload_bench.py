@@ -3,6 +3,8 @@
 Same relay, same ciphertext, same run. Figures:
 - throughput of PUT /api/jobs/<id>/files/0 in 1 MiB chunks through the bridge (gunicorn
   gthread, the production shape) against one bare UploadFile stream of 1 MiB messages;
+- the bridge worker's CPU time (user + system, /proc) per MiB uploaded, against a bare
+  WSGI app (bench.bare_wsgi) that reads the same PUTs under the same gunicorn, median of 5;
 - the bridge worker's peak RSS above idle while 64 MiB pass through it (target: flat,
   under 32 MiB: it never buffers a file);
 - the whole page in headless Chromium (encrypt + upload + submit of a 64 MiB file),
@@ -34,6 +36,7 @@ from bench.common import (
     CHANNEL_OPTIONS,
     Relay,
     child_env,
+    cpu_seconds,
     enroll,
     free_port,
     rss_bytes,
@@ -45,6 +48,7 @@ from tests.fixtures.services import wait_for_port
 MiB = 1 << 20
 SIZE = 64 * MiB
 CHUNK = 1 * MiB
+CPU_REPEATS = 5
 
 
 def _create(stub: Any, slug: str, size: int, fp: bytes) -> tuple[str, str]:
@@ -81,6 +85,48 @@ def _through_bridge(port: int, slug: str, fp: bytes, ciphertext: bytes) -> float
     elapsed = time.perf_counter() - start
     conn.close()
     return len(ciphertext) / elapsed / 1e6
+
+
+def _bare_wsgi_put(port: int, data: bytes) -> None:
+    """PUT ``data`` in CHUNK requests to the bare WSGI app (bench.bare_wsgi)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    view = memoryview(data)
+    for offset in range(0, len(data), CHUNK):
+        conn.request("PUT", f"/put?offset={offset}", bytes(view[offset:offset + CHUNK]),
+                     {"Content-Type": "application/octet-stream"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 204:
+            raise RuntimeError(f"bare PUT failed: {answer.status}")
+    conn.close()
+
+
+def _gunicorn(gunicorn: str, port: int, app: str, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
+    """gunicorn as the bridge runs in production (gthread, 8 threads, 1 worker)."""
+    return subprocess.Popen(
+        [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "--graceful-timeout", "3",
+         "-b", f"127.0.0.1:{port}", app], env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _cpu_per_mib(worker: int, upload: Any, size: int, repeats: int = CPU_REPEATS) -> list[float]:
+    """CPU ms of the gunicorn worker per MiB over ``repeats`` uploads of ``size`` bytes."""
+    out = []
+    for _ in range(repeats):
+        before = cpu_seconds(worker)
+        upload()
+        out.append((cpu_seconds(worker) - before) * 1000 / (size / MiB))
+    return out
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _worker_pid(master: int) -> int:
@@ -153,6 +199,18 @@ def run() -> list[dict[str, Any]]:
             bridged = max(_through_bridge(port, slug, fp, ciphertext) for _ in range(2))
             done.set()
             sampler.join()
+            bridge_cpu = _cpu_per_mib(worker, lambda: _through_bridge(port, slug, fp, ciphertext), len(ciphertext))
+            bare_port = free_port()
+            with open(Path(tmp) / "bare.log", "wb") as log:
+                bare_wsgi = _gunicorn(gunicorn, bare_port, "bench.bare_wsgi:app", child_env(), log)
+            try:
+                if not wait_for_port(bare_port, 30):
+                    raise RuntimeError("bare WSGI app did not start")
+                _bare_wsgi_put(bare_port, ciphertext[:4 * MiB])  # warm up
+                bare_cpu = _cpu_per_mib(_worker_pid(bare_wsgi.pid), lambda: _bare_wsgi_put(bare_port, ciphertext),
+                                        len(ciphertext))
+            finally:
+                _stop(bare_wsgi)
             data_path = Path(tmp) / "big.pdf"
             data_path.write_bytes(plain)
             key_param = base64.urlsafe_b64encode(shop.public_key).rstrip(b"=").decode()
@@ -170,6 +228,9 @@ def run() -> list[dict[str, Any]]:
     rows = [
         {"figure": "bridge upload throughput (64 MiB, 1 MiB PUTs, gunicorn gthread)",
          "value": bridged, "unit": "MB/s", "baseline": bare, "ratio": bridged / bare, "target": ">= 0.5x"},
+        {"figure": "bridge worker CPU per MiB uploaded (64 MiB in 1 MiB PUTs, gunicorn gthread, user + system from "
+                   "/proc); baseline: a bare WSGI app reading the same PUTs under the same gunicorn",
+         "samples": bridge_cpu, "unit": "ms/MiB", "baseline_samples": bare_cpu, "target": "<= 2x"},
         {"figure": "bridge worker peak RSS above idle while uploading 64 MiB",
          "value": (peak[0] - idle) / MiB, "unit": "MiB", "baseline": None, "ratio": None, "target": "< 32"},
     ]

@@ -19,7 +19,10 @@ Each repeat, on a fresh shop with one kiosk subscribed, measures these phases
   a watching customer (SubmitJob with a watcher minus SubmitJob without);
 - UploadFile per MiB: 4 MiB files in 1 MiB messages.
 
-    python -m bench.relay_cost [--jobs 60] [--repeats 5] [--workers 1]
+Also, on PostgreSQL, jobs/s and relay CPU per job (all processes) of the job phase
+with ``serve --workers 1`` and ``--workers 2``, each customer on its own connection.
+
+    python -m bench.relay_cost [--jobs 60] [--repeats 5] [--only postgresql|sqlite|floor|workers]
 """
 
 from __future__ import annotations
@@ -328,6 +331,54 @@ async def _watch(call: Any, watch: Kiosk) -> None:
         pass
 
 
+async def throughput(server: Server, jobs: int, small: Any, big: Any) -> dict[str, float]:
+    """The job phase alone with each customer on its own connection (so SO_REUSEPORT
+    can spread them over workers): server CPU seconds and wall seconds."""
+    slug, code = server.add_shop()
+    with grpc.insecure_channel(server.address) as sync_channel:
+        shop = enroll(sync_channel, slug, code)
+    meter = Meter(server.pid)
+    out: dict[str, float] = {}
+    options = [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+    channels = [grpc.aio.insecure_channel(server.address, options=options) for _ in range(CONCURRENCY + 1)]
+    try:
+        drivers = [Driver(channel, shop, small, big) for channel in channels]
+        kiosk_driver, customers = drivers[0], drivers[1:]
+        await kiosk_driver.open_kiosk()
+        await asyncio.sleep(0.3)
+
+        async def journey(n: int) -> Job:
+            d = customers[n % len(customers)]
+            job = await d.create()
+            await d.upload(job)
+            await d.submit(job, d.manifest(job))
+            return job
+
+        await in_parallel(list(range(CONCURRENCY * 2)), journey)  # every connection is open
+        with meter.measure(out, "job"):
+            done = await in_parallel(list(range(jobs)), journey)
+            await kiosk_driver.notified(done)
+        for kiosk in list(kiosk_driver.kiosks):
+            await kiosk_driver.close_kiosk(kiosk)
+    finally:
+        for channel in channels:
+            await channel.close()
+    return out
+
+
+def workers_rates(url: str, jobs: int, repeats: int) -> dict[int, dict[str, list[float]]]:
+    """jobs/s and relay CPU per job (all processes) with 1 and 2 workers on PostgreSQL."""
+    small = seal_file(os.urandom(SMALL_BYTES))
+    out: dict[int, dict[str, list[float]]] = {}
+    for workers in (1, 2):
+        with relay_server(url, workers=workers) as server:
+            asyncio.run(throughput(server, max(8, jobs // 4), small, small))
+            runs = [asyncio.run(throughput(server, jobs, small, small)) for _ in range(repeats)]
+        out[workers] = {"jobs_per_s": [jobs / r["job_wall"] for r in runs],
+                        "job": [r["job"] / jobs * 1000 for r in runs]}
+    return out
+
+
 def per_unit(repeats: list[dict[str, float]], jobs: int, mib: float) -> dict[str, list[float]]:
     """Per-repeat figures: ms per job (or per MiB, per kiosk-event), and jobs/s."""
     out: dict[str, list[float]] = {k: [] for k in (
@@ -385,13 +436,25 @@ def rows(backends: dict[str, dict[str, list[float]]], floor: dict[str, list[floa
     return out
 
 
+def workers_rows(rates: dict[int, dict[str, list[float]]]) -> list[dict[str, Any]]:
+    one, two = rates[1], rates[2]
+    common = f"PostgreSQL, job phase, {CONCURRENCY} customers on their own connections, clients on the same cores"
+    return [
+        {"figure": f"jobs/s with serve --workers 2 ({common}); baseline: --workers 1", "unit": "jobs/s",
+         "samples": two["jobs_per_s"], "baseline_samples": one["jobs_per_s"], "target": None},
+        {"figure": f"relay CPU per job, all processes, --workers 2 ({common}); baseline: --workers 1",
+         "unit": "ms/job", "samples": two["job"], "baseline_samples": one["job"], "target": None},
+    ]
+
+
 def run(jobs: int = 60, repeats: int = 5) -> list[dict[str, Any]]:
     backends: dict[str, dict[str, list[float]]] = {}
     with pg_database() as url:
         backends["PostgreSQL"] = measure(lambda: relay_server(url), jobs, repeats)
+        rates = workers_rates(url, jobs, repeats)
     backends["SQLite"] = measure(lambda: relay_server(None), jobs, repeats)
     floor = measure(floor_server, jobs, repeats)
-    out = rows(backends, floor)
+    out = rows(backends, floor) + workers_rows(rates)
     out[0]["note"] = CREATE_JOB_RATE_NOTE
     return out
 
@@ -400,10 +463,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=60, help="jobs per phase per repeat")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", choices=("postgresql", "sqlite", "floor"), action="append")
+    parser.add_argument("--only", choices=("postgresql", "sqlite", "floor", "workers"), action="append")
     parser.add_argument("--json", action="store_true", help="print the raw per-repeat figures as JSON")
     args = parser.parse_args()
-    only = set(args.only or ("postgresql", "sqlite", "floor"))
+    only = set(args.only or ("postgresql", "sqlite", "floor", "workers"))
     results: dict[str, dict[str, list[float]]] = {}
     if "postgresql" in only:
         with pg_database() as url:
@@ -412,6 +475,10 @@ def main() -> None:
         results["SQLite"] = measure(lambda: relay_server(None), args.jobs, args.repeats)
     if "floor" in only:
         results["floor"] = measure(floor_server, args.jobs, args.repeats)
+    if "workers" in only:
+        with pg_database() as url:
+            for workers, figures in workers_rates(url, args.jobs, args.repeats).items():
+                results[f"workers={workers}"] = figures
     if args.json:
         print(json.dumps(results, indent=1))
     for name, figures in results.items():

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -29,6 +30,13 @@ from typing import TYPE_CHECKING, TypeVar
 from relay_grpc import logsafe, startup
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import RelayError
+from relay_grpc.workers import (
+    WORKER_READY_ENV,
+    check_workers,
+    supervise,
+    worker_config,
+    worker_index,
+)
 
 if TYPE_CHECKING:
     from relay_grpc.shops import ShopService
@@ -67,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--shutdown-grace-seconds", type=float, help="grace for in-flight RPCs on SIGTERM")
     serve.add_argument("--no-migrate", action="store_true", help="do not create/upgrade the schema at start")
     serve.add_argument("--ready-file", type=Path, help='write {"port": N, ...} here once serving')
+    serve.add_argument(
+        "--workers", type=int,
+        help="relay processes sharing the port (SO_REUSEPORT); PostgreSQL only: the embedded SQLite "
+        "relay is one process (default 1)",
+    )  # fmt: skip
 
     db = sub.add_parser("db", help="database schema", description="Manage the database schema.")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -117,7 +130,7 @@ def config_from_args(args: argparse.Namespace) -> RelayConfig:
         "heartbeat_seconds": "heartbeat_seconds", "reaper_interval_seconds": "reaper_interval_seconds",
         "create_job_rate": "create_job_rate_per_minute", "max_file_bytes": "max_file_bytes",
         "max_job_bytes": "max_job_bytes", "max_files_per_job": "max_files_per_job",
-        "shutdown_grace_seconds": "shutdown_grace_seconds", "log_level": "log_level",
+        "shutdown_grace_seconds": "shutdown_grace_seconds", "log_level": "log_level", "workers": "workers",
     }  # fmt: skip
     overrides = {field: getattr(args, arg) for arg, field in names.items() if getattr(args, arg, None) is not None}
     return RelayConfig.from_env(**overrides)
@@ -164,7 +177,8 @@ async def _serve(config: RelayConfig, ready_file: Path | None, check_database: b
 
     relay = open_relay(config)
     try:
-        startup.check_free(config, "listen")
+        if not config.reuse_port:  # a --workers process shares the port with its siblings
+            startup.check_free(config, "listen")
         startup.check_free(config, "metrics_listen")
         await startup.check_backends(relay, database=check_database)
         try:
@@ -249,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        if args.command == "serve" and worker_index() is None:
+            check_workers(config, config.workers)
     except ValueError as exc:
         print(f"cloudtab-relay: {exc}", file=sys.stderr)
         return 2
@@ -267,10 +283,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 print(_with_database(config, lambda c: migrate.current_revision(c.resolved_database_url)) or "(empty)")
             return 0
-        if args.command == "serve" and not args.no_migrate or args.command == "shop":
+        index = worker_index() if args.command == "serve" else None
+        if args.command == "serve" and not args.no_migrate and index is None or args.command == "shop":
             _with_database(config, ensure_schema)
         if args.command == "serve":
             tune_malloc()
+            if index is not None:  # one of the processes of --workers (the supervisor migrated)
+                ready = os.environ.get(WORKER_READY_ENV)
+                asyncio.run(_serve(worker_config(config, index), Path(ready) if ready else None, check_database=False))
+                return 0
+            if config.workers > 1:
+                startup.check_free(config, "listen")
+                return supervise(list(argv if argv is not None else sys.argv[1:]), config.workers, args.ready_file)
             asyncio.run(_serve(config, args.ready_file, check_database=not args.no_migrate))
             return 0
         return _with_database(config, lambda c: asyncio.run(_shop_command(c, args)))

@@ -37,6 +37,7 @@ ENV_FIELDS = {
     "log_level": "RELAY_LOG_LEVEL",
     "database_pool_size": "DATABASE_POOL_SIZE",
     "database_max_overflow": "DATABASE_MAX_OVERFLOW",
+    "workers": "RELAY_WORKERS",
 }
 
 
@@ -87,6 +88,10 @@ class RelayConfig:
     # PostgreSQL connections per relay process; -1 overflow means twice the pool.
     database_pool_size: int = 10
     database_max_overflow: int = -1
+    # Relay processes on one port (PostgreSQL only; see relay_grpc/workers.py).
+    workers: int = 1
+    # Set in the worker processes of ``--workers``: bind with SO_REUSEPORT.
+    reuse_port: bool = False
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -27,6 +27,7 @@ import logging
 from typing import Protocol, Self
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from relay_grpc.errors import Reason, RelayError
@@ -37,6 +38,9 @@ from relay_grpc.views import EventView, JobView
 log = logging.getLogger(__name__)
 
 CHANNEL = "cloudtab_events"
+# How long a stream waits for an event handed over out of order before reading the log.
+GAP_GRACE = 0.1
+_NOTIFY = sa.text("SELECT pg_notify(:channel, :payload)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Subscription:
         # True when the log must be read: at start, after a plain wake-up, a gap or a timeout.
         self.needs_read = True
         self._idle_waits = 0
+        self._gap = False
 
     @property
     def pending(self) -> collections.deque[EventView]:
@@ -86,8 +91,19 @@ class Subscription:
         self._event.set()
 
     def offer(self, event: EventView) -> None:
-        """A ready-made event of this scope (local change); also wakes."""
-        self.pending.append(event)
+        """A ready-made event of this scope (local change); also wakes. Concurrent
+        transactions commit in sequence order but may hand their events over in
+        another order: those are put back in order here."""
+        pending = self.pending
+        if pending and pending[-1].sequence > event.sequence:
+            if len(pending) == pending.maxlen:
+                pending.popleft()  # a gap now: read from the log after GAP_GRACE
+            index = len(pending)
+            while index > 0 and pending[index - 1].sequence > event.sequence:
+                index -= 1
+            pending.insert(index, event)
+        else:
+            pending.append(event)
         self._event.set()
 
     def poke(self) -> None:
@@ -95,9 +111,11 @@ class Subscription:
         self._event.set()
 
     def take_pending(self, cursor: int) -> list[EventView]:
-        """Pending events continuing ``cursor`` exactly; a gap (events of other relays,
-        an overflow) sets ``needs_read``."""
+        """Pending events continuing ``cursor`` exactly. A gap (an event handed over
+        late by a concurrent transaction, an overflow) is given ``GAP_GRACE`` seconds to
+        fill before ``wait`` asks for a log read."""
         if not self._pending:
+            self._gap = False
             return []
         while self.pending and self.pending[0].sequence <= cursor:
             self.pending.popleft()
@@ -106,8 +124,7 @@ class Subscription:
             event = self.pending.popleft()
             out.append(event)
             cursor = event.sequence
-        if self.pending:
-            self.needs_read = True
+        self._gap = bool(self.pending)
         return out
 
     async def wait(self, timeout: float | None) -> bool:
@@ -118,12 +135,19 @@ class Subscription:
         """
         if self._broker.closing:
             raise RelayError(Reason.SHUTTING_DOWN, "relay shutting down; reconnect")
+        gap = self._gap
+        if gap:
+            timeout = GAP_GRACE if timeout is None else min(timeout, GAP_GRACE)
         try:
             if timeout is None:
                 await self._event.wait()
             else:
                 await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
+            if gap and self._gap:  # the missing event did not come: read the log
+                self._gap = False
+                self.needs_read = True
+                return True
             self._idle_waits += 1
             if self._idle_waits % 6 == 0:  # an occasional re-read is the safety net
                 self.needs_read = True
@@ -156,7 +180,7 @@ class Broker(Protocol):
 
     def subscribe(self, scope: str) -> Subscription: ...
 
-    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None: ...
+    async def notify_in_transaction(self, session: AsyncSession | AsyncConnection, note: Notification) -> None: ...
 
     def dispatch(
         self,
@@ -166,6 +190,8 @@ class Broker(Protocol):
         job_view: JobView | None = None,
         event_time: float = 0.0,
     ) -> None: ...
+
+    def expect_echo(self, job_id: str, job_sequence: int) -> None: ...
 
 
 class BaseBroker:
@@ -196,7 +222,10 @@ class BaseBroker:
             if not subs:
                 del self._subs[sub.scope]
 
-    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None:
+    def expect_echo(self, job_id: str, job_sequence: int) -> None:
+        """A local statement is about to notify this event (skip its echo)."""
+
+    async def notify_in_transaction(self, session: AsyncSession | AsyncConnection, note: Notification) -> None:
         """Queue a cross-relay notification inside the writing transaction."""
 
     def dispatch(
@@ -209,15 +238,23 @@ class BaseBroker:
     ) -> None:
         """Wake local subscriptions of the note's shop and job (after commit), handing
         them the event when the views are given."""
-        for sub in self._subs.get(shop_scope(note.shop_id), ()):
-            if shop_view is not None and note.shop_sequence is not None:
-                sub.offer(EventView(note.shop_sequence, shop_view, event_time))
-            else:
+        # One EventView per scope, shared by its subscribers (and so is the message
+        # the servicer builds from it: see EventView.encoded).
+        subs = self._subs.get(shop_scope(note.shop_id), ())
+        if subs and shop_view is not None and note.shop_sequence is not None:
+            shared = EventView(note.shop_sequence, shop_view, event_time)
+            for sub in subs:
+                sub.offer(shared)
+        else:
+            for sub in subs:
                 sub.wake()
-        for sub in self._subs.get(job_scope(note.job_id), ()):
-            if job_view is not None:
-                sub.offer(EventView(note.job_sequence, job_view, event_time))
-            else:
+        subs = self._subs.get(job_scope(note.job_id), ())
+        if subs and job_view is not None:
+            shared = EventView(note.job_sequence, job_view, event_time)
+            for sub in subs:
+                sub.offer(shared)
+        else:
+            for sub in subs:
                 sub.wake()
 
     def wake_all(self) -> None:
@@ -258,12 +295,15 @@ class PostgresBroker(BaseBroker):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-    async def notify_in_transaction(self, session: AsyncSession, note: Notification) -> None:
+    async def notify_in_transaction(self, session: AsyncSession | AsyncConnection, note: Notification) -> None:
         """``pg_notify`` in the writing transaction: delivered to every relay on commit."""
         payload = json.dumps(dataclasses.asdict(note), separators=(",", ":"))
-        await session.exec(  # type: ignore[call-overload]
-            sa.text("SELECT pg_notify(:channel, :payload)"), params={"channel": CHANNEL, "payload": payload}
-        )
+        params = {"channel": CHANNEL, "payload": payload}
+        self.expect_echo(note.job_id, note.job_sequence)
+        if isinstance(session, AsyncConnection):
+            await session.execute(_NOTIFY, params)
+        else:
+            await session.exec(_NOTIFY, params=params)  # type: ignore[call-overload]
 
     async def _run(self) -> None:
         import psycopg
@@ -296,12 +336,17 @@ class PostgresBroker(BaseBroker):
         job_view: JobView | None = None,
         event_time: float = 0.0,
     ) -> None:
-        """As ``BaseBroker.dispatch``; remembers local events to skip their echo."""
-        if shop_view is not None or job_view is not None:
-            self._own[(note.job_id, note.job_sequence)] = None
-            while len(self._own) > 10_000:
-                self._own.popitem(last=False)
+        """As ``BaseBroker.dispatch`` (the echo of a local event is skipped: see
+        ``notify_in_transaction``)."""
         super().dispatch(note, shop_view=shop_view, job_view=job_view, event_time=event_time)
+
+    def expect_echo(self, job_id: str, job_sequence: int) -> None:
+        """Remember a local event before its commit: its echo may come back through
+        LISTEN before the writer hands it to the local streams (an event whose
+        transaction failed just ages out)."""
+        self._own[(job_id, job_sequence)] = None
+        while len(self._own) > 10_000:
+            self._own.popitem(last=False)
 
     def _on_payload(self, payload: str) -> None:
         try:
@@ -349,4 +394,37 @@ async def record_event(
     )
     note = Notification(job.shop_id, job.id, shop_seq, job.last_sequence)
     await broker.notify_in_transaction(session, note)
+    return note
+
+
+async def append_event(
+    conn: AsyncConnection,
+    broker: Broker,
+    *,
+    shop_id: str,
+    job_id: str,
+    job_sequence: int,
+    state: str,
+    reason: str,
+    shop_visible: bool,
+    now: float,
+) -> Notification:
+    """``record_event`` for the Core hot paths: the caller has already set the job's
+    state and ``last_sequence = job_sequence`` in this transaction. Bumps the shop's
+    sequence when ``shop_visible``, appends the row, notifies other relays."""
+    shop_seq = await crud.bump_shop_sequence(conn, shop_id=shop_id) if shop_visible else None
+    await crud.insert_event(
+        conn,
+        values={
+            "shop_id": shop_id,
+            "job_id": job_id,
+            "shop_sequence": shop_seq,
+            "job_sequence": job_sequence,
+            "state": state,
+            "reason": reason,
+            "created_at": now,
+        },
+    )
+    note = Notification(shop_id, job_id, shop_seq, job_sequence)
+    await broker.notify_in_transaction(conn, note)
     return note

@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+from typing import Any, NoReturn
 
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError, state_error
-from relay_grpc.events import Broker, Notification, record_event
+from relay_grpc.events import CHANNEL, Broker, Notification, append_event, record_event
 from relay_grpc.ratelimit import RateLimiter
 from relay_grpc.shops import SLUG_RE
 from relay_grpc.store import crud
 from relay_grpc.store.blobs import BlobStore
 from relay_grpc.store.db import Database
-from relay_grpc.store.models import Job, JobFile
+from relay_grpc.store.models import Job
 from relay_grpc.views import ACTIVE_STATES, FileView, JobState, JobView
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,9 @@ def blob_prefix(job_id: str) -> str:
     return f"jobs/{job_id}/"
 
 
-def job_view(job: Job, files: Sequence[JobFile], *, with_manifest: bool) -> JobView:
-    """Snapshot of a job row; the manifest only when asked and the job is active."""
+def job_view(job: Any, files: Sequence[Any], *, with_manifest: bool) -> JobView:
+    """Snapshot of a job (an ORM object, a Core row or a namespace with the same
+    names); the manifest only when asked and the job is active."""
     state = JobState(job.state)
     return JobView(
         job_id=job.id,
@@ -118,47 +121,90 @@ class JobService:
             raise RelayError(Reason.RATE_LIMITED, "creating jobs too fast; retry later")
         now = self.clock()
         token = tokens.new_token()
-        async with self.db.transaction() as session:
-            shop = await crud.get_shop_by_slug(session, slug=shop_slug)
-            if shop is None or shop.revoked_at is not None or shop.key_fingerprint is None:
-                raise RelayError(Reason.SHOP_NOT_FOUND, f"no shop {shop_slug!r}")
-            if key_fingerprint != shop.key_fingerprint:
-                raise RelayError(Reason.KEY_CHANGED, "key_fingerprint is not the shop's current key; reload the shop")
-            job = Job(
-                id=tokens.new_id(),
-                shop_id=shop.id,
-                job_code=tokens.new_job_code(),
-                customer_token_hash=tokens.hash_token(token),
-                state=JobState.UPLOADING.value,
-                key_fingerprint=key_fingerprint,
-                file_count=len(file_sizes),
-                total_bytes=sum(file_sizes),
-                created_at=now,
-                expires_at=now + c.upload_retention_seconds,
-                updated_at=now,
-            )
-            files = [JobFile(job_id=job.id, file_index=i, size=s) for i, s in enumerate(file_sizes)]
-            session.add(job)
-            await session.flush()
-            session.add_all(files)
-            note = await record_event(session, self.broker, job=job, shop_visible=False, now=now)
+        job_id = tokens.new_id()
+        values: dict[str, object] = {
+            "id": job_id,
+            "job_code": tokens.new_job_code(),
+            "customer_token_hash": tokens.hash_token(token),
+            "state": JobState.UPLOADING.value,
+            "reason": "",
+            "key_fingerprint": key_fingerprint,
+            "file_count": len(file_sizes),
+            "total_bytes": sum(file_sizes),
+            "created_at": now,
+            "expires_at": now + c.upload_retention_seconds,
+            "updated_at": now,
+            "last_sequence": 1,
+        }
+        if self.db.is_postgres:  # one statement: job, files, event and NOTIFY
+            self.broker.expect_echo(job_id, 1)
+            async with self.db.single_write() as conn:
+                shop_id = await crud.create_job_pg(
+                    conn, slug=shop_slug, values=values, sizes=file_sizes, channel=CHANNEL
+                )
+                if shop_id is None:
+                    await self._refuse_shop(conn, shop_slug)
+            note = Notification(str(shop_id), job_id, None, 1)
+        else:  # four statements, one transaction: the shop check is part of the INSERT
+            async with self.db.begin() as conn:
+                shop_id = await crud.insert_job_for_shop(
+                    conn, slug=shop_slug, key_fingerprint=key_fingerprint, values=values
+                )
+                if shop_id is None:
+                    await self._refuse_shop(conn, shop_slug)
+                await crud.insert_files(conn, job_id=job_id, sizes=file_sizes)
+                note = await append_event(
+                    conn, self.broker, shop_id=shop_id, job_id=job_id, job_sequence=1,
+                    state=JobState.UPLOADING.value, reason="", shop_visible=False, now=now,
+                )  # fmt: skip
+        job = SimpleNamespace(shop_id=shop_id, sealed_manifest=None, submitted_at=None, **values)
+        files = [SimpleNamespace(file_index=i, size=size, committed_size=0) for i, size in enumerate(file_sizes)]
         self._publish(note, job, files, now)
-        log.info("job created: job=%s shop=%s files=%d bytes=%d", job.id, shop.slug, len(files), job.total_bytes)
+        log.info("job created: job=%s shop=%s files=%d bytes=%d", job_id, shop_slug, len(files), job.total_bytes)
         return job_view(job, files, with_manifest=False), token, job.expires_at
 
-    async def authorize_customer(self, job_id: str, token: str | None) -> Job:
-        """The job if ``token`` is its customer token.
+    @staticmethod
+    async def _refuse_shop(conn: Any, slug: str) -> NoReturn:
+        """Why a job cannot be created for this shop.
+
+        Raises:
+            RelayError: SHOP_NOT_FOUND (unknown, revoked or unenrolled), KEY_CHANGED.
+        """
+        shop = await crud.shop_key_row(conn, slug=slug)
+        if shop is None or shop.revoked_at is not None or shop.key_fingerprint is None:
+            raise RelayError(Reason.SHOP_NOT_FOUND, f"no shop {slug!r}")
+        raise RelayError(Reason.KEY_CHANGED, "key_fingerprint is not the shop's current key; reload the shop")
+
+    async def authorize_customer(self, job_id: str, token: str | None) -> tuple[Any, list[Any]]:
+        """The job's row and its file rows (one query) if ``token`` is its customer token.
 
         Raises:
             RelayError TOKEN_INVALID: no token, a malformed one, another job's, or no such job.
         """
         if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-        async with self.db.session() as session:
-            job = await crud.get_job(session, job_id=job_id)
-        if job is None or not tokens.token_matches(token, job.customer_token_hash):
+        async with self.db.connect() as conn:
+            found = await crud.job_with_files(conn, job_id=job_id)
+        if found is None or not tokens.token_matches(token, found[0].customer_token_hash):
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-        return job
+        return found
+
+    async def authorize_file(self, job_id: str, token: str | None, file_index: int) -> tuple[str, int, float]:
+        """(state, declared size, expiry time) of one file of the job if ``token`` is its
+        customer token, in one query.
+
+        Raises:
+            RelayError: TOKEN_INVALID (see ``authorize_customer``), NO_SUCH_FILE.
+        """
+        if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
+        async with self.db.connect() as conn:
+            row = await crud.customer_file(conn, job_id=job_id, file_index=file_index)
+        if row is None or not tokens.token_matches(token, row.customer_token_hash):
+            raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
+        if row.size is None:
+            raise RelayError(Reason.NO_SUCH_FILE, f"no file {file_index} in this job", file_index=file_index)
+        return row.state, int(row.size), float(row.expires_at)
 
     async def customer_job(self, job_id: str, token: str | None) -> JobView:
         """The job without its manifest.
@@ -166,8 +212,8 @@ class JobService:
         Raises:
             RelayError TOKEN_INVALID: see ``authorize_customer``.
         """
-        job = await self.authorize_customer(job_id, token)
-        return await self.view(job.id, with_manifest=False)
+        job, files = await self.authorize_customer(job_id, token)
+        return job_view(job, files, with_manifest=False)
 
     async def submit(self, job_id: str, token: str | None, sealed_manifest: bytes) -> JobView:
         """Queue a job whose files are all complete, with its sealed manifest.
@@ -187,30 +233,65 @@ class JobService:
                 field="sealed_manifest",
             )
         now = self.clock()
-        # One transaction for the check and the change: the hot path of every job.
-        async with self.db.transaction() as session:
-            job = await crud.get_job(session, job_id=job_id, for_update=self.db.is_postgres)
-            if job is None or not tokens.token_matches(token, job.customer_token_hash):
+        if self.db.is_postgres:
+            fast = await self._submit_pg(job_id, token, sealed_manifest, now)
+            if fast is not None:
+                return fast
+        # One transaction for the check and the change (and the errors).
+        async with self.db.begin() as conn:
+            found = await crud.job_with_files(conn, job_id=job_id, for_update=self.db.is_postgres)
+            if found is None or not tokens.token_matches(token, found[0].customer_token_hash):
                 raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-            if job.state != JobState.UPLOADING.value:
-                raise state_error(job.state, "submit")
-            files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
-            committed = [await self.blobs.size(blob_key(job_id, f.file_index)) for f in files]
-            incomplete = [f.file_index for f, n in zip(files, committed, strict=True) if n != f.size]
+            row, file_rows = found
+            if row.state != JobState.UPLOADING.value:
+                raise state_error(row.state, "submit")
+            # The database's committed size is written only after the blob store has the
+            # bytes; where it is short (an upload stream cut before it recorded), the blob
+            # store, the authority, decides.
+            short = [f for f in file_rows if f.committed_size != f.size]
+            committed = [await self.blobs.size(blob_key(job_id, f.file_index)) for f in short]
+            incomplete = [f.file_index for f, n in zip(short, committed, strict=True) if n != f.size]
             if incomplete:
                 raise RelayError(
                     Reason.FILES_INCOMPLETE, f"files not complete: {incomplete}",
                     file_indexes=",".join(map(str, incomplete)),
                 )
-            await crud.mark_files_complete(session, job_id=job_id)
-            job.state = JobState.QUEUED.value
-            job.sealed_manifest = sealed_manifest
-            job.submitted_at = now
-            job.updated_at = now
-            job.expires_at = now + self.config.retention_seconds
-            note = await record_event(session, self.broker, job=job, shop_visible=True, now=now)
-        for f in files:
-            f.committed_size = f.size
+            if short:
+                await crud.mark_files_complete_core(conn, job_id=job_id)
+            values: dict[str, object] = {
+                "state": JobState.QUEUED.value,
+                "sealed_manifest": sealed_manifest,
+                "submitted_at": now,
+                "updated_at": now,
+                "expires_at": now + self.config.retention_seconds,
+                "last_sequence": row.last_sequence + 1,
+            }
+            await crud.update_job(conn, job_id=job_id, values=values)
+            note = await append_event(
+                conn, self.broker, shop_id=row.shop_id, job_id=job_id, job_sequence=row.last_sequence + 1,
+                state=JobState.QUEUED.value, reason=row.reason, shop_visible=True, now=now,
+            )  # fmt: skip
+        job = SimpleNamespace(**{**row._asdict(), **values})
+        files = [SimpleNamespace(file_index=f.file_index, size=f.size, committed_size=f.size) for f in file_rows]
+        self._publish(note, job, files, now)
+        log.info("job submitted: job=%s", job_id)
+        return job_view(job, files, with_manifest=False)
+
+    async def _submit_pg(self, job_id: str, token: str, sealed_manifest: bytes, now: float) -> JobView | None:
+        """The usual submit in one statement (PostgreSQL); None when anything is unusual
+        (bad token, other state, files short in the database): the general path decides."""
+        self.broker.expect_echo(job_id, 2)
+        async with self.db.single_write() as conn:
+            row = await crud.submit_job_pg(
+                conn, job_id=job_id, token_hash=tokens.hash_token(token), sealed_manifest=sealed_manifest,
+                now=now, expires_at=now + self.config.retention_seconds, queued=JobState.QUEUED.value,
+                uploading=JobState.UPLOADING.value, channel=CHANNEL,
+            )  # fmt: skip
+        if row is None:
+            return None
+        note = Notification(row.shop_id, job_id, int(row.shop_sequence), int(row.last_sequence))
+        job = SimpleNamespace(**row._asdict(), sealed_manifest=sealed_manifest)
+        files = [SimpleNamespace(file_index=i, size=n, committed_size=n) for i, n in enumerate(row.sizes)]
         self._publish(note, job, files, now)
         log.info("job submitted: job=%s", job_id)
         return job_view(job, files, with_manifest=False)
@@ -406,7 +487,7 @@ class JobService:
         log.info("job %s: job=%s", state.value, job_id)
         return job_view(job, files, with_manifest=False)
 
-    def _publish(self, note: Notification, job: Job, files: Sequence[JobFile], now: float) -> None:
+    def _publish(self, note: Notification, job: Any, files: Sequence[Any], now: float) -> None:
         """Hand the committed event to this relay's streams (other relays read the log)."""
         self.broker.dispatch(
             note,

@@ -132,22 +132,21 @@ class StreamService:
         Raises:
             RelayError: TOKEN_INVALID (not this job's customer token), SHUTTING_DOWN.
         """
-        await self.jobs.authorize_customer(job_id, token)
+        # Subscribe first, then read: anything committed after the read wakes the stream.
         sub = self.broker.subscribe(job_scope(job_id))
         metrics.SUBSCRIPTIONS.labels(kind="job").inc()
         try:
+            sub.needs_read = False
+            job, files = await self.jobs.authorize_customer(job_id, token)
             cursor = max(after_sequence, 0)
             if cursor == 0:
-                async with self.db.session() as session:
-                    job = await crud.get_job(session, job_id=job_id)
-                    files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
-                if job is None:
-                    return
                 cursor = job.last_sequence
                 current = self.jobs_view(job, files)
                 yield EventView(sequence=cursor, job=current, event_time=job.updated_at)
                 if current.state.terminal:
                     return
+            else:
+                sub.needs_read = True  # a resume: the log after the cursor
             last_beat = self.clock()
             while True:
                 views = sub.take_pending(cursor)

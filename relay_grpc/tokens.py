@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 
@@ -19,6 +20,7 @@ JOB_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 JOB_CODE_LENGTH = 6
 ENROLLMENT_CODE_GROUPS = 4
 MAX_TOKEN_LENGTH = 128
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def new_token() -> str:
@@ -42,7 +44,7 @@ def plausible_token(token: str) -> bool:
     """Cheap shape check before any lookup: base64url characters, sane length."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return False
-    return all(c.isascii() and (c.isalnum() or c in "-_") for c in token)
+    return _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def new_job_code() -> str:

@@ -39,7 +39,8 @@ async def idle_limited(items: AsyncIterator[T], seconds: float,
     deadline = time.monotonic() + seconds
     while True:
         try:
-            item = await asyncio.wait_for(anext(iterator), max(deadline - time.monotonic(), 0.0))
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):  # no task per message
+                item = await anext(iterator)
         except StopAsyncIteration:
             return
         except TimeoutError:
@@ -54,13 +55,16 @@ async def idle_limited(items: AsyncIterator[T], seconds: float,
 class Upload:
     """One UploadFile stream: append chunks at the running offset, then ``close``."""
 
-    def __init__(self, service: TransferService, job_id: str, file_index: int, size: int, offset: int) -> None:
+    def __init__(
+        self, service: TransferService, job_id: str, file_index: int, size: int, offset: int, expires_at: float
+    ) -> None:
         self._service = service
         self.job_id = job_id
         self.file_index = file_index
         self.size = size
         self.offset = offset
         self.start_offset = offset
+        self.expires_at = expires_at
         self._key = blob_key(job_id, file_index)
         self._checked = time.monotonic()  # begin_upload just checked the state
         self._short = False
@@ -122,7 +126,7 @@ class Upload:
     async def close(self) -> tuple[int, bool]:
         """Record the committed size; returns (committed offset, complete)."""
         if self.offset != self.start_offset:
-            await self._service.record_progress(self.job_id, self.file_index, self.offset)
+            await self._service.record_progress(self.job_id, self.file_index, self.offset, self.expires_at)
         return self.offset, self.offset == self.size
 
 
@@ -160,17 +164,16 @@ class TransferService:
             RelayError: TOKEN_INVALID (not this job's customer token), OFFSET_MISMATCH
                 (offset != committed size), NO_SUCH_FILE, or the job is not UPLOADING.
         """
-        job = await self.jobs.authorize_customer(job_id, token)
-        if job.state != JobState.UPLOADING.value:
-            raise state_error(job.state, "upload")
-        size = await self._declared_size(job_id, file_index)
+        state, size, expires_at = await self.jobs.authorize_file(job_id, token, file_index)
+        if state != JobState.UPLOADING.value:
+            raise state_error(state, "upload")
         committed = await self.blobs.size(blob_key(job_id, file_index))
         if offset != committed:
             raise RelayError(
                 Reason.OFFSET_MISMATCH, f"offset {offset} is not the committed size: committed offset is {committed}",
                 committed_offset=committed,
             )
-        return Upload(self, job_id, file_index, size, offset)
+        return Upload(self, job_id, file_index, size, offset, expires_at)
 
     async def upload_offset(self, job_id: str, token: str | None, file_index: int) -> tuple[int, int]:
         """(committed offset, declared size) of one file.
@@ -178,30 +181,38 @@ class TransferService:
         Raises:
             RelayError: TOKEN_INVALID (not this job's customer token), NO_SUCH_FILE.
         """
-        job = await self.jobs.authorize_customer(job_id, token)
-        size = await self._declared_size(job.id, file_index)
-        if JobState(job.state).terminal:
+        state, size, _ = await self.jobs.authorize_file(job_id, token, file_index)
+        if JobState(state).terminal:
             return 0, size
         return await self.blobs.size(blob_key(job_id, file_index)), size
 
     async def require_uploading(self, job_id: str) -> None:
         """Raises RelayError (``state_error``) unless the job is still UPLOADING."""
-        async with self.db.session() as session:
-            job = await crud.get_job(session, job_id=job_id)
-        if job is None:
+        async with self.db.connect() as conn:
+            state = await crud.job_state(conn, job_id=job_id)
+        if state is None:
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-        if job.state != JobState.UPLOADING.value:
-            raise state_error(job.state, "upload")
+        if state != JobState.UPLOADING.value:
+            raise state_error(state, "upload")
 
-    async def record_progress(self, job_id: str, file_index: int, committed: int) -> None:
-        """Store the committed size and keep an active upload from being reaped."""
+    async def record_progress(
+        self, job_id: str, file_index: int, committed: int, expires_at: float | None = None
+    ) -> None:
+        """Store the committed size and keep an active upload from being reaped: its
+        expiry moves to a full upload window from now, unless at least 90% of that is
+        still left (``expires_at``: the expiry the caller saw; None: unknown). One
+        statement in the usual case of an upload soon after CreateJob."""
         now = self.clock()
-        async with self.db.transaction() as session:
-            await crud.set_committed_size(session, job_id=job_id, file_index=file_index, committed=committed)
-            job = await crud.get_job(session, job_id=job_id)
-            if job is not None and job.state == JobState.UPLOADING.value:
-                job.expires_at = max(job.expires_at, now + self.config.upload_retention_seconds)
-                session.add(job)
+        window = self.config.upload_retention_seconds
+        if expires_at is not None and expires_at - now >= 0.9 * window:
+            async with self.db.single_write() as conn:
+                await crud.set_committed_size_core(conn, job_id=job_id, file_index=file_index, committed=committed)
+            return
+        async with self.db.begin() as conn:
+            await crud.set_committed_size_core(conn, job_id=job_id, file_index=file_index, committed=committed)
+            await crud.extend_upload(
+                conn, job_id=job_id, uploading=JobState.UPLOADING.value, expires_at=now + window
+            )
 
     async def download(
         self, shop_id: str, job_id: str, file_index: int, offset: int

@@ -64,11 +64,15 @@ class JobView:
 
 @dataclasses.dataclass(frozen=True)
 class EventView:
-    """One event of a stream: its sequence in the stream's scope and the job after it."""
+    """One event of a stream: its sequence in the stream's scope and the job after it.
+
+    One EventView is shared by every local subscriber of its scope; ``encoded``
+    keeps the wire message built from it once, for all of them."""
 
     sequence: int
     job: JobView
     event_time: float
+    encoded: dict[str, object] = dataclasses.field(default_factory=dict, compare=False, repr=False, hash=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from cloudtab.v1 import common_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -55,6 +58,18 @@ def event_to_proto(event: EventView) -> common_pb2.JobEvent:
     return common_pb2.JobEvent(
         sequence=event.sequence, job=job_to_proto(event.job), event_time=timestamp(event.event_time)
     )
+
+
+M = TypeVar("M")
+
+
+def encoded_once(event: EventView, kind: str, build: Callable[[EventView], M]) -> M:
+    """The message of ``kind`` for ``event``, built once and shared by every stream the
+    event goes to (protobuf messages are not changed after they are built)."""
+    message = event.encoded.get(kind)
+    if message is None:
+        message = event.encoded[kind] = build(event)
+    return message  # type: ignore[return-value]
 
 
 def heartbeat_to_proto(beat: HeartbeatView) -> common_pb2.Heartbeat:

@@ -13,6 +13,7 @@ from relay_grpc.app import Relay
 from relay_grpc.boundary import peer_key
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.servicers.convert import (
+    encoded_once,
     event_to_proto,
     heartbeat_to_proto,
     job_to_proto,
@@ -20,6 +21,10 @@ from relay_grpc.servicers.convert import (
 )
 from relay_grpc.transfers import idle_limited
 from relay_grpc.views import EventView
+
+
+def _job_event(event: EventView) -> pb.WatchJobResponse:
+    return pb.WatchJobResponse(event=event_to_proto(event))
 
 
 class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
@@ -100,6 +105,6 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
         stream = self.relay.streams.job_stream(request.job_id, callinfo.current().token, request.after_sequence)
         async for item in stream:
             if isinstance(item, EventView):
-                yield pb.WatchJobResponse(event=event_to_proto(item))
+                yield encoded_once(item, "job", _job_event)
             else:
                 yield pb.WatchJobResponse(heartbeat=heartbeat_to_proto(item))

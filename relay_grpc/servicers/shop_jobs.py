@@ -12,6 +12,7 @@ from relay_grpc import callinfo
 from relay_grpc.app import Relay
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.servicers.convert import (
+    encoded_once,
     event_to_proto,
     heartbeat_to_proto,
     job_to_proto,
@@ -20,6 +21,10 @@ from relay_grpc.servicers.convert import (
 )
 from relay_grpc.store.models import Shop
 from relay_grpc.views import EventView
+
+
+def _shop_event(event: EventView) -> pb.SubscribeJobsResponse:
+    return pb.SubscribeJobsResponse(event=event_to_proto(event))
 
 
 def _shop() -> Shop:
@@ -52,7 +57,7 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         stream = self.relay.streams.shop_stream(_shop(), request.after_sequence, request.kiosk_version)
         async for item in stream:
             if isinstance(item, EventView):
-                yield pb.SubscribeJobsResponse(event=event_to_proto(item))
+                yield encoded_once(item, "shop", _shop_event)
             else:
                 yield pb.SubscribeJobsResponse(heartbeat=heartbeat_to_proto(item))
 

@@ -5,8 +5,10 @@ callers group writes into one transaction (``Database.transaction()``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -272,3 +274,205 @@ async def latest_shop_events_of_jobs(
     return (await session.exec(stmt)).all()
 
 
+# ---- hot paths (SQLAlchemy Core on a plain connection) ----------------------------
+# One statement per step and no ORM unit of work: these run for every job.
+
+JOBS: sa.Table = Job.__table__  # type: ignore[attr-defined]
+FILES: sa.Table = JobFile.__table__  # type: ignore[attr-defined]
+EVENTS: sa.Table = JobEvent.__table__  # type: ignore[attr-defined]
+SHOPS: sa.Table = Shop.__table__  # type: ignore[attr-defined]
+
+
+async def insert_job_for_shop(
+    conn: AsyncConnection, *, slug: str, key_fingerprint: bytes, values: dict[str, object]
+) -> str | None:
+    """INSERT the job for the shop with this slug if that shop is enrolled, not revoked
+    and its key has this fingerprint, in one statement; its shop id, or None."""
+    names = list(values)
+    source = sa.select(
+        *[sa.literal(values[name], type_=JOBS.c[name].type).label(name) for name in names], SHOPS.c.id
+    ).where(SHOPS.c.slug == slug, SHOPS.c.revoked_at.is_(None), SHOPS.c.key_fingerprint == key_fingerprint)
+    stmt = JOBS.insert().from_select([*names, "shop_id"], source).returning(JOBS.c.shop_id)
+    return (await conn.execute(stmt)).scalar()
+
+
+async def shop_key_row(conn: AsyncConnection, *, slug: str) -> Any:
+    """(revoked_at, key_fingerprint) of the shop with this slug, or None."""
+    stmt = sa.select(SHOPS.c.revoked_at, SHOPS.c.key_fingerprint).where(SHOPS.c.slug == slug)
+    return (await conn.execute(stmt)).first()
+
+
+async def insert_files(conn: AsyncConnection, *, job_id: str, sizes: Sequence[int]) -> None:
+    """The declared files of a new job (committed 0)."""
+    await conn.execute(
+        FILES.insert(), [{"job_id": job_id, "file_index": i, "size": s, "committed_size": 0} for i, s in enumerate(sizes)]
+    )
+
+
+async def insert_event(conn: AsyncConnection, *, values: dict[str, object]) -> None:
+    """Append one row to the event log."""
+    await conn.execute(EVENTS.insert().values(**values))
+
+
+async def bump_shop_sequence(conn: AsyncConnection, *, shop_id: str) -> int:
+    """``next_shop_sequence`` on a plain connection (holds the shop row lock until commit)."""
+    stmt = (
+        sa.update(SHOPS)
+        .where(SHOPS.c.id == shop_id)
+        .values(last_sequence=SHOPS.c.last_sequence + 1)
+        .returning(SHOPS.c.last_sequence)
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def job_with_files(
+    conn: AsyncConnection, *, job_id: str, for_update: bool = False
+) -> tuple[Any, list[Any]] | None:
+    """The job row and its file rows (file_index, size, committed_size) in one query;
+    ``for_update`` locks the job row (PostgreSQL)."""
+    stmt = (
+        sa.select(JOBS, FILES.c.file_index, FILES.c.size, FILES.c.committed_size)
+        .select_from(JOBS.outerjoin(FILES, FILES.c.job_id == JOBS.c.id))
+        .where(JOBS.c.id == job_id)
+        .order_by(FILES.c.file_index)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=JOBS)
+    rows = (await conn.execute(stmt)).all()
+    if not rows:
+        return None
+    return rows[0], [r for r in rows if r.file_index is not None]
+
+
+async def customer_file(conn: AsyncConnection, *, job_id: str, file_index: int) -> Any:
+    """(id, state, customer_token_hash, expires_at, size) of a job and one of its files
+    (size None when the job has no such file), in one query; None for an unknown job."""
+    stmt = (
+        sa.select(JOBS.c.id, JOBS.c.state, JOBS.c.customer_token_hash, JOBS.c.expires_at, FILES.c.size)
+        .select_from(
+            JOBS.outerjoin(FILES, sa.and_(FILES.c.job_id == JOBS.c.id, FILES.c.file_index == file_index))
+        )
+        .where(JOBS.c.id == job_id)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def update_job(conn: AsyncConnection, *, job_id: str, values: dict[str, object]) -> None:
+    """Set columns of one job."""
+    await conn.execute(sa.update(JOBS).where(JOBS.c.id == job_id).values(**values))
+
+
+async def set_committed_size_core(conn: AsyncConnection, *, job_id: str, file_index: int, committed: int) -> None:
+    """``set_committed_size`` on a plain connection."""
+    await conn.execute(
+        sa.update(FILES)
+        .where(FILES.c.job_id == job_id, FILES.c.file_index == file_index)
+        .values(committed_size=committed)
+    )
+
+
+async def extend_upload(conn: AsyncConnection, *, job_id: str, uploading: str, expires_at: float) -> None:
+    """Push an uploading job's expiry to at least ``expires_at``."""
+    await conn.execute(
+        sa.update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.state == uploading, JOBS.c.expires_at < expires_at)
+        .values(expires_at=expires_at)
+    )
+
+
+async def job_state(conn: AsyncConnection, *, job_id: str) -> str | None:
+    """The state of a job, or None."""
+    return (await conn.execute(sa.select(JOBS.c.state).where(JOBS.c.id == job_id))).scalar()
+
+
+async def mark_files_complete_core(conn: AsyncConnection, *, job_id: str) -> None:
+    """``mark_files_complete`` on a plain connection."""
+    await conn.execute(sa.update(FILES).where(FILES.c.job_id == job_id).values(committed_size=FILES.c.size))
+
+
+# ---- PostgreSQL: a whole hot-path change in one statement ---------------------------
+# Data-modifying CTEs: the job, its files, its event and the cross-relay NOTIFY in one
+# round trip, atomic on an autocommit connection. Other databases take the Core
+# statements above inside a transaction.
+
+_CREATE_JOB_PG = sa.text(
+    """
+WITH j AS (
+  INSERT INTO jobs (id, shop_id, job_code, customer_token_hash, state, reason, key_fingerprint, file_count,
+                    total_bytes, created_at, expires_at, updated_at, last_sequence)
+  SELECT :id, s.id, :job_code, :customer_token_hash, :state, '', :key_fingerprint, :file_count,
+         :total_bytes, :created_at, :expires_at, :updated_at, 1
+  FROM shops s
+  WHERE s.slug = :slug AND s.revoked_at IS NULL AND s.key_fingerprint = :key_fingerprint
+  RETURNING id, shop_id
+), f AS (
+  INSERT INTO job_files (job_id, file_index, size, committed_size)
+  SELECT j.id, t.ord - 1, t.size, 0
+  FROM j, unnest(CAST(:sizes AS bigint[])) WITH ORDINALITY AS t(size, ord)
+), e AS (
+  INSERT INTO job_events (shop_id, job_id, shop_sequence, job_sequence, state, reason, created_at)
+  SELECT j.shop_id, j.id, NULL, 1, :state, '', :created_at FROM j
+)
+SELECT j.shop_id, pg_notify(:channel, json_build_object(
+  'shop_id', j.shop_id, 'job_id', j.id, 'shop_sequence', NULL, 'job_sequence', 1)::text) AS notified
+FROM j
+"""
+)
+
+# Submit of an UPLOADING job whose files are all complete in the database and whose
+# only event is its creation (so the new event is job sequence 2).
+_SUBMIT_JOB_PG = sa.text(
+    """
+WITH j AS (
+  UPDATE jobs SET state = :queued, sealed_manifest = :sealed_manifest, submitted_at = :now, updated_at = :now,
+                  expires_at = :expires_at, last_sequence = 2
+  WHERE id = :job_id AND state = :uploading AND customer_token_hash = :token_hash AND last_sequence = 1
+    AND NOT EXISTS (SELECT 1 FROM job_files WHERE job_id = :job_id AND committed_size <> size)
+  RETURNING id, shop_id, job_code, state, reason, key_fingerprint, created_at, submitted_at, expires_at,
+            updated_at, last_sequence
+), s AS (
+  UPDATE shops SET last_sequence = last_sequence + 1 WHERE id = (SELECT shop_id FROM j) RETURNING last_sequence
+), e AS (
+  INSERT INTO job_events (shop_id, job_id, shop_sequence, job_sequence, state, reason, created_at)
+  SELECT j.shop_id, j.id, s.last_sequence, j.last_sequence, j.state, j.reason, :now FROM j, s
+)
+SELECT j.*, s.last_sequence AS shop_sequence,
+       ARRAY(SELECT size FROM job_files WHERE job_id = j.id ORDER BY file_index) AS sizes,
+       pg_notify(:channel, json_build_object(
+         'shop_id', j.shop_id, 'job_id', j.id, 'shop_sequence', s.last_sequence,
+         'job_sequence', j.last_sequence)::text) AS notified
+FROM j, s
+"""
+)
+
+
+async def create_job_pg(
+    conn: AsyncConnection, *, slug: str, values: dict[str, object], sizes: Sequence[int], channel: str
+) -> str | None:
+    """The job, its files, its UPLOADING event and the NOTIFY in one statement, if the
+    shop with this slug is enrolled, not revoked and has this key; its shop id or None."""
+    params = {**values, "slug": slug, "sizes": list(sizes), "channel": channel}
+    return (await conn.execute(_CREATE_JOB_PG, params)).scalar()
+
+
+async def submit_job_pg(
+    conn: AsyncConnection,
+    *,
+    job_id: str,
+    token_hash: str,
+    sealed_manifest: bytes,
+    now: float,
+    expires_at: float,
+    queued: str,
+    uploading: str,
+    channel: str,
+) -> Any:
+    """Queue the job in one statement (see ``_SUBMIT_JOB_PG``): the updated job row with
+    ``shop_sequence`` and the file ``sizes``, or None when any condition does not hold
+    (the caller then takes the general path, which says which). The token's hash is
+    compared in SQL: a hash, so no timing leak about the token."""
+    params = {
+        "job_id": job_id, "token_hash": token_hash, "sealed_manifest": sealed_manifest, "now": now,
+        "expires_at": expires_at, "queued": queued, "uploading": uploading, "channel": channel,
+    }  # fmt: skip
+    return (await conn.execute(_SUBMIT_JOB_PG, params)).first()

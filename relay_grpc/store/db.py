@@ -16,7 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from relay_grpc.errors import Reason, RelayError
@@ -74,6 +79,8 @@ class Database:
         self.is_postgres = is_postgres
         self.url = engine.url.render_as_string(hide_password=False)
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        # Core reads on PostgreSQL run in autocommit: no BEGIN and no ROLLBACK round trip.
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if is_postgres else engine
         self._write_lock = asyncio.Lock()
         # Bulk reads (stream set-up, token checks, re-syncs) take a slot first, so a
         # burst of thousands of kiosks queues here instead of timing out in the pool;
@@ -106,7 +113,9 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # No ping per checkout (a round trip each time): a connection found dead
+            # fails its call with UNAVAILABLE and SQLAlchemy then invalidates the pool.
+            pool_pre_ping=False,
             pool_recycle=1800,
         )
         return cls(engine, is_postgres=True, connections=pool_size + max_overflow)
@@ -126,6 +135,36 @@ class Database:
             return
         async with self._write_lock, self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A plain connection for Core reads (no ORM session): the hot paths' reads; each
+        statement sees the latest commits (autocommit on PostgreSQL)."""
+        async with self._reader.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction committed when the block ends without an
+        exception, for Core statements (no ORM unit of work): the hot paths' writes."""
+        if self.is_postgres:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def single_write(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for ONE writing statement, atomic by itself: autocommit on
+        PostgreSQL (no BEGIN/COMMIT round trips), a transaction under the write lock on
+        SQLite."""
+        if self.is_postgres:
+            async with self._reader.connect() as conn:
+                yield conn
+            return
+        async with self.begin() as conn:
+            yield conn
 
     async def check(self) -> None:
         """Round trip to the database.

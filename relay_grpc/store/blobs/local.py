@@ -1,9 +1,10 @@
 """Local-folder blob store: one directory per key, one immutable file per append.
 
-Layout: ``<root>/<key>/.<offset:020d>``. A part is written to a temp file in the
-same directory, fsynced, then ``os.link``-ed to its final name (fails if the name
-exists: create-only, even between processes) and the directory is fsynced, so
-after a crash a part is either fully there or absent. Key segments never start
+Layout: ``<root>/<key>/.<offset:020d>``. A part is written to an unnamed file in
+the same directory (O_TMPFILE; a named temp file where the file system lacks it),
+fsynced, then ``os.link``-ed to its final name (fails if the name exists:
+create-only, even between processes) and the directory is fsynced, so after a
+crash a part is either fully there or absent. Key segments never start
 with ".", so part and temp names cannot collide with sub-keys.
 """
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _TEMP_PREFIX = ".tmp-"
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 
 def _translate(exc: OSError, what: str, path: Path) -> BlobStoreError:
@@ -56,6 +58,7 @@ class LocalPartBackend:
         # ``write`` is a seam for fault-injection tests (e.g. raising ENOSPC).
         self.root = Path(root)
         self._write = write
+        self._tmpfile = bool(_O_TMPFILE) and Path("/proc/self/fd").is_dir()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -89,39 +92,65 @@ class LocalPartBackend:
         for created in reversed(missing):  # make the new entries themselves durable
             _fsync_dir(created.parent)
 
+    def _open_temp(self, dir_fd: int) -> tuple[int, str | None]:
+        """An unnamed file in the directory (O_TMPFILE), or a named temp file where the
+        file system has no O_TMPFILE; (fd, temp name or None)."""
+        if self._tmpfile:
+            try:
+                return os.open(".", os.O_WRONLY | _O_TMPFILE | os.O_CLOEXEC, 0o600, dir_fd=dir_fd), None
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise
+                self._tmpfile = False
+        temp = f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+        return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=dir_fd), temp
+
     def create_part(self, key: str, offset: int, data: bytes) -> bool:
+        # Per part: write, fsync, link under the final name, fsync the directory (the
+        # part's name is then on stable storage too), all through one directory fd.
+        # The key's directories are made (and made durable) once, when its first part
+        # finds them missing.
         directory = self._dir(key)
         final = directory / part_name(offset)
         for attempt in range(2):  # a concurrent delete may remove the empty directory
-            temp = directory / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
             try:
-                self._make_dirs(directory)
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[self._write(fd, view) :]
-                    os.fsync(fd)
+                    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                except FileNotFoundError:
+                    self._make_dirs(directory)
+                    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                temp: str | None = None
+                try:
+                    fd, temp = self._open_temp(dir_fd)
+                    try:
+                        view = memoryview(data)
+                        while view:
+                            view = view[self._write(fd, view) :]
+                        os.fsync(fd)
+                        source = f"/proc/self/fd/{fd}" if temp is None else temp
+                        try:
+                            # With dir fds, os.link is linkat(..., AT_SYMLINK_FOLLOW).
+                            os.link(source, final.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+                        except FileExistsError:
+                            return False
+                    finally:
+                        os.close(fd)
+                    os.fsync(dir_fd)
+                    return True
                 finally:
-                    os.close(fd)
-                try:
-                    os.link(temp, final)
-                except FileExistsError:
-                    return False
-                _fsync_dir(directory)
-                return True
+                    if temp is not None:
+                        try:
+                            os.unlink(temp, dir_fd=dir_fd)
+                        except FileNotFoundError:
+                            pass
+                        except OSError as exc:
+                            log.warning("could not remove temp file %s: %s", directory / temp, exc.strerror)
+                    os.close(dir_fd)
             except FileNotFoundError:
                 if attempt:
                     raise BlobStoreUnavailableError(f"blob folder vanished while writing {final}") from None
             except OSError as exc:
                 raise _translate(exc, "write", final) from exc
-            finally:
-                try:
-                    os.unlink(temp)
-                except FileNotFoundError:
-                    pass
-                except OSError as exc:
-                    log.warning("could not remove temp file %s: %s", temp, exc.strerror)
         raise BlobStoreUnavailableError(f"could not write {final}")  # not reached
 
     def part_equals(self, key: str, offset: int, data: bytes) -> bool:
