@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import grpc
-import pytest
 
 from tests.relay.helpers import create_job, enroll
 
