@@ -11,6 +11,7 @@ import {
 import { ApiError, cancelJob, createJob, getJob, getShop, submitJob } from "./api.js";
 import { ScreenAwake } from "./awake.js";
 import { JobForm } from "./form.js";
+import { fingerprintWords } from "./keywords.js";
 import { formatNumber, formatRemaining, hex, percent, sameBytes } from "./format.js";
 import { _ } from "./i18n.js";
 import { manifestInput, priceOf } from "./order.js";
@@ -67,6 +68,7 @@ async function checkKey(shop) {
     }
   }
   $("fingerprint").textContent = await fingerprintDisplay(key);
+  fingerprintWords(key).then((words) => { $("key-words").textContent = words.join(" "); }, () => {});
   if (given !== null && !sameBytes(key, relayKey)) {
     box.classList.add("mismatch");
     box.open = true;
