@@ -17,9 +17,12 @@ Threading contract
   Listeners must be quick and must not raise (exceptions are logged, ignored).
 * Every public getter returns immutable snapshots (frozen dataclasses), safe
   to read from any thread.
-* pypdfium2 is not thread-safe: every pdfium call in this package holds
-  ``kiosk.core.render.PDFIUM_LOCK`` (an RLock). Rendering from several threads
-  is fine, it just serialises.
+* A job's documents are parsed, rendered, rewritten for print and merged in
+  document worker processes (``kiosk.core.workers``: memory, time and bitmap
+  limits, no lock shared across jobs); ``OpenedJob.render*`` block while a
+  worker draws the page. In this process pypdfium2 is only used by
+  ``kiosk.core.render`` directly (tests, poster, test page), under
+  ``kiosk.core.render.PDFIUM_LOCK``.
 
 Errors
 ------
@@ -105,6 +108,27 @@ kiosk.core.intake / formats / convert / images (documents and photos into PDFs):
                    limits: ConvertLimits | None = None) -> bytearray   # sandboxed LibreOffice
         raises ConversionError / ConversionTimeout / ConversionTooLarge / NotThatKind / ...
     photos_to_pdf(data, media_type, paper="A4", layout: PhotoLayout | None = None) -> bytes
+
+kiosk.core.workers::
+
+    @dataclass(frozen) Limits(memory_bytes=1.5 GiB, page_seconds=20, document_seconds=60,
+        max_width=10_000, max_height=10_000, max_pixels=16_000_000)
+    class WorkerPool(size=3 | $CLOUDTAB_KIOSK_DOCUMENT_WORKERS, limits=Limits())
+        run(task: "kiosk.core.<module>:<function>", *args, timeout: float,
+            doc: tuple[key, bytes] | None = None) -> Any   # in a worker process [blocking]
+            # raises WorkLimitExceeded (DocumentTooLarge; .limit "time"|"memory") or the task's KioskError
+        forget(keys) ; close()
+    # KioskCore.documents is the kiosk's pool; kiosk.core.worker_tasks: prepare, render_page, merge
+
+kiosk.core.sanitize::
+
+    rewrite_pdf(source: pdfium.PdfDocument) -> bytes   # pages as XObjects on new pages: no actions,
+        # scripts, annotations, attachments or trailing data; "page N is damaged" (runs in a worker)
+
+kiosk.core.reasons::
+
+    class RejectReason(StrEnum) ; WORDING: dict[RejectReason, str] ; reason_for(exc) -> RejectReason
+    # the only reasons the kiosk sends when it declines a job by itself
 
 kiosk.core.render::
 
