@@ -171,6 +171,7 @@ class KioskCore(JobActions, ShopActions):
         self._sweep_printer(everything=True)
         if self.documents.closed:
             self.documents = WorkerPool(limits=self.limits)
+        threading.Thread(target=self.documents.warm, args=(2,), name="kiosk-warm-workers", daemon=True).start()
         # Four fetches at once: two jobs stuck at a document limit do not hold up the next one.
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiosk-job")
         # Decrypted jobs live only in this process's memory, so a new process

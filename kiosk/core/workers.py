@@ -278,6 +278,21 @@ class WorkerPool:
         self._idle.put(worker)
         return result
 
+    def warm(self, count: int = 1) -> None:
+        """Start up to ``count`` workers now, so the first job does not wait for one. [blocking]"""
+        for _ in range(count):
+            try:
+                slot = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if slot is None and not self._closed:
+                    slot = self._start()
+            except DocumentError:
+                pass
+            finally:
+                self._idle.put(slot)
+
     def forget(self, keys: list[str]) -> None:
         """Drop cached documents from every worker (idle ones now, busy ones before their next task)."""
         with self._lock:
@@ -316,7 +331,12 @@ class WorkerPool:
     def _start(self) -> _Worker:
         worker = _Worker(self.limits)
         with self._lock:
-            self._all.append(worker)
+            closed = self._closed
+            if not closed:
+                self._all.append(worker)
+        if closed:  # closed while it started: do not leave it running
+            worker.kill()
+            raise DocumentError("the kiosk is shutting down")
         return worker
 
     def _drop(self, worker: _Worker) -> None:
