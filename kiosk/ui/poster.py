@@ -16,6 +16,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from envelope.words import fingerprint_words
 from kiosk.core.errors import KioskError
 from kiosk.ui import format as fmt
 from kiosk.ui.worker import run_async
@@ -60,6 +61,7 @@ class PosterScreen(Screen):
     qr_texture: Any = ObjectProperty(None, allownone=True)
     shop_name = StringProperty("")
     fingerprint = StringProperty("")
+    key_words = StringProperty("")
     url = StringProperty("")
     status = StringProperty("")
     status_tone = StringProperty("muted")
@@ -74,6 +76,7 @@ class PosterScreen(Screen):
         shop = core.shop
         self.shop_name = shop.display_name if shop else ""
         self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display if shop else "")
+        self.key_words = " ".join(fingerprint_words(shop.public_key)) if shop and shop.public_key else ""
         self.status = ""
         self.status_tone = "muted"
         try:

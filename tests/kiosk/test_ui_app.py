@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from envelope.words import fingerprint_words
 from tests.fixtures.display import kivy_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["offline_message"].startswith("Offline: cannot reach the relay")
     assert checks["saved_bw_cents"] == 15
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
+    assert checks["poster_words"] == " ".join(fingerprint_words(b"\x04" + bytes(64)))  # as the page derives
     assert checks["keyboard_shown"] is True
     for name in ("fake_enrollment", "fake_enrollment_keyboard", "fake_queue", "fake_job_view", "fake_job_error",
                  "fake_queue_offline", "fake_settings", "fake_poster"):

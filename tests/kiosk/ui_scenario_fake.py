@@ -172,3 +172,4 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, "fake_poster")
     runner.check("poster_fingerprint", _screen(app, "poster").fingerprint)
+    runner.check("poster_words", _screen(app, "poster").key_words)
