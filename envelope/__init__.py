@@ -47,12 +47,14 @@ from envelope.keys import (
 from envelope.manifest import (
     Customer,
     FileEntry,
+    JobOptions,
     Manifest,
-    PrintOptions,
     job_info,
     new_content_key,
     open_manifest,
+    open_reply,
     seal_manifest,
+    seal_reply,
 )
 from envelope.names import display_text, sanitize_name, unique_names
 from envelope.stream import (
@@ -80,9 +82,9 @@ __all__ = [
     "EnvelopeError",
     "FileEntry",
     "InvalidKeyError",
+    "JobOptions",
     "Manifest",
     "ManifestError",
-    "PrintOptions",
     "SourceFile",
     "TamperedError",
     "TrailingDataError",
@@ -104,6 +106,7 @@ __all__ = [
     "open_bytes",
     "open_manifest",
     "open_records",
+    "open_reply",
     "open_stream",
     "plaintext_size",
     "private_key_to_pem",
@@ -116,6 +119,7 @@ __all__ = [
     "seal_bytes",
     "seal_manifest",
     "seal_records",
+    "seal_reply",
     "seal_stream",
     "unique_names",
     "write_bundle",

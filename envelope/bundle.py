@@ -27,8 +27,8 @@ from envelope.manifest import (
     MAX_FILES,
     Customer,
     FileEntry,
+    JobOptions,
     Manifest,
-    PrintOptions,
     job_info,
     new_content_key,
     open_manifest,
@@ -54,11 +54,13 @@ class BundleHeader:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to seal: where it is and what the manifest calls it."""
+    """A file to seal: where it is, what the manifest calls it, its copies and pages."""
 
     path: Path
     name: str
     media_type: str
+    copies: int = 1
+    page_ranges: str = ""
 
 
 def write_bundle(
@@ -68,8 +70,9 @@ def write_bundle(
     job_id: str,
     sources: Sequence[SourceFile],
     customer: Customer | None = None,
-    options: PrintOptions | None = None,
+    options: JobOptions | None = None,
     content_key: bytes | None = None,
+    reply_key: bytes | None = None,
 ) -> Manifest:
     """Seal files and manifest into the bundle folder ``out`` (created, must be empty).
 
@@ -94,14 +97,20 @@ def write_bundle(
             size, digest = seal_stream(file_key(key, index), src, dst)
         entries.append(
             FileEntry(
-                name=source.name, type=source.media_type, size=size, sha256=digest
+                name=source.name,
+                type=source.media_type,
+                size=size,
+                sha256=digest,
+                copies=source.copies,
+                page_ranges=source.page_ranges,
             )
         )
     manifest = Manifest(
         content_key=key,
         files=tuple(entries),
         customer=customer or Customer(),
-        options=options or PrintOptions(),
+        options=options or JobOptions(),
+        reply_key=reply_key,
     )
     header = {
         "v": 1,

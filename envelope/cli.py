@@ -26,7 +26,15 @@ from envelope.keys import (
     load_private_key,
     save_private_key,
 )
-from envelope.manifest import COLORS, DUPLEX, PAPERS, Customer, PrintOptions
+from envelope.manifest import (
+    COLORS,
+    MEDIA,
+    ORIENTATIONS,
+    PAGES_PER_SHEET,
+    SIDES,
+    Customer,
+    JobOptions,
+)
 from envelope.names import unique_names
 
 PROG = "cloudtab-envelope"
@@ -89,13 +97,21 @@ def _seal(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise CliError(f"{name}: not a readable file")
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        sources.append(SourceFile(path=path, name=path.name, media_type=media))
-    options = PrintOptions(
-        copies=args.copies,
+        sources.append(
+            SourceFile(
+                path=path,
+                name=path.name,
+                media_type=media,
+                copies=args.copies,
+                page_ranges=args.page_ranges,
+            )
+        )
+    options = JobOptions(
         color=args.color,
-        duplex=args.duplex,
-        pages=args.pages,
-        paper=args.paper,
+        sides=args.sides,
+        media=args.media,
+        pages_per_sheet=args.pages_per_sheet,
+        orientation=args.orientation,
     )
     out = Path(args.out)
     created = not out.exists()
@@ -168,11 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     seal.add_argument("--out", required=True, help="bundle folder to create")
     seal.add_argument("--customer", default="")
     seal.add_argument("--note", default="")
-    seal.add_argument("--copies", type=int, default=1)
-    seal.add_argument("--color", choices=COLORS, default="bw")
-    seal.add_argument("--duplex", choices=DUPLEX, default="none")
-    seal.add_argument("--pages", default="")
-    seal.add_argument("--paper", choices=PAPERS, default="A4")
+    seal.add_argument("--copies", type=int, default=1, help="copies of every file")
+    seal.add_argument("--page-ranges", default="", help="pages of every file, e.g. 1-3,5")
+    seal.add_argument("--color", choices=COLORS, default="monochrome")
+    seal.add_argument("--sides", choices=SIDES, default="one-sided")
+    seal.add_argument("--media", choices=MEDIA, default="A4")
+    seal.add_argument("--pages-per-sheet", type=int, choices=PAGES_PER_SHEET, default=1)
+    seal.add_argument("--orientation", choices=ORIENTATIONS, default="portrait")
     seal.add_argument("files", nargs="+", metavar="FILE")
     seal.set_defaults(func=_seal)
     opener = sub.add_parser("open", help="verify a bundle and write its files")

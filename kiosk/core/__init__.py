@@ -226,7 +226,8 @@ kiosk.core.poster::
 kiosk.core.demo (tests, benchmarks, demos)::
 
     seal_job(public_key: bytes, job_id, files: list[(name, media_type, bytes)],
-             options: envelope.PrintOptions | None = None, customer="Ada") -> SealedJob
+             options: envelope.JobOptions | None = None, customer="Ada", note="",
+             copies=1, page_ranges="", reply_key: bytes | None = None) -> SealedJob   # format 2
     sample_pdf(pages=3, size=(595, 842)) -> bytes ; sample_image("PNG"|"JPEG", size) -> bytes
 
 kiosk.core.version::

@@ -18,7 +18,7 @@ from cloudtab.v1 import common_pb2
 import envelope
 from kiosk.core import events as ev
 from kiosk.core.budget import MemoryBudget
-from kiosk.core.decrypt import JobManifest, open_job_manifest
+from kiosk.core.decrypt import JobManifest, file_print_options, open_job_manifest
 from kiosk.core.errors import (
     DecryptError,
     JobError,
@@ -213,7 +213,8 @@ class JobActions:
 
     def _plan(self, opened: OpenedJob, options: PrintOptions) -> PrintPlan:
         """Raises: PageRangeError, ValueError."""
-        return plan_print(opened.file_page_counts, options, self.settings.prices)
+        return plan_print(opened.file_page_counts, options, self.settings.prices,
+                          file_print_options(opened.manifest, options))
 
     def price(self, job_id: str, options: PrintOptions) -> Price:
         """Price of a job with these options (every file on its own sheets).

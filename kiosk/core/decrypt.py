@@ -8,6 +8,7 @@ cryptographic detail.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -15,20 +16,24 @@ from dataclasses import dataclass
 
 import envelope
 from kiosk.core.errors import DecryptError
-from kiosk.core.jobs import FileInfo, PrintOptions
+from kiosk.core.jobs import FileInfo
+from kiosk.core.options import PrintOptions
 from kiosk.core.render import wipe_buffer
 
 log = logging.getLogger(__name__)
 
 MAX_JOB_PLAINTEXT = 1 << 30  # 1 GiB in memory at most
 
-_SIDES = {"none": "one-sided", "long": "two-sided-long-edge", "short": "two-sided-short-edge"}
-_COLOR = {"bw": "monochrome", "color": "color"}
-
 
 @dataclass(frozen=True)
 class JobManifest:
-    """What the kiosk keeps of an opened manifest. ``content_key`` never appears in repr."""
+    """What the kiosk keeps of an opened manifest. ``content_key`` never appears in repr.
+
+    ``options`` are the job's options; ``file_options`` (format 2) are each
+    file's own, with its copies and page ranges in its own page numbers.
+    A format-1 manifest has no ``file_options``: its page ranges count across
+    all files (``options.page_ranges``).
+    """
 
     customer_name: str
     note: str
@@ -36,20 +41,48 @@ class JobManifest:
     digests: tuple[str, ...]
     options: PrintOptions
     content_key: bytes
+    file_options: tuple[PrintOptions, ...] | None = None
+    reply_key: bytes | None = None
+    version: int = envelope.manifest.VERSION
 
     def __repr__(self) -> str:
         return f"JobManifest(files={len(self.files)}, options={self.options!r})"
 
 
-def options_from_envelope(opts: envelope.PrintOptions) -> PrintOptions:
-    """Map the manifest's options (bw/color, none/long/short, A4...) to the kiosk's."""
-    return PrintOptions(
-        copies=opts.copies,
-        sides=_SIDES.get(opts.duplex, "one-sided"),
-        color=_COLOR.get(opts.color, "monochrome"),
-        page_ranges=opts.pages,
-        media=opts.paper,
-    )
+def options_from_manifest(manifest: envelope.Manifest) -> tuple[PrintOptions, tuple[PrintOptions, ...] | None]:
+    """The job's PrintOptions and, for format 2, each file's.
+
+    Format 1: the job's copies and its page ranges across all files.
+    Format 2: a single file's copies and pages are also the job's; with
+    several files the job has all pages, and the files' copies when they agree (else 1).
+    """
+    o = manifest.options
+    job = PrintOptions(color=o.color, sides=o.sides, media=o.media, pages_per_sheet=o.pages_per_sheet,
+                       orientation=o.orientation)
+    files = manifest.files
+    if manifest.version == 1:
+        return dataclasses.replace(job, copies=files[0].copies, page_ranges=manifest.job_page_ranges), None
+    per_file = tuple(dataclasses.replace(job, copies=f.copies, page_ranges=f.page_ranges) for f in files)
+    if len(per_file) == 1:
+        return per_file[0], per_file
+    copies = {f.copies for f in files}
+    return dataclasses.replace(job, copies=copies.pop() if len(copies) == 1 else 1), per_file
+
+
+def file_print_options(manifest: JobManifest, options: PrintOptions) -> list[PrintOptions] | None:
+    """Each file's options for printing a several-file format-2 job with the job's current options.
+
+    The job's options (the customer's, or the shop's edits) give colour, sides,
+    paper, pages per sheet and orientation; each file keeps its own copies and
+    pages until the shop changes the job's copies or pages, which then apply to
+    the whole job (None: print with ``options`` alone).
+    """
+    own = manifest.file_options
+    if own is None or len(own) < 2:
+        return None
+    if (options.copies, options.page_ranges) != (manifest.options.copies, manifest.options.page_ranges):
+        return None
+    return [dataclasses.replace(options, copies=f.copies, page_ranges=f.page_ranges) for f in own]
 
 
 def open_job_manifest(sealed: bytes, private_key: envelope.keys.PrivateKey, job_id: str) -> JobManifest:
@@ -72,6 +105,7 @@ def open_job_manifest(sealed: bytes, private_key: envelope.keys.PrivateKey, job_
     # Names come from the customer: show one plain component, never a path,
     # control sequence or bidi override (see docs/security.md).
     names = envelope.unique_names([f.name for f in manifest.files])
+    options, file_options = options_from_manifest(manifest)
     files = tuple(
         FileInfo(name=name, media_type=f.type, size=f.size) for name, f in zip(names, manifest.files, strict=True)
     )
@@ -80,8 +114,11 @@ def open_job_manifest(sealed: bytes, private_key: envelope.keys.PrivateKey, job_
         note=envelope.display_text(manifest.customer.note, 2000),
         files=files,
         digests=tuple(f.sha256 for f in manifest.files),
-        options=options_from_envelope(manifest.options),
+        options=options,
         content_key=manifest.content_key,
+        file_options=file_options,
+        reply_key=manifest.reply_key,
+        version=manifest.version,
     )
 
 

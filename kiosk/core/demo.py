@@ -28,17 +28,22 @@ class SealedJob:
 
 
 def seal_job(public_key: bytes, job_id: str, files: list[tuple[str, str, bytes]],
-             options: envelope.PrintOptions | None = None, customer: str = "Ada", note: str = "") -> SealedJob:
-    """Seal ``files`` [(name, media type, bytes)] to the shop key for ``job_id``."""
+             options: envelope.JobOptions | None = None, customer: str = "Ada", note: str = "",
+             copies: int = 1, page_ranges: str = "", reply_key: bytes | None = None) -> SealedJob:
+    """Seal ``files`` [(name, media type, bytes)] to the shop key for ``job_id`` (format 2).
+
+    ``copies`` and ``page_ranges`` go on every file.
+    """
     key = envelope.new_content_key()
     entries, ciphertexts = [], []
     for index, (name, media_type, data) in enumerate(files):
         ciphertexts.append(envelope.seal_bytes(envelope.file_key(key, index), data))
         entries.append(envelope.FileEntry(name=name, type=media_type, size=len(data),
-                                          sha256=hashlib.sha256(data).hexdigest()))
+                                          sha256=hashlib.sha256(data).hexdigest(), copies=copies,
+                                          page_ranges=page_ranges))
     manifest = envelope.Manifest(content_key=key, files=tuple(entries),
                                  customer=envelope.Customer(name=customer, note=note),
-                                 options=options or envelope.PrintOptions())
+                                 options=options or envelope.JobOptions(), reply_key=reply_key)
     pub = envelope.public_key_from_bytes(public_key)
     return SealedJob(job_id, envelope.seal_manifest(manifest, pub, job_id), tuple(ciphertexts),
                      envelope.fingerprint(public_key))

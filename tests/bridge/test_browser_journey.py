@@ -51,7 +51,7 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
         {"name": "photo.png", "mimeType": "image/png", "buffer": png},
     ])
     expect(page.locator("#file-list li")).to_have_count(2)
-    for row in range(2):  # per-file copies (format 1 manifests hold one value for the job)
+    for row in range(2):  # per-file copies
         page.locator("#file-list li").nth(row).locator(".file-opts input[type=number]").fill("2")
     page.select_option("#opt-color", "color")
     page.select_option("#opt-sides", "two-sided-long-edge")
@@ -88,8 +88,8 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
     m = opened.manifest
     assert [f.name for f in m.files] == ["thesis.pdf", "photo.png"]
     assert [f.type for f in m.files] == ["application/pdf", "image/png"]
-    assert (m.options.copies, m.options.color, m.options.duplex, m.options.pages,
-            m.options.paper) == (2, "color", "long", "", "Letter")
+    assert (m.options.color, m.options.sides, m.options.media) == ("color", "two-sided-long-edge", "Letter")
+    assert [(f.copies, f.page_ranges) for f in m.files] == [(2, ""), (2, "")]
     assert (m.customer.name, m.customer.note) == ("Ada L.", "Staple please")
 
     kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED)

@@ -135,7 +135,7 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
         assert "method=DownloadFile" in relay_b.log_text() and "method=DownloadFile" not in relay_a.log_text()
         assert (job.customer_name, [f.name for f in job.files]) == ("Ada L.", ["thesis.pdf", "photo.png"])
         assert (job.options.copies, job.options.color, job.options.sides, job.options.page_ranges,
-                job.options.media) == (2, "color", "two-sided-long-edge", "1-2", "A4")
+                job.options.media) == (2, "color", "two-sided-long-edge", "", "A4")  # pages are per file
         sealed_rows = _db_rows(database)["jobs"]
         sealed_col = _columns(database, "jobs").index("sealed_manifest")
         sealed = next(bytes(r[sealed_col]) for r in sealed_rows if job_id in r)
@@ -155,19 +155,23 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
 
         status = core.print_job(job_id)
         assert status.state is PrintState.COMPLETED, status.message
-        recorded = ipp_printer.wait_for_jobs(1, timeout=20)
-        assert len(recorded) == 1
-        attrs = recorded[0].attributes
+        recorded = ipp_printer.wait_for_jobs(2, timeout=20)
+        assert len(recorded) == 2  # one print job per file, each with its own pages and copies
+        (first,) = [r for r in recorded if "IPP_PAGE_RANGES" in r.attributes]
+        (second,) = [r for r in recorded if r is not first]
+        attrs = first.attributes
         assert attrs.get("IPP_COPIES") == "2", attrs
         assert attrs.get("IPP_SIDES") == "two-sided-long-edge", attrs
         assert attrs.get("IPP_PRINT_COLOR_MODE") == "color", attrs
         assert attrs.get("IPP_PAGE_RANGES") == "1-2", attrs
         assert attrs.get("IPP_MEDIA") == "iso_a4_210x297mm", attrs
-        # One job of several files is printed as one PDF: the original PDF's pages, then the image.
-        spooled = recorded[0].document
+        assert second.attributes.get("IPP_COPIES") == "2", second.attributes
+        # The PDF is sent rewritten (its own pages); the image as a one-page PDF of its own.
+        spooled = first.document
         assert spooled.startswith(b"%PDF")
         for index in range(3):
-            assert _page_text(spooled, index) == _page_text(pdf, index)  # one print job per file
+            assert _page_text(spooled, index) == _page_text(pdf, index)
+        assert second.document.startswith(b"%PDF") and MARKER not in _page_text(second.document, 0)
         assert MARKER in _page_text(spooled, 0)
 
         core.complete(job_id)

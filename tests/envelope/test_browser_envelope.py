@@ -22,8 +22,8 @@ from envelope import (
     RECORD_SIZE,
     Customer,
     FileEntry,
+    JobOptions,
     Manifest,
-    PrintOptions,
     WrongKeyError,
     file_key,
     generate_private_key,
@@ -33,6 +33,7 @@ from envelope import (
     public_key_bytes,
     seal_bytes,
     seal_manifest,
+    seal_reply,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +109,14 @@ def test_browser_reproduces_committed_vectors(page: Any) -> None:
           const sealed = await envelope.sealManifest(pub, vec.job_id, manifest, { ephemeral });
           const recipient = await hpke.importRecipientKey({ d: fromHex(vec.shop_private_scalar), publicKey: pub });
           const opened = await envelope.openManifest(recipient, vec.job_id, sealed);
+          const replyPub = envelope.b64urlDecode(vec.reply_public_key);
+          const replyEphPub = fromHex(vec.reply_ephemeral_public_hex);
+          const replyEph = { privateKey: await hpke.importPrivateKeyScalar(fromHex(vec.reply_ephemeral_private_scalar), replyEphPub), publicKey: replyEphPub };
+          const sealedReply = await envelope.sealReply(replyPub, vec.job_id, new TextEncoder().encode(vec.reply_plaintext), { ephemeral: replyEph });
+          const replyKey = await hpke.importRecipientKey({ d: fromHex(vec.reply_private_scalar), publicKey: replyPub });
+          const openedReply = new TextDecoder().decode(await envelope.openReply(replyKey, vec.job_id, fromHex(vec.sealed_reply)));
+          let otherJob = "opened";
+          try { await envelope.openReply(replyKey, "job-OTHER", fromHex(vec.sealed_reply)); } catch (e) { otherJob = e.code; }
           const K = fromHex(vec.content_key);
           const files = [];
           for (const f of vec.files) {
@@ -121,10 +130,16 @@ def test_browser_reproduces_committed_vectors(page: Any) -> None:
           }
           return { key: envelope.encodePublicKey(pub), display: await envelope.fingerprintDisplay(pub),
                    fingerprint: toHex(await envelope.fingerprint(pub)), encoded, sealed: toHex(sealed),
-                   opened_k: opened.k, files };
+                   opened_k: opened.k, opened_reply: opened.reply, sealed_reply: toHex(sealedReply), openedReply, otherJob,
+                   files };
         }""",
-        {**vec, "ephemeral_public_hex": _ephemeral_public_hex(vec)},
+        {**vec, "ephemeral_public_hex": _ephemeral_public_hex(vec),
+         "reply_ephemeral_public_hex": _public_hex(vec["reply_ephemeral_private_scalar"])},
     )
+    assert result["sealed_reply"] == vec["sealed_reply"]
+    assert result["openedReply"] == vec["reply_plaintext"]
+    assert result["otherJob"] == "key"
+    assert result["opened_reply"] == vec["reply_public_key"]
     assert result["key"] == vec["shop_public_key"]
     assert result["display"] == vec["fingerprint_display"]
     assert result["fingerprint"] == vec["fingerprint"]
@@ -143,9 +158,13 @@ def test_browser_reproduces_committed_vectors(page: Any) -> None:
 
 
 def _ephemeral_public_hex(vec: dict[str, Any]) -> str:
+    return _public_hex(vec["ephemeral_private_scalar"])
+
+
+def _public_hex(scalar: str) -> str:
     from tests.envelope.hpke_ref import private_key_from_hex
 
-    return public_key_bytes(private_key_from_hex(vec["ephemeral_private_scalar"])).hex()
+    return public_key_bytes(private_key_from_hex(scalar)).hex()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -250,13 +269,20 @@ def test_manifest_both_ways(page: Any) -> None:
         content_key=new_content_key(),
         files=(
             FileEntry(
-                name="résumé.pdf", type="application/pdf", size=5, sha256="ab" * 32
+                name="résumé.pdf",
+                type="application/pdf",
+                size=5,
+                sha256="ab" * 32,
+                copies=2,
+                page_ranges="2-4",
             ),
+            FileEntry(name="photo.png", type="image/png", size=9, sha256="cd" * 32),
         ),
         customer=Customer(name="Zoë", note='line\nbreak \u2028 "quoted"'),
-        options=PrintOptions(
-            copies=2, color="color", duplex="short", pages="2-4", paper="Legal"
+        options=JobOptions(
+            color="color", sides="two-sided-short-edge", media="Legal", pages_per_sheet=4
         ),
+        reply_key=public_key_bytes(generate_private_key()),
     )
     sealed_py = seal_manifest(manifest, shop.public_key(), "job/ä 1")
     result = page.evaluate(
@@ -273,12 +299,19 @@ def test_manifest_both_ways(page: Any) -> None:
           try { await envelope.openManifest(other, "job/ä 1", fromB64(sealed)); errors.push("opened"); }
           catch (e) { errors.push(e.code); }
           const mine = await envelope.sealManifest(fromB64(pub), "job/ä 1", JSON.parse(manifestJson));
-          return { opened, errors, mine: toB64(mine), encoded: new TextDecoder().decode(envelope.encodeManifest(opened)) };
+          const parsed = JSON.parse(manifestJson);
+          const built = envelope.manifestObject({
+            contentKey: envelope.b64urlDecode(parsed.k), customer: parsed.customer, files: parsed.files,
+            options: { color: "color", sides: "two-sided-short-edge", media: "Legal", pages_per_sheet: 4 },
+            replyKey: envelope.b64urlDecode(parsed.reply) });
+          return { opened, errors, mine: toB64(mine), encoded: new TextDecoder().decode(envelope.encodeManifest(opened)),
+                   built: new TextDecoder().decode(envelope.encodeManifest(built)) };
         }""",
         [pkcs8(shop), b64(pub), b64(sealed_py), manifest.to_json().decode("utf-8")],
     )
     assert result["opened"] == manifest.to_dict()
     assert result["encoded"].encode("utf-8") == manifest.to_json()
+    assert result["built"].encode("utf-8") == manifest.to_json()  # manifestObject fills defaults as Python does
     assert result["errors"] == ["key", "manifest", "key"]
     assert open_manifest(base64.b64decode(result["mine"]), shop, "job/ä 1") == manifest
     with pytest.raises(WrongKeyError):
@@ -351,3 +384,27 @@ def test_public_key_parsing(page: Any) -> None:
     assert result["back"] == text
     assert result["display"] == fingerprint_display(key)
     assert result["bad"] == ["key"] * 5
+
+
+def test_reply_key_page_to_kiosk_and_back(page: Any) -> None:
+    """The page makes a reply key, Python (the kiosk) seals details to it, the page opens them."""
+    made = page.evaluate(
+        """async () => {
+          const { envelope, toB64 } = window.cloudtab;
+          window.replyPair = await envelope.newReplyKey();
+          return toB64(window.replyPair.publicKey);
+        }"""
+    )
+    reply_key = base64.b64decode(made)
+    sealed = seal_reply(reply_key, "job-R1", "Seite 3 ist leer — é".encode())
+    result = page.evaluate(
+        """async (sealed) => {
+          const { envelope, fromB64 } = window.cloudtab;
+          const plain = new TextDecoder().decode(await envelope.openReply(window.replyPair, "job-R1", fromB64(sealed)));
+          let wrong = "opened";
+          try { await envelope.openReply(window.replyPair, "job-R2", fromB64(sealed)); } catch (e) { wrong = e.code; }
+          return { plain, wrong };
+        }""",
+        b64(sealed),
+    )
+    assert result == {"plain": "Seite 3 ist leer — é", "wrong": "key"}

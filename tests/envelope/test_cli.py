@@ -54,12 +54,14 @@ def bundle(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> Pa
         "3",
         "--color",
         "color",
-        "--duplex",
-        "long",
-        "--pages",
+        "--sides",
+        "two-sided-long-edge",
+        "--page-ranges",
         "1-2",
-        "--paper",
+        "--media",
         "Letter",
+        "--pages-per-sheet",
+        "2",
         str(src / "a.pdf"),
         str(src / "notes.txt"),
         str(src / "empty.bin"),
@@ -114,13 +116,15 @@ def test_round_trip(
     shown = json.loads(stdout)
     assert "k" not in shown
     assert shown["customer"] == {"name": "Zoë", "note": "blue"}
+    assert shown["v"] == 2
     assert shown["options"] == {
-        "copies": 3,
         "color": "color",
-        "duplex": "long",
-        "pages": "1-2",
-        "paper": "Letter",
+        "sides": "two-sided-long-edge",
+        "media": "Letter",
+        "pages_per_sheet": 2,
+        "orientation": "portrait",
     }
+    assert [(f["copies"], f["page_ranges"]) for f in shown["files"]] == [(3, "1-2")] * 3
     assert [f["name"] for f in shown["files"]] == ["a.pdf", "notes.txt", "empty.bin"]
     assert (out / "a.pdf").read_bytes() == (tmp_path / "src" / "a.pdf").read_bytes()
     assert (out / "notes.txt").read_bytes() == b"hello"

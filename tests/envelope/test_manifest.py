@@ -11,14 +11,15 @@ from cryptography.hazmat.primitives import hpke
 from envelope import (
     Customer,
     FileEntry,
+    JobOptions,
     Manifest,
     ManifestError,
-    PrintOptions,
     WrongKeyError,
     generate_private_key,
     job_info,
     new_content_key,
     open_manifest,
+    public_key_bytes,
     seal_manifest,
 )
 from envelope.manifest import parse, validate
@@ -26,27 +27,37 @@ from envelope.manifest import parse, validate
 SHA = "ab" * 32
 
 
-def sample(**options: Any) -> Manifest:
+def sample(copies: int = 1, page_ranges: str = "", reply_key: bytes | None = None,
+           **options: Any) -> Manifest:
     return Manifest(
         content_key=new_content_key(),
-        files=(FileEntry(name="a.pdf", type="application/pdf", size=10, sha256=SHA),),
+        files=(FileEntry(name="a.pdf", type="application/pdf", size=10, sha256=SHA, copies=copies,
+                         page_ranges=page_ranges),),
         customer=Customer(name="Ann", note="thanks"),
-        options=PrintOptions(**options),
+        options=JobOptions(**options),
+        reply_key=reply_key,
     )
 
 
 def test_json_shape_and_order() -> None:
-    m = sample(copies=3, pages="1-2,4")
+    m = sample(copies=3, page_ranges="1-2,4")
     data = json.loads(m.to_json())
     assert list(data) == ["v", "k", "customer", "files", "options"]
+    assert data["v"] == 2
+    assert list(data["files"][0]) == ["name", "type", "size", "sha256", "copies", "page_ranges"]
+    assert (data["files"][0]["copies"], data["files"][0]["page_ranges"]) == (3, "1-2,4")
     assert data["options"] == {
-        "copies": 3,
-        "color": "bw",
-        "duplex": "none",
-        "pages": "1-2,4",
-        "paper": "A4",
+        "color": "monochrome",
+        "sides": "one-sided",
+        "media": "A4",
+        "pages_per_sheet": 1,
+        "orientation": "portrait",
     }
     assert parse(m.to_json()) == m
+    reply = public_key_bytes(generate_private_key())
+    with_reply = sample(reply_key=reply)
+    assert list(json.loads(with_reply.to_json()))[-1] == "reply"
+    assert parse(with_reply.to_json()).reply_key == reply
     assert "k" not in m.to_dict(include_key=False)
     assert m.content_key.hex() not in repr(m)
 
@@ -61,7 +72,8 @@ def test_unknown_keys_ignored() -> None:
 
 MUTATIONS = [
     lambda d: d.pop("k"),
-    lambda d: d.update(v=2),
+    lambda d: d.update(v=3),
+    lambda d: d.update(v=0),
     lambda d: d.update(v=True),
     lambda d: d.update(k="AAAA"),
     lambda d: d.pop("customer"),
@@ -74,17 +86,47 @@ MUTATIONS = [
     lambda d: d["files"][0].update(size=-1),
     lambda d: d["files"][0].update(size=1.5),
     lambda d: d["files"][0].update(type="pdf"),
-    lambda d: d["options"].update(copies=0),
-    lambda d: d["options"].update(copies=1000),
-    lambda d: d["options"].update(copies=True),
-    lambda d: d["options"].update(color="red"),
-    lambda d: d["options"].update(duplex="both"),
-    lambda d: d["options"].update(paper="A5"),
-    lambda d: d["options"].update(pages="3-1"),
-    lambda d: d["options"].update(pages="0"),
-    lambda d: d["options"].update(pages="1,,2"),
-    lambda d: d["options"].pop("pages"),
+    lambda d: d["files"][0].update(copies=0),
+    lambda d: d["files"][0].update(copies=1000),
+    lambda d: d["files"][0].update(copies=True),
+    lambda d: d["files"][0].pop("copies"),
+    lambda d: d["files"][0].update(page_ranges="3-1"),
+    lambda d: d["files"][0].update(page_ranges="0"),
+    lambda d: d["files"][0].update(page_ranges="1,,2"),
+    lambda d: d["files"][0].update(page_ranges="1 - 2"),
+    lambda d: d["files"][0].pop("page_ranges"),
+    lambda d: d["options"].update(color="bw"),
+    lambda d: d["options"].update(sides="long"),
+    lambda d: d["options"].update(media="A5"),
+    lambda d: d["options"].update(pages_per_sheet=3),
+    lambda d: d["options"].update(pages_per_sheet="2"),
+    lambda d: d["options"].update(orientation="reverse-landscape"),
+    lambda d: d["options"].pop("media"),
+    lambda d: d.update(reply="AAAA"),
+    lambda d: d.update(reply=None),
+    lambda d: d.update(reply="B" + "A" * 86),  # 65 bytes, not a point on the curve
+    # format 1 words are not format 2
+    lambda d: d.update(options={"copies": 1, "color": "bw", "duplex": "none", "pages": "", "paper": "A4"}),
 ]
+
+V1_OPTIONS = {"copies": 2, "color": "bw", "duplex": "short", "pages": "2-3", "paper": "Letter"}
+
+
+def test_format_1_reads_into_format_2_types() -> None:
+    data = sample().to_dict()
+    data["v"] = 1
+    data["options"] = dict(V1_OPTIONS)
+    for f in data["files"]:
+        del f["copies"], f["page_ranges"]
+    m = validate(data)
+    assert (m.version, m.job_page_ranges, m.files[0].copies) == (1, "2-3", 2)
+    assert m.options == JobOptions(color="monochrome", sides="two-sided-short-edge", media="Letter")
+    for key, bad in [("copies", 0), ("color", "monochrome"), ("duplex", "one-sided"), ("paper", "A5"),
+                     ("pages", "3-1")]:
+        broken = json.loads(json.dumps(data))
+        broken["options"][key] = bad
+        with pytest.raises(ManifestError):
+            validate(broken)
 
 
 @pytest.mark.parametrize("mutate", MUTATIONS)

@@ -26,7 +26,7 @@ from envelope import (
     seal_bytes,
     seal_manifest,
 )
-from envelope.manifest import Customer, FileEntry, Manifest, PrintOptions
+from envelope.manifest import Customer, FileEntry, JobOptions, Manifest
 
 SEALED = RECORD_SIZE + 16
 K1 = bytes(range(32))
@@ -196,18 +196,20 @@ manifests = st.builds(
             type=st.sampled_from(["application/pdf", "image/jpeg", "text/plain"]),
             size=st.integers(0, 2**40),
             sha256=st.text("0123456789abcdef", min_size=64, max_size=64),
+            copies=st.integers(1, 999),
+            page_ranges=st.sampled_from(["", "1", "1-3,5", "2-2"]),
         ),
         min_size=1,
         max_size=5,
     ).map(tuple),
     customer=st.builds(Customer, name=st.text(max_size=50), note=st.text(max_size=100)),
     options=st.builds(
-        PrintOptions,
-        copies=st.integers(1, 999),
-        color=st.sampled_from(["bw", "color"]),
-        duplex=st.sampled_from(["none", "long", "short"]),
-        pages=st.sampled_from(["", "1", "1-3,5", "2-2"]),
-        paper=st.sampled_from(["A4", "Letter", "A3", "Legal"]),
+        JobOptions,
+        color=st.sampled_from(["monochrome", "color"]),
+        sides=st.sampled_from(["one-sided", "two-sided-long-edge", "two-sided-short-edge"]),
+        media=st.sampled_from(["A4", "Letter", "A3", "Legal"]),
+        pages_per_sheet=st.sampled_from([1, 2, 4]),
+        orientation=st.sampled_from(["portrait", "landscape"]),
     ),
 )
 job_ids = st.text(

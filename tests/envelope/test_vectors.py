@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hpke
 
 from envelope import (
+    ManifestError,
     TamperedError,
     TrailingDataError,
     TruncatedError,
@@ -25,13 +26,21 @@ from envelope import (
     public_key_bytes,
     seal_bytes,
 )
-from envelope.manifest import job_info, parse
+from envelope.manifest import (
+    JobOptions,
+    job_info,
+    open_reply,
+    parse,
+    reply_info,
+    seal_reply,
+)
 from tests.envelope import make_vectors
 from tests.envelope.hpke_ref import private_key_from_hex, seal_base, setup_base_s
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RFC = json.loads((DATA / "rfc9180_p256_vectors.json").read_text())
 VEC: dict[str, Any] = json.loads((DATA / "envelope_vectors.json").read_text())
+V1: dict[str, Any] = json.loads((DATA / "envelope_vectors_v1.json").read_text())
 
 
 def plaintext_of(item: dict[str, Any]) -> bytes:
@@ -156,6 +165,15 @@ def test_failure_vectors() -> None:
             ),
         ),
         (
+            "reply opened with job id 'job-OTHER'",
+            WrongKeyError,
+            lambda: open_reply(
+                bytes.fromhex(VEC["sealed_reply"]),
+                private_key_from_hex(VEC["reply_private_scalar"]),
+                "job-OTHER",
+            ),
+        ),
+        (
             "file 4 without its last record",
             TruncatedError,
             lambda: open_bytes(file_key(k, 4), sealed[4][:65552]),
@@ -186,3 +204,37 @@ def test_failure_vectors() -> None:
 def test_vector_file_is_current() -> None:
     """The committed vectors are exactly what make_vectors produces."""
     assert make_vectors.build() == VEC
+
+
+def test_sealed_reply_bytes() -> None:
+    """The reply to the manifest's reply key: info, deterministic seal, open, round trip."""
+    reply = private_key_from_hex(VEC["reply_private_scalar"])
+    manifest = parse(VEC["manifest_json"].encode("utf-8"))
+    assert manifest.reply_key == public_key_bytes(reply)
+    assert reply_info(VEC["job_id"]).hex() == VEC["reply_info"]
+    sealed = seal_base(
+        reply.public_key(),
+        private_key_from_hex(VEC["reply_ephemeral_private_scalar"]),
+        reply_info(VEC["job_id"]),
+        VEC["reply_plaintext"].encode("utf-8"),
+    )
+    assert sealed.hex() == VEC["sealed_reply"]
+    assert open_reply(sealed, reply, VEC["job_id"]).decode("utf-8") == VEC["reply_plaintext"]
+    fresh = seal_reply(manifest.reply_key or b"", VEC["job_id"], b"hello")
+    assert fresh != seal_reply(manifest.reply_key or b"", VEC["job_id"], b"hello")  # fresh ephemeral
+    assert open_reply(fresh, reply, VEC["job_id"]) == b"hello"
+    with pytest.raises(WrongKeyError):
+        open_reply(fresh, private_key_from_hex(VEC["shop_private_scalar"]), VEC["job_id"])
+
+
+def test_format_1_vectors_still_open() -> None:
+    """A receiver opens the frozen format-1 vectors into the format-2 types."""
+    shop = private_key_from_hex(V1["shop_private_scalar"])
+    manifest = open_manifest(bytes.fromhex(V1["sealed_manifest"]), shop, V1["job_id"])
+    assert manifest.version == 1 and manifest.reply_key is None
+    assert manifest.options == JobOptions(color="color", sides="two-sided-long-edge", media="A4")
+    assert manifest.job_page_ranges == "1-3,5"
+    assert [(f.copies, f.page_ranges) for f in manifest.files] == [(2, "")] * 5
+    assert [f.sha256 for f in manifest.files] == [f["sha256"] for f in V1["files"]]
+    with pytest.raises(ManifestError):
+        manifest.to_json()  # format 1 is read, never written

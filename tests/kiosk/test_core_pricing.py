@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import envelope
 from kiosk.core.config import PriceTable
-from kiosk.core.decrypt import options_from_envelope
 from kiosk.core.errors import PageRangeError
 from kiosk.core.options import PrintOptions
 from kiosk.core.pricing import compute_price, sheets_for
@@ -35,14 +33,6 @@ def test_price_bw_duplex_copies_and_ranges() -> None:
 def test_price_rejects_range_beyond_document() -> None:
     with pytest.raises(PageRangeError):
         compute_price(3, PrintOptions(page_ranges="2-9"), PriceTable())
-
-
-def test_manifest_options_map_to_kiosk_options() -> None:
-    opts = options_from_envelope(envelope.PrintOptions(copies=3, color="color", duplex="short", pages="2-4",
-                                                       paper="Letter"))
-    assert opts == PrintOptions(copies=3, sides="two-sided-short-edge", color="color", page_ranges="2-4",
-                                media="Letter")
-    assert options_from_envelope(envelope.PrintOptions()).sides == "one-sided"
 
 
 @pytest.mark.parametrize(("media", "keyword"), [

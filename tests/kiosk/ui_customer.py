@@ -18,8 +18,8 @@ from envelope.keys import public_key_from_bytes
 from envelope.manifest import (
     Customer,
     FileEntry,
+    JobOptions,
     Manifest,
-    PrintOptions,
     new_content_key,
     seal_manifest,
 )
@@ -37,7 +37,7 @@ def _uploads(job_id: str, index: int, data: bytes) -> Iterator[customer_jobs_pb2
 
 
 def send_job(relay_address: str, shop: Any, document: str | bytes, *, name: str = "flyer.pdf",
-             options: PrintOptions | None = None) -> dict[str, Any]:
+             options: JobOptions | None = None) -> dict[str, Any]:
     """Create, upload and submit one PDF job for ``shop`` (a ShopProfile); returns ids and token.
 
     Raises:
@@ -49,9 +49,9 @@ def send_job(relay_address: str, shop: Any, document: str | bytes, *, name: str 
     manifest = Manifest(
         content_key=key,
         files=(FileEntry(name=name, type="application/pdf", size=len(data),
-                         sha256=hashlib.sha256(data).hexdigest()),),
+                         sha256=hashlib.sha256(data).hexdigest(), copies=2),),
         customer=Customer(name=CUSTOMER_NAME, note="Two copies please"),
-        options=options or PrintOptions(copies=2, color="color", duplex="long", pages="", paper="A4"),
+        options=options or JobOptions(color="color", sides="two-sided-long-edge", media="A4"),
     )
     with grpc.insecure_channel(relay_address) as channel:
         stub = customer_jobs_pb2_grpc.CustomerJobsServiceStub(channel)

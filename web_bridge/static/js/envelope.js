@@ -11,11 +11,19 @@
 //   fingerprint(publicKeyBytes) -> Promise<bytes(32)>         SHA-256 of the 65 bytes
 //   fingerprintDisplay(publicKeyBytes) -> Promise<"XXXX-XXXX-XXXX-XXXX">
 //   newContentKey() -> bytes(32)                              random K
-//   manifestObject({contentKey, customer:{name,note}, files:[{name,type,size,sha256}],
-//                   options:{copies,color,duplex,pages,paper}}) -> plain object in spec order
+//   OPTION_WORDS, DEFAULT_OPTIONS    the option vocabulary (color, sides, media,
+//                                    pages_per_sheet, orientation), as kiosk/core/options.py
+//   pageRangesOk(text) -> bool       "" or a canonical range list like "1-3,5"
+//   manifestObject({contentKey, customer:{name,note},
+//                   files:[{name,type,size,sha256,copies=1,page_ranges=""}],
+//                   options:{color,sides,media,pages_per_sheet,orientation}, replyKey=null})
+//       -> plain format-2 object in spec order (docs/envelope.md §4)
 //   encodeManifest(obj) -> bytes     validated UTF-8 JSON (same bytes as the Python side)
 //   sealManifest(publicKeyBytes, jobId, manifestObj, {ephemeral?}) -> Promise<bytes>  enc||ct
 //   openManifest(recipient, jobId, sealed) -> Promise<object>   recipient: see hpke.js
+//   newReplyKey() -> Promise<{privateKey: CryptoKey, publicKey: bytes(65)}>
+//   sealReply(replyPublicKeyBytes, jobId, bytes, {ephemeral?}) -> Promise<bytes>   enc||ct
+//   openReply(replyKeyPair, jobId, sealed) -> Promise<bytes>   (docs/envelope.md §5.1)
 //   deriveFileKey(K, index) -> Promise<CryptoKey>   (AES-GCM, encrypt+decrypt)
 //   deriveFileKeyBytes(K, index) -> Promise<bytes(32)>          (tests, vectors)
 //   recordCount(n), ciphertextSize(n), ciphertextOffset(recordIndex)
@@ -38,7 +46,7 @@
 // for await (const c of encryptFile(file, key)) upload(c.offset, c.bytes); then
 // sealManifest(shopKey, jobId, manifestObject({...})) and submit.
 
-import { openBase, sealBase, HpkeError } from "./hpke.js";
+import { generateKeyPair, openBase, sealBase, HpkeError } from "./hpke.js";
 import { Sha256 } from "./sha256.js";
 
 const subtle = globalThis.crypto.subtle;
@@ -49,6 +57,7 @@ export const TAG_SIZE = 16;
 export const SEALED_RECORD_SIZE = RECORD_SIZE + TAG_SIZE;
 export const SLICE_SIZE = 4 * 1024 * 1024;
 const JOB_INFO = "cloudtab/v1 job:";
+const REPLY_INFO = "cloudtab/v2 reply:";
 const FILE_INFO = "cloudtab/v1 file:";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -128,9 +137,20 @@ export function newContentKey() {
 
 // ---- manifest ------------------------------------------------------------
 
-const LIMITS = { files: 100, copies: 999, name: 200, note: 2000, fileName: 255, jobId: 128 };
+const LIMITS = { files: 100, copies: 999, name: 200, note: 2000, fileName: 255, jobId: 128, reply: 65536 };
 const MEDIA = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$/;
 const PAGES = /^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?(,[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?)*$/;
+// The one option vocabulary (docs/envelope.md §4, kiosk/core/options.py).
+export const OPTION_WORDS = Object.freeze({
+  color: ["monochrome", "color"],
+  sides: ["one-sided", "two-sided-long-edge", "two-sided-short-edge"],
+  media: ["A4", "Letter", "A3", "Legal"],
+  pages_per_sheet: [1, 2, 4],
+  orientation: ["portrait", "landscape"],
+});
+export const DEFAULT_OPTIONS = Object.freeze({
+  color: "monochrome", sides: "one-sided", media: "A4", pages_per_sheet: 1, orientation: "portrait",
+});
 
 function bad(message) {
   throw new EnvelopeError("manifest", message);
@@ -151,32 +171,38 @@ function oneOf(obj, key, where, allowed) {
   if (!allowed.includes(v)) bad(`${where}: '${key}' must be one of ${allowed.join(", ")}`);
   return v;
 }
-function pagesOk(p) {
+// True for "" (all pages) or a canonical range list "1-3,5" (no spaces, M >= N).
+export function pageRangesOk(p) {
   if (p === "") return true;
-  if (p.length > 200 || !PAGES.test(p)) return false;
+  if (typeof p !== "string" || p.length > 200 || !PAGES.test(p)) return false;
   return p.split(",").every((part) => {
     const [lo, hi] = part.split("-");
     return hi === undefined || Number(hi) >= Number(lo);
   });
 }
 
-export function manifestObject({ contentKey, customer = {}, files, options = {} }) {
-  return validateManifest({
-    v: 1,
+// A format-2 manifest object in spec key order. files[i] may carry copies (default 1) and
+// page_ranges (default ""); options default to DEFAULT_OPTIONS; replyKey is the page's
+// 65-byte P-256 public key for sealed replies (omitted when null).
+export function manifestObject({ contentKey, customer = {}, files, options = {}, replyKey = null }) {
+  const m = {
+    v: 2,
     k: b64urlEncode(contentKey),
     customer: { name: customer.name ?? "", note: customer.note ?? "" },
-    files: files.map((f) => ({ name: f.name, type: f.type || "application/octet-stream", size: f.size, sha256: f.sha256 })),
-    options: {
-      copies: options.copies ?? 1, color: options.color ?? "bw", duplex: options.duplex ?? "none",
-      pages: options.pages ?? "", paper: options.paper ?? "A4",
-    },
-  });
+    files: files.map((f) => ({
+      name: f.name, type: f.type || "application/octet-stream", size: f.size, sha256: f.sha256,
+      copies: f.copies ?? 1, page_ranges: f.page_ranges ?? "",
+    })),
+    options: { ...DEFAULT_OPTIONS, ...options },
+  };
+  if (replyKey !== null) m.reply = b64urlEncode(replyKey);
+  return validateManifest(m);
 }
 
-// Checks a manifest object and returns a copy in spec key order (unknown keys dropped).
+// Checks a format-2 manifest object and returns a copy in spec key order (unknown keys dropped).
 export function validateManifest(m) {
   if (!m || typeof m !== "object" || Array.isArray(m)) bad("manifest must be a JSON object");
-  if (m.v !== 1) bad("unsupported manifest version");
+  if (m.v !== 2) bad("unsupported manifest version");
   let key;
   try {
     key = b64urlDecode(m.k);
@@ -194,36 +220,56 @@ export function validateManifest(m) {
     if (!MEDIA.test(type)) bad(`${where}: 'type' is not a media type`);
     const sha256 = str(f, "sha256", where, 64);
     if (!/^[0-9a-f]{64}$/.test(sha256)) bad(`${where}: 'sha256' must be 64 lowercase hex digits`);
-    return { name: str(f, "name", where, LIMITS.fileName), type, size: int(f, "size", where, 0, 2 ** 40), sha256 };
+    const name = str(f, "name", where, LIMITS.fileName);
+    const size = int(f, "size", where, 0, 2 ** 40);
+    const copies = int(f, "copies", where, 1, LIMITS.copies);
+    const pageRanges = str(f, "page_ranges", where, 200);
+    if (!pageRangesOk(pageRanges)) bad(`${where}: 'page_ranges' must be '' or a range list like '1-3,5'`);
+    return { name, type, size, sha256, copies, page_ranges: pageRanges };
   });
   const o = m.options;
   if (!o || typeof o !== "object") bad("manifest: missing 'options'");
-  const pages = str(o, "pages", "options", 200);
-  if (!pagesOk(pages)) bad("options: 'pages' must be '' or a range list like '1-3,5'");
-  return {
-    v: 1,
+  const out = {
+    v: 2,
     k: m.k,
     customer: { name: str(c, "name", "customer", LIMITS.name), note: str(c, "note", "customer", LIMITS.note) },
     files,
     options: {
-      copies: int(o, "copies", "options", 1, LIMITS.copies),
-      color: oneOf(o, "color", "options", ["bw", "color"]),
-      duplex: oneOf(o, "duplex", "options", ["none", "long", "short"]),
-      pages,
-      paper: oneOf(o, "paper", "options", ["A4", "Letter", "A3", "Legal"]),
+      color: oneOf(o, "color", "options", OPTION_WORDS.color),
+      sides: oneOf(o, "sides", "options", OPTION_WORDS.sides),
+      media: oneOf(o, "media", "options", OPTION_WORDS.media),
+      pages_per_sheet: oneOf(o, "pages_per_sheet", "options", OPTION_WORDS.pages_per_sheet),
+      orientation: oneOf(o, "orientation", "options", OPTION_WORDS.orientation),
     },
   };
+  if (m.reply !== undefined) {
+    let reply;
+    try {
+      reply = b64urlDecode(m.reply);
+    } catch {
+      bad("manifest: 'reply' is not base64url");
+    }
+    if (reply.length !== 65 || reply[0] !== 4) bad("manifest: 'reply' is not a P-256 public key");
+    out.reply = m.reply;
+  }
+  return out;
 }
 
 export function encodeManifest(obj) {
   return te.encode(JSON.stringify(validateManifest(obj)));
 }
 
-function jobInfo(jobId) {
+function checkJobId(jobId) {
   if (typeof jobId !== "string" || jobId.length < 1 || jobId.length > LIMITS.jobId || /[\x00-\x1f\x7f]/.test(jobId)) {
     throw new EnvelopeError("manifest", "job id must be 1..128 characters without control characters");
   }
-  return te.encode(JOB_INFO + jobId);
+  return jobId;
+}
+function jobInfo(jobId) {
+  return te.encode(JOB_INFO + checkJobId(jobId));
+}
+function replyInfo(jobId) {
+  return te.encode(REPLY_INFO + checkJobId(jobId));
 }
 
 export async function sealManifest(publicKeyBytes, jobId, manifestObj, { ephemeral = null } = {}) {
@@ -252,6 +298,36 @@ export async function openManifest(recipient, jobId, sealed) {
     bad("manifest is not UTF-8 JSON");
   }
   return validateManifest(obj);
+}
+
+// ---- replies (kiosk -> page) ------------------------------------------------
+
+// A fresh reply key pair for one job: put .publicKey in manifestObject({replyKey}) and keep
+// the pair (e.g. in IndexedDB; the private CryptoKey is not extractable) to open replies.
+export async function newReplyKey() {
+  return generateKeyPair();
+}
+
+// What the kiosk does (tests, and any JS sender): HPKE-seal bytes to a reply public key.
+export async function sealReply(replyPublicKeyBytes, jobId, plaintext, { ephemeral = null } = {}) {
+  const info = replyInfo(jobId);
+  if (plaintext.length > LIMITS.reply) throw new EnvelopeError("manifest", "reply too large");
+  try {
+    return await sealBase({ publicKey: replyPublicKeyBytes, info, plaintext, ephemeral });
+  } catch (e) {
+    if (e instanceof HpkeError) throw new EnvelopeError("key", e.message);
+    throw e;
+  }
+}
+
+// Opens a sealed reply with the page's reply key pair ({privateKey, publicKey}); bytes out.
+export async function openReply(recipient, jobId, sealed) {
+  const info = replyInfo(jobId);
+  try {
+    return await openBase({ recipient, info, sealed });
+  } catch {
+    throw new EnvelopeError("key", "reply does not open with this key for this job");
+  }
 }
 
 // ---- file records ----------------------------------------------------------
