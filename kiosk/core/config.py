@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core.errors import ConfigError
+from kiosk.core.options import COLORS, PAGES_PER_SHEET, PAPER_SIZES, SIDES
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,13 @@ def ensure_data_dir(path: Path) -> Path:
 
 @dataclass(frozen=True)
 class PriceTable:
-    """Price per printed sheet in cents, black-and-white and colour."""
+    """Price per printed sheet in cents, black-and-white and colour, with exceptions by paper and sides."""
 
     bw_cents: int = 10
     colour_cents: int = 50
     currency: str = "EUR"
+    # Exceptions by paper, colour mode and sides: [media, color, duplex, cents] (kiosk.core.pricing.PriceList).
+    sheets: tuple[tuple[str, str, bool, int], ...] = ()
 
     def format(self, cents: int) -> str:
         """'EUR 1.20' style display of an amount."""
@@ -74,6 +77,24 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """What the shop's printer offers customers (words of kiosk.core.options), published to the page."""
+
+    media: tuple[str, ...] = ("A4",)
+    color: tuple[str, ...] = COLORS
+    sides: tuple[str, ...] = SIDES
+    pages_per_sheet: tuple[int, ...] = PAGES_PER_SHEET
+
+    def validate(self) -> None:
+        """Raises ConfigError for an empty list or a word outside the vocabulary."""
+        checks = (("paper sizes", self.media, tuple(PAPER_SIZES)), ("colour modes", self.color, COLORS),
+                  ("sides", self.sides, SIDES), ("pages per sheet", self.pages_per_sheet, PAGES_PER_SHEET))
+        for name, values, allowed in checks:
+            if not values or len(set(values)) != len(values) or any(v not in allowed for v in values):
+                raise ConfigError(f"the offered {name} must be some of {', '.join(map(str, allowed))}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the shopkeeper can change in the settings screen."""
 
@@ -81,6 +102,7 @@ class Settings:
     bridge_url: str = ""
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     prices: PriceTable = field(default_factory=PriceTable)
+    offer: Offer = field(default_factory=Offer)
     sound: bool = True
     chime_repeat_seconds: int = 30  # repeat the new-job chime until someone looks (0: once)
     default_media: str = "A4"
@@ -99,6 +121,12 @@ class Settings:
             raise ConfigError("prices cannot be negative")
         if not self.prices.currency.strip():
             raise ConfigError("the currency is empty")
+        for entry in self.prices.sheets:
+            if (not isinstance(entry, (list, tuple)) or len(entry) != 4 or entry[0] not in PAPER_SIZES
+                    or entry[1] not in COLORS or not isinstance(entry[2], bool)
+                    or not isinstance(entry[3], int) or entry[3] < 0):
+                raise ConfigError("a sheet price must be [paper, colour mode, two-sided, cents >= 0]")
+        self.offer.validate()
         if not isinstance(self.chime_repeat_seconds, int) or not 0 <= self.chime_repeat_seconds <= 3600:
             raise ConfigError("the chime repeat must be 0 to 3600 seconds")
 
@@ -113,6 +141,7 @@ def _from_dict(data: dict[str, Any]) -> Settings:
     top = pick(Settings, data)
     top["printer"] = PrinterSettings(**pick(PrinterSettings, data.get("printer")))
     top["prices"] = PriceTable(**pick(PriceTable, data.get("prices")))
+    top["offer"] = Offer(**{k: tuple(v) for k, v in pick(Offer, data.get("offer")).items()})
     settings = Settings(**top)
     settings.validate()
     return settings

@@ -1,0 +1,91 @@
+"""pricing.js in Chromium passes the same cases as the kiosk (tests/data/pricing_cases.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.browser import StaticServer
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CASES: dict[str, Any] = json.loads((ROOT / "tests" / "data" / "pricing_cases.json").read_text(encoding="utf-8"))
+
+RUN_CASES = """(cases) => {
+  const { quote, PricingError, checkOptions } = window.pricing;
+  return cases.cases.map((c) => {
+    const raw = cases.price_lists[c.price_list];
+    const files = c.files.map((f) => ({
+      pages: f.pages,
+      options: { ...c.options, copies: f.copies ?? 1, page_ranges: f.page_ranges ?? "" },
+    }));
+    try {
+      checkOptions(c.options);
+      const q = quote(files, raw);
+      const lines = q.lines.map((l) => (l.atCounter ? { at_counter: true } : l));
+      return { lines, total: q.total, complete: q.complete };
+    } catch (e) {
+      if (!(e instanceof PricingError)) return { unexpected: String(e) };
+      return { error: e.code };
+    }
+  });
+}"""
+
+RUN_RANGES = """(cases) => cases.map((c) => {
+  try { return window.pricing.parsePageRanges(c.spec, c.pages).map((i) => i + 1); }
+  catch (e) { return e.code === "page_range" ? "error" : String(e); }
+})"""
+
+
+@pytest.fixture(scope="module")
+def harness_url() -> Iterator[str]:
+    routes = {"/": HERE / "pricing_harness.html", "/harness.js": HERE / "pricing_harness.js",
+              "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js"}
+    with StaticServer(routes) as server:
+        yield server.url + "/"
+
+
+@pytest.fixture
+def page(browser_page: Any, harness_url: str) -> Any:
+    from playwright.sync_api import expect
+
+    browser_page.goto(harness_url)
+    expect(browser_page.locator("body")).to_have_attribute("data-ready", "1")
+    return browser_page
+
+
+def test_pricing_cases_in_browser(page: Any) -> None:
+    got = page.evaluate(RUN_CASES, CASES)
+    for case, result in zip(CASES["cases"], got, strict=True):
+        assert result == case["expect"], case["name"]
+
+
+def test_page_range_cases_in_browser(page: Any) -> None:
+    got = page.evaluate(RUN_RANGES, CASES["page_ranges"])
+    assert got == [c["expect"] for c in CASES["page_ranges"]]
+
+
+def test_page_helpers(page: Any) -> None:
+    """What the page shows: canonical ranges for the manifest, offered choices, formatted amounts."""
+    got = page.evaluate("""() => {
+      const p = window.pricing;
+      const caps = { media: ["A4"], color: ["monochrome"], sides: ["one-sided"], pages_per_sheet: [1, 2],
+                     currency: "JPY", prices: [{ media: "A4", color: "monochrome", duplex: false, amount: 20 }],
+                     accepted_media_types: ["application/pdf"] };
+      return { canonical: [p.canonicalPageRanges(" 5, 1-3 ,2", 9), p.canonicalPageRanges("1-", 4),
+                           p.canonicalPageRanges("7-", 9)],
+               offered: p.offered(caps), none: p.offered(null), list: p.priceListFrom(caps),
+               eur: p.formatAmount(110, "EUR", "en"), jpy: p.formatAmount(20, "JPY", "en"),
+               syntax: p.pageRangeSpans("4-", null) };
+    }""")
+    assert got["canonical"] == ["1-3,5", "", "7-9"]
+    assert got["offered"] == {"media": ["A4"], "color": ["monochrome"], "sides": ["one-sided"], "pages_per_sheet": [1, 2]}
+    assert got["none"] is None
+    assert got["list"] == {"currency": "JPY", "prices": [{"media": "A4", "color": "monochrome", "duplex": False,
+                                                          "amount": 20}]}
+    assert (got["eur"], got["jpy"]) == ("€1.10", "¥20")
+    assert got["syntax"] == [[3, 4]]
