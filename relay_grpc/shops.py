@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from cloudtab_rpc.version import parse_version as _parse_version
 from relay_grpc import tokens
+from relay_grpc.capabilities import Capabilities, validate
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.keys import fingerprint, fingerprint_display, validate_public_key
@@ -266,6 +267,23 @@ class ShopService:
         log.info("shop key rotated: %s", shop.slug)
         return self.profile(shop)
 
+    async def publish_capabilities(self, shop_id: str, caps: Capabilities) -> ShopProfile:
+        """Store what the shop's kiosk published (replacing the previous); GetShop serves it.
+
+        Raises:
+            InvalidArgument: see :func:`relay_grpc.capabilities.validate`.
+            Unauthenticated: the shop was revoked meanwhile.
+        """
+        stored = validate(caps).to_json()
+        async with self.db.transaction() as session:
+            shop = await crud.get_shop(session, shop_id=shop_id)
+            if shop is None or shop.revoked_at is not None:
+                raise Unauthenticated("invalid shop token")
+            shop.capabilities = stored
+            session.add(shop)
+        log.info("shop capabilities published: %s", shop.slug)
+        return self.profile(shop)
+
     async def set_many_seen(self, seen: list[str], gone: list[str]) -> None:
         """Refresh ``last_seen_at`` of the ``seen`` shops and clear it for the ``gone``
         ones, in one transaction of at most two UPDATEs (the stream ticker's batch)."""
@@ -297,6 +315,7 @@ class ShopService:
     def profile(self, shop: Shop) -> ShopProfile:
         """The public profile of an enrolled shop row."""
         c = self.config
+        caps = Capabilities.from_json(shop.capabilities) if shop.capabilities else None
         return ShopProfile(
             shop_id=shop.id,
             slug=shop.slug,
@@ -305,10 +324,11 @@ class ShopService:
             key_fingerprint=shop.key_fingerprint or b"",
             key_fingerprint_display=fingerprint_display(shop.key_fingerprint) if shop.key_fingerprint else "",
             limits=self.limits,
-            accepted_media_types=tuple(c.accepted_media_types),
+            accepted_media_types=caps.accepted_media_types if caps else tuple(c.accepted_media_types),
             retention_seconds=c.retention_seconds,
             online=self.is_online(shop),
             min_kiosk_version=c.min_kiosk_version,
+            capabilities=caps,
         )
 
     @property

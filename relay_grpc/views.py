@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from relay_grpc.capabilities import Capabilities
+
 
 class JobState(str, enum.Enum):
     """Life-cycle state of a job (stored as its value)."""
@@ -108,6 +110,7 @@ class ShopProfile:
     retention_seconds: int
     online: bool
     min_kiosk_version: str
+    capabilities: Capabilities | None = None  # as the kiosk last published them
 
 
 @dataclasses.dataclass(frozen=True)

@@ -49,6 +49,21 @@ def shop_to_dict(shop: common_pb2.Shop) -> dict[str, Any]:
         "accepted_media_types": list(shop.accepted_media_types),
         "retention_seconds": shop.retention_seconds,
         "online": shop.online,
+        "capabilities": capabilities_to_dict(shop.capabilities) if shop.HasField("capabilities") else None,
+    }
+
+
+def capabilities_to_dict(caps: common_pb2.ShopCapabilities) -> dict[str, Any]:
+    """What the shop's printer offers and its price list, in the words of pricing.js."""
+    return {
+        "media": list(caps.media),
+        "color": list(caps.color),
+        "sides": list(caps.sides),
+        "pages_per_sheet": list(caps.pages_per_sheet),
+        "currency": caps.currency,
+        "prices": [{"media": p.media, "color": p.color, "duplex": p.duplex, "amount": p.amount}
+                   for p in caps.prices],
+        "accepted_media_types": list(caps.accepted_media_types),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
@@ -27,6 +27,9 @@ from kiosk.core.errors import (
     UpdateNeeded,
 )
 from kiosk.core.version import KIOSK_VERSION
+
+if TYPE_CHECKING:
+    from kiosk.core.capabilities import Capabilities
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,18 @@ class RelayClient:
         """Replace the shop's public key. Raises: RelayError."""
         return self._call("key rotation", self.stub.RotateKey,
                           shop_jobs_pb2.RotateKeyRequest(public_key=public_key))
+
+    def publish_capabilities(self, caps: Capabilities) -> shop_jobs_pb2.PublishCapabilitiesResponse:
+        """Publish the shop's printer choices, price list and document types. Raises: RelayError."""
+        msg = common_pb2.ShopCapabilities(
+            media=caps.media, color=caps.color, sides=caps.sides, pages_per_sheet=caps.pages_per_sheet,
+            currency=caps.prices.currency,
+            prices=[common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
+                    for p in caps.prices.sheets if p.media in caps.media and p.color in caps.color],
+            accepted_media_types=caps.accepted_media_types,
+        )
+        return self._call("publishing the shop's prices", self.stub.PublishCapabilities,
+                          shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=msg))
 
     def subscribe(self, after_sequence: int) -> Any:
         """The SubscribeJobs call (an iterator of responses with .cancel()); errors surface while iterating."""

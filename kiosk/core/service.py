@@ -21,6 +21,7 @@ from cloudtab.v1 import common_pb2
 from kiosk.core import events as ev
 from kiosk.core.actions import JobActions
 from kiosk.core.budget import MemoryBudget
+from kiosk.core.capabilities import shop_capabilities
 from kiosk.core.config import (
     Settings,
     default_data_dir,
@@ -129,6 +130,8 @@ class KioskCore(JobActions, ShopActions):
         save_settings(self.data_dir, settings)
         self._settings = settings
         self.events.emit(ev.SETTINGS)
+        if self._connection.online:
+            self._submit(self._publish_capabilities)
         if settings.relay_address != old.relay_address and self._subscription is not None:
             self._reset_client()
             self._subscription.reconnect()
@@ -256,8 +259,17 @@ class KioskCore(JobActions, ShopActions):
     def _on_connection(self, state: ConnectionState) -> None:
         if self._profile is not None and update_needed(self._profile.min_kiosk_version):
             state = ConnectionState(state.online, state.status, state.message, True, state.since)
+        if state.online and not self._connection.online:
+            self._submit(self._publish_capabilities)
         self._connection = state
         self.events.emit(ev.CONNECTION, None, state.message)
+
+    def _publish_capabilities(self) -> None:
+        """Tell the relay what the shop offers and charges (public); on failure it is tried at the next connect."""
+        try:
+            self._relay().publish_capabilities(shop_capabilities(self._settings))
+        except KioskError as exc:
+            log.warning("could not publish the shop's prices and choices: %s", exc)
 
     def _save_cursor(self, sequence: int) -> None:
         try:

@@ -8,6 +8,7 @@ from typing import TypeVar
 from cloudtab.v1 import common_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from relay_grpc.capabilities import Capabilities, SheetPrice
 from relay_grpc.views import EventView, HeartbeatView, JobState, JobView, ShopProfile
 
 
@@ -96,4 +97,32 @@ def shop_to_proto(shop: ShopProfile) -> common_pb2.Shop:
         retention_seconds=shop.retention_seconds,
         online=shop.online,
         min_kiosk_version=shop.min_kiosk_version,
+        capabilities=capabilities_to_proto(shop.capabilities) if shop.capabilities else None,
+    )
+
+
+def capabilities_to_proto(caps: Capabilities) -> common_pb2.ShopCapabilities:
+    """The ShopCapabilities message."""
+    return common_pb2.ShopCapabilities(
+        media=list(caps.media),
+        color=list(caps.color),
+        sides=list(caps.sides),
+        pages_per_sheet=list(caps.pages_per_sheet),
+        currency=caps.currency,
+        prices=[common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
+                for p in caps.prices],
+        accepted_media_types=list(caps.accepted_media_types),
+    )
+
+
+def capabilities_from_proto(msg: common_pb2.ShopCapabilities) -> Capabilities:
+    """Domain capabilities from a request (not validated yet)."""
+    return Capabilities(
+        media=tuple(msg.media),
+        color=tuple(msg.color),
+        sides=tuple(msg.sides),
+        pages_per_sheet=tuple(msg.pages_per_sheet),
+        currency=msg.currency,
+        prices=tuple(SheetPrice(p.media, p.color, p.duplex, p.amount) for p in msg.prices),
+        accepted_media_types=tuple(msg.accepted_media_types),
     )

@@ -12,6 +12,7 @@ from relay_grpc import callinfo
 from relay_grpc.app import Relay
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.servicers.convert import (
+    capabilities_from_proto,
     encoded_once,
     event_to_proto,
     heartbeat_to_proto,
@@ -93,3 +94,10 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         callinfo.note_job(request.job_id)
         job = await self.relay.jobs.reject(_shop().id, request.job_id, request.reason)
         return pb.RejectJobResponse(job=job_to_proto(job))
+
+    async def PublishCapabilities(
+        self, request: pb.PublishCapabilitiesRequest, context: aio.ServicerContext
+    ) -> pb.PublishCapabilitiesResponse:
+        caps = capabilities_from_proto(request.capabilities)
+        profile = await self.relay.shops.publish_capabilities(_shop().id, caps)
+        return pb.PublishCapabilitiesResponse(shop=shop_to_proto(profile))

@@ -3,7 +3,8 @@
 What the relay keeps: shops (public key, token hash), enrollment codes (hash),
 jobs (sizes, counts, states, timestamps, the customer token hash and the sealed
 manifest until the job ends), files (declared and committed sizes) and the
-event log. Never a file name, a print option or a plaintext byte. Times are
+event log, and the capabilities and price list a kiosk publishes (public).
+Never a file name, a job's print options or a plaintext byte. Times are
 UNIX seconds (float) so both SQLite and PostgreSQL store them the same way.
 """
 
@@ -33,6 +34,8 @@ class Shop(SQLModel, table=True):
     last_seen_at: float | None = None
     # Highest per-shop event sequence handed out; bumped under the row lock.
     last_sequence: int = Field(default=0, sa_type=BigInt)
+    # Public capabilities and price list the kiosk published (relay_grpc/capabilities.py JSON).
+    capabilities: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class EnrollmentCode(SQLModel, table=True):

@@ -128,6 +128,7 @@ class Shop(_message.Message):
     RETENTION_SECONDS_FIELD_NUMBER: _builtins.int
     ONLINE_FIELD_NUMBER: _builtins.int
     MIN_KIOSK_VERSION_FIELD_NUMBER: _builtins.int
+    CAPABILITIES_FIELD_NUMBER: _builtins.int
     slug: _builtins.str
     """URL-safe identifier of the shop, as in /s/<slug>."""
     display_name: _builtins.str
@@ -156,6 +157,13 @@ class Shop(_message.Message):
     def accepted_media_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Media types the shop accepts, e.g. "application/pdf", "image/jpeg"."""
 
+    @_builtins.property
+    def capabilities(self) -> Global___ShopCapabilities:
+        """What the shop's printer can do and what it costs, as its kiosk last
+        published it (ShopJobsService.PublishCapabilities). Unset until then.
+        When set, `accepted_media_types` is the kiosk's list.
+        """
+
     def __init__(
         self,
         *,
@@ -169,14 +177,117 @@ class Shop(_message.Message):
         retention_seconds: _builtins.int = ...,
         online: _builtins.bool = ...,
         min_kiosk_version: _builtins.str = ...,
+        capabilities: Global___ShopCapabilities | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities", "limits", b"limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "display_name", b"display_name", "key_fingerprint", b"key_fingerprint", "key_fingerprint_display", b"key_fingerprint_display", "limits", b"limits", "min_kiosk_version", b"min_kiosk_version", "online", b"online", "public_key", b"public_key", "retention_seconds", b"retention_seconds", "slug", b"slug"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "capabilities", b"capabilities", "display_name", b"display_name", "key_fingerprint", b"key_fingerprint", "key_fingerprint_display", b"key_fingerprint_display", "limits", b"limits", "min_kiosk_version", b"min_kiosk_version", "online", b"online", "public_key", b"public_key", "retention_seconds", b"retention_seconds", "slug", b"slug"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Shop: _TypeAlias = Shop  # noqa: Y015
+
+@_typing.final
+class ShopCapabilities(_message.Message):
+    """What a shop's printer offers and its price list: public data the kiosk
+    publishes so the customer's page offers only what can be printed and shows
+    the price before sending. Option words are those of the sealed manifest
+    (docs/envelope.md §4).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_FIELD_NUMBER: _builtins.int
+    COLOR_FIELD_NUMBER: _builtins.int
+    SIDES_FIELD_NUMBER: _builtins.int
+    PAGES_PER_SHEET_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
+    ACCEPTED_MEDIA_TYPES_FIELD_NUMBER: _builtins.int
+    currency: _builtins.str
+    """ISO 4217 currency code of every price, three capital letters, e.g. "EUR"."""
+    @_builtins.property
+    def media(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Paper sizes offered: "A4", "Letter", "A3", "Legal" (1..4, no repeats)."""
+
+    @_builtins.property
+    def color(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Colour modes offered: "monochrome" and/or "color" (1..2, no repeats)."""
+
+    @_builtins.property
+    def sides(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Sides offered: "one-sided", "two-sided-long-edge",
+        "two-sided-short-edge" (1..3, no repeats).
+        """
+
+    @_builtins.property
+    def pages_per_sheet(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Pages per side of a sheet offered: 1, 2 and/or 4 (1..3, no repeats)."""
+
+    @_builtins.property
+    def prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___SheetPrice]:
+        """Price per sheet of paper; 0..64 entries, at most one per (media, color,
+        duplex). A combination without an entry cannot be priced on the page.
+        """
+
+    @_builtins.property
+    def accepted_media_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Document types the kiosk prints, e.g. "application/pdf", "image/jpeg"
+        (1..32 media types `type/subtype`, each at most 127 characters).
+        """
+
+    def __init__(
+        self,
+        *,
+        media: _abc.Iterable[_builtins.str] | None = ...,
+        color: _abc.Iterable[_builtins.str] | None = ...,
+        sides: _abc.Iterable[_builtins.str] | None = ...,
+        pages_per_sheet: _abc.Iterable[_builtins.int] | None = ...,
+        currency: _builtins.str = ...,
+        prices: _abc.Iterable[Global___SheetPrice] | None = ...,
+        accepted_media_types: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "color", b"color", "currency", b"currency", "media", b"media", "pages_per_sheet", b"pages_per_sheet", "prices", b"prices", "sides", b"sides"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShopCapabilities: _TypeAlias = ShopCapabilities  # noqa: Y015
+
+@_typing.final
+class SheetPrice(_message.Message):
+    """The price of one sheet of paper printed with some options."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_FIELD_NUMBER: _builtins.int
+    COLOR_FIELD_NUMBER: _builtins.int
+    DUPLEX_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    media: _builtins.str
+    """Paper size, one of ShopCapabilities.media."""
+    color: _builtins.str
+    """Colour mode, one of ShopCapabilities.color."""
+    duplex: _builtins.bool
+    """True for a sheet printed on both sides (either two-sided mode)."""
+    amount: _builtins.int
+    """Price of one sheet in the currency's minor unit (cents), 0..1,000,000."""
+    def __init__(
+        self,
+        *,
+        media: _builtins.str = ...,
+        color: _builtins.str = ...,
+        duplex: _builtins.bool = ...,
+        amount: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "color", b"color", "duplex", b"duplex", "media", b"media"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SheetPrice: _TypeAlias = SheetPrice  # noqa: Y015
 
 @_typing.final
 class JobFile(_message.Message):

@@ -447,3 +447,51 @@ class RejectJobResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RejectJobResponse: _TypeAlias = RejectJobResponse  # noqa: Y015
+
+@_typing.final
+class PublishCapabilitiesRequest(_message.Message):
+    """Request of ShopJobsService.PublishCapabilities."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAPABILITIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def capabilities(self) -> _common_pb2.ShopCapabilities:
+        """The shop's capabilities and price list."""
+
+    def __init__(
+        self,
+        *,
+        capabilities: _common_pb2.ShopCapabilities | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishCapabilitiesRequest: _TypeAlias = PublishCapabilitiesRequest  # noqa: Y015
+
+@_typing.final
+class PublishCapabilitiesResponse(_message.Message):
+    """Response of ShopJobsService.PublishCapabilities."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def shop(self) -> _common_pb2.Shop:
+        """The shop's public profile as GetShop now serves it."""
+
+    def __init__(
+        self,
+        *,
+        shop: _common_pb2.Shop | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["shop", b"shop"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shop", b"shop"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishCapabilitiesResponse: _TypeAlias = PublishCapabilitiesResponse  # noqa: Y015

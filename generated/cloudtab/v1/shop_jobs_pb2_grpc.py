@@ -75,6 +75,11 @@ class ShopJobsServiceStub:
                 request_serializer=cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobRequest.SerializeToString,
                 response_deserializer=cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobResponse.FromString,
                 _registered_method=True)
+        self.PublishCapabilities = channel.unary_unary(
+                '/cloudtab.v1.ShopJobsService/PublishCapabilities',
+                request_serializer=cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesRequest.SerializeToString,
+                response_deserializer=cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesResponse.FromString,
+                _registered_method=True)
 
 
 class ShopJobsServiceServicer:
@@ -189,6 +194,23 @@ class ShopJobsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishCapabilities(self, request, context):
+        """Publishes what the shop's printer can do, its price list and the
+        document types the kiosk prints (public data; replaces what was
+        published before). GetShop serves it as `Shop.capabilities` until the
+        next publish. The kiosk publishes after enrolling and whenever its
+        settings change.
+
+        Errors: INVALID_ARGUMENT when a list is empty, too long or repeats a
+        value, a value is outside the option words of ShopCapabilities, the
+        currency is not three capital letters, a price is negative, above
+        1,000,000 or given twice for the same (media, color, duplex), or a
+        media type is malformed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ShopJobsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -231,6 +253,11 @@ def add_ShopJobsServiceServicer_to_server(servicer, server):
                     servicer.RejectJob,
                     request_deserializer=cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobRequest.FromString,
                     response_serializer=cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobResponse.SerializeToString,
+            ),
+            'PublishCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishCapabilities,
+                    request_deserializer=cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesRequest.FromString,
+                    response_serializer=cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +477,33 @@ class ShopJobsService:
             '/cloudtab.v1.ShopJobsService/RejectJob',
             cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobRequest.SerializeToString,
             cloudtab_dot_v1_dot_shop__jobs__pb2.RejectJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cloudtab.v1.ShopJobsService/PublishCapabilities',
+            cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesRequest.SerializeToString,
+            cloudtab_dot_v1_dot_shop__jobs__pb2.PublishCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
