@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from relay_grpc.errors import InvalidArgument
+from relay_grpc.errors import Reason, RelayError
 
 MEDIA = ("A4", "Letter", "A3", "Legal")
 COLORS = ("monochrome", "color")
@@ -78,14 +78,18 @@ class Capabilities:
         )
 
 
+def _refuse(field: str, message: str) -> RelayError:
+    return RelayError(Reason.INVALID_REQUEST, f"capabilities: {message}", field=f"capabilities.{field}")
+
+
 def _words(name: str, values: tuple[Any, ...], allowed: tuple[Any, ...]) -> tuple[Any, ...]:
     if not values:
-        raise InvalidArgument(f"capabilities: {name} must not be empty")
+        raise _refuse(name, f"{name} must not be empty")
     if len(set(values)) != len(values):
-        raise InvalidArgument(f"capabilities: {name} repeats a value")
+        raise _refuse(name, f"{name} repeats a value")
     for value in values:
         if value not in allowed:
-            raise InvalidArgument(f"capabilities: {name} must be among {', '.join(map(str, allowed))}")
+            raise _refuse(name, f"{name} must be among {', '.join(map(str, allowed))}")
     return values
 
 
@@ -93,7 +97,7 @@ def validate(caps: Capabilities) -> Capabilities:
     """Check published capabilities at the relay boundary.
 
     Raises:
-        InvalidArgument: an empty, repeated or unknown option word, a bad
+        RelayError: INVALID_REQUEST (``field`` names the list) for an empty, repeated or unknown option word, a bad
             currency, a price out of range or given twice, a malformed or
             excess media type, or too much data.
     """
@@ -102,27 +106,27 @@ def validate(caps: Capabilities) -> Capabilities:
     _words("sides", caps.sides, SIDES)
     _words("pages_per_sheet", caps.pages_per_sheet, PAGES_PER_SHEET)
     if not _CURRENCY.fullmatch(caps.currency):
-        raise InvalidArgument("capabilities: currency must be three capital letters (ISO 4217)")
+        raise _refuse("currency", "currency must be three capital letters (ISO 4217)")
     if len(caps.prices) > MAX_PRICES:
-        raise InvalidArgument(f"capabilities: at most {MAX_PRICES} prices")
+        raise _refuse("prices", f"at most {MAX_PRICES} prices")
     seen: set[tuple[str, str, bool]] = set()
     for price in caps.prices:
         key = (price.media, price.color, price.duplex)
         if price.media not in caps.media or price.color not in caps.color:
-            raise InvalidArgument("capabilities: a price names a paper size or colour mode not offered")
+            raise _refuse("prices", "a price names a paper size or colour mode not offered")
         if key in seen:
-            raise InvalidArgument("capabilities: two prices for the same paper, colour and sides")
+            raise _refuse("prices", "two prices for the same paper, colour and sides")
         seen.add(key)
         if not 0 <= price.amount <= MAX_AMOUNT:
-            raise InvalidArgument(f"capabilities: a price must be 0..{MAX_AMOUNT} minor units")
+            raise _refuse("prices", f"a price must be 0..{MAX_AMOUNT} minor units")
     types = caps.accepted_media_types
     if not 1 <= len(types) <= MAX_MEDIA_TYPES:
-        raise InvalidArgument(f"capabilities: 1..{MAX_MEDIA_TYPES} accepted media types")
+        raise _refuse("accepted_media_types", f"1..{MAX_MEDIA_TYPES} accepted media types")
     if len(set(types)) != len(types):
-        raise InvalidArgument("capabilities: accepted media types repeat a value")
+        raise _refuse("accepted_media_types", "accepted media types repeat a value")
     for media_type in types:
         if len(media_type) > 127 or not _MEDIA_TYPE.fullmatch(media_type):
-            raise InvalidArgument("capabilities: an accepted media type is not type/subtype")
+            raise _refuse("accepted_media_types", "an accepted media type is not type/subtype")
     if len(caps.to_json()) > MAX_STORED:
-        raise InvalidArgument("capabilities: too large")
+        raise _refuse("accepted_media_types", "too large")
     return caps

@@ -271,14 +271,14 @@ class ShopService:
         """Store what the shop's kiosk published (replacing the previous); GetShop serves it.
 
         Raises:
-            InvalidArgument: see :func:`relay_grpc.capabilities.validate`.
-            Unauthenticated: the shop was revoked meanwhile.
+            RelayError: INVALID_REQUEST (see :func:`relay_grpc.capabilities.validate`);
+                TOKEN_INVALID when the shop was revoked meanwhile.
         """
         stored = validate(caps).to_json()
         async with self.db.transaction() as session:
             shop = await crud.get_shop(session, shop_id=shop_id)
             if shop is None or shop.revoked_at is not None:
-                raise Unauthenticated("invalid shop token")
+                raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
             shop.capabilities = stored
             session.add(shop)
         log.info("shop capabilities published: %s", shop.slug)

@@ -41,7 +41,9 @@ Public API (module: signatures)
 kiosk.core.config::
 
     default_data_dir() -> Path     # ~/.local/share/cloudtab/kiosk; %LOCALAPPDATA%/CloudTab/kiosk
-    @dataclass(frozen) PriceTable(bw_cents: int = 10, colour_cents: int = 50, currency: str = "EUR")
+    @dataclass(frozen) PriceTable(bw_cents: int = 10, colour_cents: int = 50, currency: str = "EUR",
+        sheets: tuple[(media, color, duplex, cents), ...] = ())   # exceptions by paper/colour/sides
+    @dataclass(frozen) Offer(media=("A4",), color, sides, pages_per_sheet)   # what the page may offer
         .format(cents: int) -> str                    # "EUR 1.20"
     @dataclass(frozen) PrinterSettings(kind: str = "folder",   # "folder" | "ipp" | "cups"
         uri: str = "",            # kind=ipp: ipp://host:631/ipp/print
@@ -49,7 +51,7 @@ kiosk.core.config::
         cups_server: str = "localhost:631",
         folder: str = "")         # kind=folder: output dir ("" = <data_dir>/demo-printer)
     @dataclass(frozen) Settings(relay_address: str = "", bridge_url: str = "",
-        printer: PrinterSettings, prices: PriceTable, sound: bool = True,
+        printer: PrinterSettings, prices: PriceTable, offer: Offer, sound: bool = True,
         default_media: str = "A4")
     load_settings(data_dir: Path) -> Settings; save_settings(data_dir, settings) -> None
 
@@ -97,7 +99,18 @@ kiosk.core.pricing::
 
     @dataclass(frozen) Price(pages: int, sheets: int, copies: int, colour: bool,
         per_sheet_cents: int, total_cents: int, currency: str) ; .display -> str
-    compute_price(page_count: int, options: PrintOptions, table: PriceTable) -> Price
+    compute_price(page_count: int, options: PrintOptions, table: PriceTable | PriceList) -> Price
+    # the rules shared with web_bridge/static/js/pricing.js (tests/data/pricing_cases.json):
+    @dataclass(frozen) SheetPrice(media, color, duplex: bool, amount: int) ; PriceList(currency, sheets)
+        .per_sheet(media, color, duplex) -> int  raises NotOffered ; PriceList.from_table(table, media)
+    price_file(page_count | None, options, prices) -> PriceLine(pages, sheets, amount)  # None: at the counter
+    quote([(page_count | None, options)], prices) -> Quote(lines, total, currency) ; .complete -> bool
+
+kiosk.core.capabilities::   # published to the relay on connect and on save_settings
+
+    accepted_media_types() -> tuple[str, ...]   # the hook for converters; default PDF, JPEG, PNG
+    shop_capabilities(settings, media_types=accepted_media_types) -> Capabilities(media, color,
+        sides, pages_per_sheet, prices: PriceList, accepted_media_types)
 
 kiosk.core.intake / formats / convert / images (documents and photos into PDFs)::
 

@@ -140,7 +140,10 @@ def _from_dict(data: dict[str, Any]) -> Settings:
 
     top = pick(Settings, data)
     top["printer"] = PrinterSettings(**pick(PrinterSettings, data.get("printer")))
-    top["prices"] = PriceTable(**pick(PriceTable, data.get("prices")))
+    prices = pick(PriceTable, data.get("prices"))
+    if isinstance(prices.get("sheets"), list):
+        prices["sheets"] = tuple(tuple(entry) if isinstance(entry, list) else entry for entry in prices["sheets"])
+    top["prices"] = PriceTable(**prices)
     top["offer"] = Offer(**{k: tuple(v) for k, v in pick(Offer, data.get("offer")).items()})
     settings = Settings(**top)
     settings.validate()

@@ -44,7 +44,8 @@ RUN_RANGES = """(cases) => cases.map((c) => {
 @pytest.fixture(scope="module")
 def harness_url() -> Iterator[str]:
     routes = {"/": HERE / "pricing_harness.html", "/harness.js": HERE / "pricing_harness.js",
-              "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js"}
+              "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js",
+              "/js/order.js": ROOT / "web_bridge" / "static" / "js" / "order.js"}
     with StaticServer(routes) as server:
         yield server.url + "/"
 
@@ -89,3 +90,41 @@ def test_page_helpers(page: Any) -> None:
                                                           "amount": 20}]}
     assert (got["eur"], got["jpy"]) == ("€1.10", "¥20")
     assert got["syntax"] == [[3, 4]]
+
+
+def test_the_page_prices_the_order_from_the_published_price_list(page: Any) -> None:
+    """order.js (the page): the shop's choices, the itemised price, and format-2 manifest input."""
+    got = page.evaluate("""async () => {
+      const order = await import("/js/order.js");
+      const caps = { media: ["A4"], color: ["monochrome"], sides: ["one-sided", "two-sided-long-edge"],
+                     pages_per_sheet: [1, 2], currency: "EUR", accepted_media_types: ["application/pdf"],
+                     prices: [{ media: "A4", color: "monochrome", duplex: true, amount: 15 },
+                              { media: "A4", color: "monochrome", duplex: false, amount: 10 }] };
+      const shop = { capabilities: caps };
+      const job = { color: "monochrome", sides: "two-sided-long-edge", media: "A4", pagesPerSheet: 1,
+                    orientation: "portrait" };
+      const files = [
+        { file: { name: "a.pdf", size: 5 }, type: "application/pdf", sha256: "ab".repeat(32), total: 5, copies: 2,
+          pageRanges: "5, 1-3" },
+        { file: { name: "b.png", size: 9 }, type: "image/png", sha256: "cd".repeat(32), total: 1, copies: 1,
+          pageRanges: "" },
+      ];
+      const converted = [{ ...files[0], total: null, pageRanges: "" }];
+      return {
+        offer: order.shopOffer(shop), any: order.shopOffer({ capabilities: null }).color,
+        price: order.priceOf(shop, files, job), counter: order.priceOf(shop, converted, job),
+        unpriced: order.priceOf(shop, files, { ...job, color: "color" }), none: order.priceOf({}, files, job),
+        input: order.manifestInput(new Uint8Array(32), { name: "", note: "" }, files, job),
+        ranges: [order.parseRanges("2-9", 5), order.parseRanges("x", 5), order.parseRanges("4-", null)],
+      };
+    }""")
+    assert got["offer"]["color"] == ["monochrome"] and got["offer"]["pagesPerSheet"] == [1, 2]
+    assert got["any"] == ["monochrome", "color"]
+    assert got["price"] == {"total": 75, "currency": "EUR",
+                            "lines": [{"label": "a.pdf", "amount": 60}, {"label": "b.png", "amount": 15}]}
+    assert got["counter"] is None and got["unpriced"] is None and got["none"] is None
+    assert [(f["copies"], f["page_ranges"]) for f in got["input"]["files"]] == [(2, "1-3,5"), (1, "")]
+    assert got["input"]["options"] == {"color": "monochrome", "sides": "two-sided-long-edge", "media": "A4",
+                                       "pages_per_sheet": 1, "orientation": "portrait"}
+    assert got["ranges"] == [{"ok": False, "reason": "range"}, {"ok": False, "reason": "syntax"},
+                             {"ok": True, "pages": None}]

@@ -72,12 +72,6 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         rows.nth(3).locator(".remove").click()
         rows.nth(2).locator(".remove").click()
         expect(rows).to_have_count(2)
-        # Per-file pages and copies need manifest format 2 (envelope.js); with format 1
-        # the page sends a page range with a single file only.
-        per_file = page.evaluate("async () => (await import('/static/js/order.js')).perFileRanges")
-        if not per_file:
-            rows.nth(1).locator(".remove").click()
-            expect(rows).to_have_count(1)
         pdf_row = rows.nth(0)
         pdf_row.locator(".file-opts input[type=text]").fill("2-5")
         expect(pdf_row.locator(".file-problem")).to_contain_text("only 3 pages")
@@ -119,7 +113,7 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         assert files_containing(relay.data_dir, MARKER) == []
 
         opened = kiosk.open_job(job_id)
-        assert opened.files == ([pdf, photo] if per_file else [pdf])
+        assert opened.files == [pdf, photo]
 
         # The status link works in another tab (a fresh context: no sessionStorage).
         other = new_page(context.browser.new_context(viewport={"width": PHONES[size][0], "height": PHONES[size][1]}))

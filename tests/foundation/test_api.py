@@ -126,7 +126,7 @@ def test_buf_breaking_detects_a_removed_field(tmp_path: Path) -> None:
             {
                 "ShopJobsService": [
                     "Enroll", "RotateKey", "SubscribeJobs", "GetJob", "DownloadFile",
-                    "UpdateJob", "CompleteJob", "RejectJob",
+                    "UpdateJob", "CompleteJob", "RejectJob", "PublishCapabilities",
                 ]
             },
         ),

@@ -139,7 +139,7 @@ def test_each_file_is_its_own_print_job_and_price_line(relay, customer, tmp_path
         report, photo = sample_pdf(3), sample_image("PNG")
         sent = customer.send(slug, [PlainFile("report.pdf", "application/pdf", report),
                                     PlainFile("photo.png", "image/png", photo)],
-                             options=envelope.PrintOptions(duplex="long", color="color"))
+                             options=envelope.JobOptions(sides="two-sided-long-edge", color="color"))
         job = wait_for(job_in(core, sent.job_id, LocalState.READY), what="ready")
         plan = core.print_plan(sent.job_id, job.options)
         assert [(f.index, f.price.pages, f.price.sheets) for f in plan.files] == [(0, 3, 2), (1, 1, 1)]
@@ -194,7 +194,7 @@ def test_kill_9_keeps_printed_state_and_edits(relay, customer, tmp_path) -> None
         bw_cents=10, colour_cents=50, currency="EUR")))
     customer_name = "Zelda Marker" + secrets.token_hex(3)
     sent = customer.send(slug, [PlainFile("secret-name.pdf", "application/pdf", sample_pdf(3))], name=customer_name,
-                         options=envelope.PrintOptions(copies=1, color="bw"))
+                         options=envelope.JobOptions(color="monochrome"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "generated")]))
     proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(data), str(out), sent.job_id],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT)

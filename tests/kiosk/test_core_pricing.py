@@ -55,3 +55,10 @@ def test_options_to_ipp_attributes(media: str, keyword: str) -> None:
                                                   ("garbage", False)])
 def test_update_needed(minimum: str, needed: bool) -> None:
     assert update_needed(minimum, "0.1.0") is needed
+
+
+def test_pages_per_sheet_and_orientation_reach_the_printer() -> None:
+    attrs = ipp_attributes(PrintOptions(pages_per_sheet=4, orientation="landscape"))
+    assert (attrs["number-up"], attrs["orientation-requested"]) == (4, 4)
+    wire = {a.name: a.values for a in job_attribute_list(PrintOptions(pages_per_sheet=2))}
+    assert wire["number-up"] == [2] and "orientation-requested" not in wire

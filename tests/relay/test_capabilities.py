@@ -8,8 +8,9 @@ import grpc
 import pytest
 from cloudtab.v1 import common_pb2, shop_jobs_pb2
 
+from cloudtab_rpc.reasons import Reason
 from relay_grpc.capabilities import Capabilities, SheetPrice, validate
-from relay_grpc.errors import InvalidArgument
+from relay_grpc.errors import RelayError
 from tests.relay.helpers import code_of, enroll, error_of, get_shop
 
 SC = grpc.StatusCode
@@ -65,8 +66,10 @@ BAD = {
 
 @pytest.mark.parametrize("change", BAD.values(), ids=list(BAD))
 def test_boundary_refuses(change: dict[str, object]) -> None:
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(RelayError) as refused:
         validate(dataclasses.replace(GOOD, **change))  # type: ignore[arg-type]
+    assert refused.value.reason is Reason.INVALID_REQUEST
+    assert refused.value.metadata["field"].startswith("capabilities.")
 
 
 def test_storage_round_trip() -> None:

@@ -55,7 +55,7 @@ def _lying_job(customer: Customer, slug: str, public_key: bytes, stored: int) ->
         shop_slug=slug, file_sizes=[stored], key_fingerprint=envelope.fingerprint(public_key)), timeout=15)
     job_id = response.job.job_id
     manifest = envelope.Manifest(content_key=key, files=(entry,), customer=envelope.Customer("Mallory", ""),
-                                 options=envelope.PrintOptions())
+                                 options=envelope.JobOptions())
     sealed = envelope.seal_manifest(manifest, envelope.public_key_from_bytes(public_key), job_id)
     job = SealedJob(job_id, response.job.job_code, response.customer_token, [], [os.urandom(stored)], sealed, manifest)
     customer.upload_all(job)

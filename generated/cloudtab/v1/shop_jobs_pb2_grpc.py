@@ -198,14 +198,14 @@ class ShopJobsServiceServicer:
         """Publishes what the shop's printer can do, its price list and the
         document types the kiosk prints (public data; replaces what was
         published before). GetShop serves it as `Shop.capabilities` until the
-        next publish. The kiosk publishes after enrolling and whenever its
-        settings change.
+        next publish. The kiosk publishes whenever it its settings change.
 
-        Errors: INVALID_ARGUMENT when a list is empty, too long or repeats a
+        Errors: INVALID_REQUEST (metadata `field` names the list, e.g.
+        "capabilities.prices") when a list is empty, too long or repeats a
         value, a value is outside the option words of ShopCapabilities, the
         currency is not three capital letters, a price is negative, above
-        1,000,000 or given twice for the same (media, color, duplex), or a
-        media type is malformed.
+        1,000,000, given twice for the same (media, color, duplex) or for a
+        paper or colour not offered, or a media type is malformed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

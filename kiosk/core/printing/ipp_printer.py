@@ -25,6 +25,7 @@ MEDIA_KEYWORDS = {
 }
 PRINTER_STATES = {3: "idle", 4: "processing", 5: "stopped"}
 MAX_PAGE_NUMBER = 1_000_000
+ORIENTATION_ENUMS = {"portrait": 3, "landscape": 4}  # RFC 8011 orientation-requested
 
 
 def ipp_attributes(options: PrintOptions) -> dict[str, Any]:
@@ -43,6 +44,10 @@ def ipp_attributes(options: PrintOptions) -> dict[str, Any]:
     if options.page_ranges.strip():
         spans = page_range_spans(options.page_ranges, MAX_PAGE_NUMBER)
         attrs["page-ranges"] = [(start + 1, stop) for start, stop in spans]
+    if options.pages_per_sheet != 1:
+        attrs["number-up"] = options.pages_per_sheet
+    if options.orientation != "portrait":
+        attrs["orientation-requested"] = ORIENTATION_ENUMS[options.orientation]
     return attrs
 
 
@@ -57,6 +62,10 @@ def job_attribute_list(options: PrintOptions) -> list[ipp.Attribute]:
     ]
     if "page-ranges" in mapping:
         attrs.append(ipp.Attribute("page-ranges", ipp.RANGE, list(mapping["page-ranges"])))
+    if "number-up" in mapping:
+        attrs.append(ipp.Attribute("number-up", ipp.INTEGER, [mapping["number-up"]]))
+    if "orientation-requested" in mapping:
+        attrs.append(ipp.Attribute("orientation-requested", ipp.ENUM, [mapping["orientation-requested"]]))
     return attrs
 
 

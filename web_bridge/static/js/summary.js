@@ -2,6 +2,7 @@
 // Send and, from the tab's memory (never from the relay), on the status page.
 
 import { _, formatNumber } from "./i18n.js";
+import { formatAmount } from "./pricing.js";
 
 function optionWords(options) {
   const words = [];
@@ -17,9 +18,10 @@ function optionWords(options) {
   return words.join(" · ");
 }
 
+// amount: in the currency's minor unit (pricing.js).
 function money(amount, currency) {
   try {
-    return new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency }).format(amount);
+    return formatAmount(amount, currency, document.documentElement.lang || "en");
   } catch {
     return `${amount} ${currency}`;
   }
