@@ -108,8 +108,7 @@ kiosk.core.pricing::
 
 kiosk.core.capabilities::   # published to the relay on connect and on save_settings
 
-    accepted_media_types() -> tuple[str, ...]   # the hook for converters; default PDF, JPEG, PNG
-    shop_capabilities(settings, media_types=accepted_media_types) -> Capabilities(media, color,
+    shop_capabilities(settings, media_types=formats.accepted_media_types) -> Capabilities(media, color,
         sides, pages_per_sheet, prices: PriceList, accepted_media_types)
 
 kiosk.core.intake / formats / convert / images (documents and photos into PDFs)::

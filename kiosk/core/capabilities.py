@@ -4,7 +4,9 @@ Public data (no job, no key): the relay serves it with GetShop so the
 customer's page offers only what the shop can print and prices the job
 before sending (web_bridge/static/js/pricing.js). Published with
 ``ShopJobsService.PublishCapabilities`` when the kiosk connects and when the
-settings change (kiosk.core.service).
+settings change (kiosk.core.service). The document types are what
+kiosk.core.formats.accepted_media_types finds installed (LibreOffice,
+pillow-heif).
 """
 
 from __future__ import annotations
@@ -13,18 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.core.config import Settings
+from kiosk.core.formats import accepted_media_types
 from kiosk.core.pricing import PriceList
-
-DEFAULT_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
-
-
-def accepted_media_types() -> tuple[str, ...]:
-    """The document types this kiosk can print (published to the page).
-
-    The hook for converters: a kiosk that can turn more types into PDF
-    (LibreOffice, photo formats) returns them here as well.
-    """
-    return DEFAULT_MEDIA_TYPES
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core import capabilities
-from kiosk.core.capabilities import DEFAULT_MEDIA_TYPES, shop_capabilities
+from kiosk.core.capabilities import shop_capabilities
 from kiosk.core.config import Offer, PriceTable, Settings
 from kiosk.core.errors import ConfigError
+from kiosk.core.formats import accepted_media_types
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer
 
@@ -31,7 +31,7 @@ def test_capabilities_from_settings() -> None:
     caps = shop_capabilities(settings)
     assert (caps.media, caps.color, caps.sides, caps.pages_per_sheet) == (
         ("A4", "A3"), ("monochrome", "color"), ("one-sided", "two-sided-long-edge"), (1, 2))
-    assert caps.accepted_media_types == DEFAULT_MEDIA_TYPES == capabilities.accepted_media_types()
+    assert caps.accepted_media_types == accepted_media_types()
     assert caps.prices.currency == "CHF"
     assert caps.prices.per_sheet("A4", "monochrome", False) == 12
     assert caps.prices.per_sheet("A3", "color", True) == 200
@@ -63,7 +63,7 @@ def test_kiosk_publishes_when_it_connects_and_when_settings_change(  # type: ign
         assert {(p.media, p.color, p.duplex, p.amount) for p in caps.prices} == {
             ("A4", "monochrome", False, 10), ("A4", "monochrome", True, 10),
             ("A4", "color", False, 50), ("A4", "color", True, 50)}
-        assert list(served.accepted_media_types) == list(DEFAULT_MEDIA_TYPES)
+        assert list(served.accepted_media_types) == list(accepted_media_types())
 
         core.save_settings(core.settings.replace(prices=PriceTable(bw_cents=7, colour_cents=40, currency="GBP"),
                                                  offer=Offer(media=("A4", "Letter"), color=("monochrome",))))
