@@ -117,7 +117,7 @@ def render(vectors: dict[str, Any]) -> str:
         "|---|---|",
         f"| reply private scalar (P-256, the page's) | `{vectors['reply_private_scalar']}` |",
         f"| reply public key, text form (the manifest's `reply`) | `{vectors['reply_public_key']}` |",
-        f"| HPKE info = \"cloudtab/v2 reply:\" ‖ job id | `{vectors['reply_info']}` |",
+        f'| HPKE info = "cloudtab/v2 reply:" ‖ job id | `{vectors["reply_info"]}` |',
         f"| HPKE ephemeral private scalar (fixed here, random in use) | `{vectors['reply_ephemeral_private_scalar']}` |",
         f"| plaintext (UTF-8) | `{vectors['reply_plaintext']}` |",
         "",

@@ -31,8 +31,9 @@ class Capabilities:
     accepted_media_types: tuple[str, ...]
 
 
-def shop_capabilities(settings: Settings,
-                      media_types: Callable[[], tuple[str, ...]] = accepted_media_types) -> Capabilities:
+def shop_capabilities(
+    settings: Settings, media_types: Callable[[], tuple[str, ...]] = accepted_media_types
+) -> Capabilities:
     """The capabilities the shop's settings describe, priced with the kiosk's own price list."""
     offer = settings.offer
     prices = PriceList.from_table(settings.prices, offer.media)

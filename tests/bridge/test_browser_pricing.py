@@ -43,9 +43,12 @@ RUN_RANGES = """(cases) => cases.map((c) => {
 
 @pytest.fixture(scope="module")
 def harness_url() -> Iterator[str]:
-    routes = {"/": HERE / "pricing_harness.html", "/harness.js": HERE / "pricing_harness.js",
-              "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js",
-              "/js/order.js": ROOT / "web_bridge" / "static" / "js" / "order.js"}
+    routes = {
+        "/": HERE / "pricing_harness.html",
+        "/harness.js": HERE / "pricing_harness.js",
+        "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js",
+        "/js/order.js": ROOT / "web_bridge" / "static" / "js" / "order.js",
+    }
     with StaticServer(routes) as server:
         yield server.url + "/"
 
@@ -84,10 +87,17 @@ def test_page_helpers(page: Any) -> None:
                syntax: p.pageRangeSpans("4-", null) };
     }""")
     assert got["canonical"] == ["1-3,5", "", "7-9"]
-    assert got["offered"] == {"media": ["A4"], "color": ["monochrome"], "sides": ["one-sided"], "pages_per_sheet": [1, 2]}
+    assert got["offered"] == {
+        "media": ["A4"],
+        "color": ["monochrome"],
+        "sides": ["one-sided"],
+        "pages_per_sheet": [1, 2],
+    }
     assert got["none"] is None
-    assert got["list"] == {"currency": "JPY", "prices": [{"media": "A4", "color": "monochrome", "duplex": False,
-                                                          "amount": 20}]}
+    assert got["list"] == {
+        "currency": "JPY",
+        "prices": [{"media": "A4", "color": "monochrome", "duplex": False, "amount": 20}],
+    }
     assert (got["eur"], got["jpy"]) == ("€1.10", "¥20")
     assert got["syntax"] == [[3, 4]]
 
@@ -120,11 +130,22 @@ def test_the_page_prices_the_order_from_the_published_price_list(page: Any) -> N
     }""")
     assert got["offer"]["color"] == ["monochrome"] and got["offer"]["pagesPerSheet"] == [1, 2]
     assert got["any"] == ["monochrome", "color"]
-    assert got["price"] == {"total": 75, "currency": "EUR",
-                            "lines": [{"label": "a.pdf", "amount": 60}, {"label": "b.png", "amount": 15}]}
+    assert got["price"] == {
+        "total": 75,
+        "currency": "EUR",
+        "lines": [{"label": "a.pdf", "amount": 60}, {"label": "b.png", "amount": 15}],
+    }
     assert got["counter"] is None and got["unpriced"] is None and got["none"] is None
     assert [(f["copies"], f["page_ranges"]) for f in got["input"]["files"]] == [(2, "1-3,5"), (1, "")]
-    assert got["input"]["options"] == {"color": "monochrome", "sides": "two-sided-long-edge", "media": "A4",
-                                       "pages_per_sheet": 1, "orientation": "portrait"}
-    assert got["ranges"] == [{"ok": False, "reason": "range"}, {"ok": False, "reason": "syntax"},
-                             {"ok": True, "pages": None}]
+    assert got["input"]["options"] == {
+        "color": "monochrome",
+        "sides": "two-sided-long-edge",
+        "media": "A4",
+        "pages_per_sheet": 1,
+        "orientation": "portrait",
+    }
+    assert got["ranges"] == [
+        {"ok": False, "reason": "range"},
+        {"ok": False, "reason": "syntax"},
+        {"ok": True, "pages": None},
+    ]

@@ -57,6 +57,16 @@ FORMATTED = [
     "kiosk/core/api.py",
     "scripts/coverage_summary.py",
     "scripts/gen_envelope_vectors_doc.py",
+    "kiosk/core/options.py",
+    "kiosk/core/capabilities.py",
+    "relay_grpc/capabilities.py",
+    "relay_grpc/migrations/versions/0002_shop_capabilities.py",
+    "tests/relay/test_capabilities.py",
+    "tests/kiosk/test_pricing_cases.py",
+    "tests/kiosk/test_core_capabilities.py",
+    "tests/kiosk/test_core_options.py",
+    "tests/bridge/test_browser_pricing.py",
+    "tests/bridge/test_capabilities.py",
 ]
 
 

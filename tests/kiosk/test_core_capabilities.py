@@ -24,13 +24,17 @@ def customer(relay) -> Iterator[Customer]:  # type: ignore[no-untyped-def]
 
 
 def test_capabilities_from_settings() -> None:
-    settings = Settings(prices=PriceTable(bw_cents=12, colour_cents=60, currency="CHF",
-                                          sheets=(("A3", "color", True, 200),)),
-                        offer=Offer(media=("A4", "A3"), sides=("one-sided", "two-sided-long-edge"),
-                                    pages_per_sheet=(1, 2)))
+    settings = Settings(
+        prices=PriceTable(bw_cents=12, colour_cents=60, currency="CHF", sheets=(("A3", "color", True, 200),)),
+        offer=Offer(media=("A4", "A3"), sides=("one-sided", "two-sided-long-edge"), pages_per_sheet=(1, 2)),
+    )
     caps = shop_capabilities(settings)
     assert (caps.media, caps.color, caps.sides, caps.pages_per_sheet) == (
-        ("A4", "A3"), ("monochrome", "color"), ("one-sided", "two-sided-long-edge"), (1, 2))
+        ("A4", "A3"),
+        ("monochrome", "color"),
+        ("one-sided", "two-sided-long-edge"),
+        (1, 2),
+    )
     assert caps.accepted_media_types == accepted_media_types()
     assert caps.prices.currency == "CHF"
     assert caps.prices.per_sheet("A4", "monochrome", False) == 12
@@ -38,15 +42,24 @@ def test_capabilities_from_settings() -> None:
     assert shop_capabilities(settings, lambda: ("application/pdf",)).accepted_media_types == ("application/pdf",)
 
 
-@pytest.mark.parametrize("offer", [Offer(media=()), Offer(media=("A5",)), Offer(color=("bw",)),
-                                   Offer(pages_per_sheet=(3,)), Offer(sides=("one-sided", "one-sided"))])
+@pytest.mark.parametrize(
+    "offer",
+    [
+        Offer(media=()),
+        Offer(media=("A5",)),
+        Offer(color=("bw",)),
+        Offer(pages_per_sheet=(3,)),
+        Offer(sides=("one-sided", "one-sided")),
+    ],
+)
 def test_offer_must_use_the_vocabulary(offer: Offer) -> None:
     with pytest.raises(ConfigError):
         Settings(offer=offer).validate()
 
 
 def test_kiosk_publishes_when_it_connects_and_when_settings_change(  # type: ignore[no-untyped-def]
-        relay, customer, tmp_path: Path) -> None:
+    relay, customer, tmp_path: Path
+) -> None:
     slug, code = relay.add_shop("Price Shop")
     core = KioskCore(tmp_path / "kiosk")
     try:
@@ -61,12 +74,19 @@ def test_kiosk_publishes_when_it_connects_and_when_settings_change(  # type: ign
         assert (list(caps.media), list(caps.color), caps.currency) == (["A4"], ["monochrome", "color"], "EUR")
         assert list(caps.pages_per_sheet) == [1, 2, 4]
         assert {(p.media, p.color, p.duplex, p.amount) for p in caps.prices} == {
-            ("A4", "monochrome", False, 10), ("A4", "monochrome", True, 10),
-            ("A4", "color", False, 50), ("A4", "color", True, 50)}
+            ("A4", "monochrome", False, 10),
+            ("A4", "monochrome", True, 10),
+            ("A4", "color", False, 50),
+            ("A4", "color", True, 50),
+        }
         assert list(served.accepted_media_types) == list(accepted_media_types())
 
-        core.save_settings(core.settings.replace(prices=PriceTable(bw_cents=7, colour_cents=40, currency="GBP"),
-                                                 offer=Offer(media=("A4", "Letter"), color=("monochrome",))))
+        core.save_settings(
+            core.settings.replace(
+                prices=PriceTable(bw_cents=7, colour_cents=40, currency="GBP"),
+                offer=Offer(media=("A4", "Letter"), color=("monochrome",)),
+            )
+        )
         deadline = time.monotonic() + 20
         while customer.shop(slug).capabilities.currency != "GBP" and time.monotonic() < deadline:
             time.sleep(0.1)

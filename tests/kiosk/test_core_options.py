@@ -19,15 +19,18 @@ from kiosk.core.options import (
 CORE = Path(__file__).resolve().parents[2] / "kiosk" / "core"
 
 
-@pytest.mark.parametrize(("spec", "count", "expected"), [
-    ("", 4, [0, 1, 2, 3]),
-    ("1-3,5", 6, [0, 1, 2, 4]),
-    ("5,1-2", 6, [0, 1, 4]),
-    ("2-", 4, [1, 2, 3]),
-    ("-2", 4, [0, 1]),
-    ("1-3,2-4", 5, [0, 1, 2, 3]),
-    (" 3 , 3 ", 3, [2]),
-])
+@pytest.mark.parametrize(
+    ("spec", "count", "expected"),
+    [
+        ("", 4, [0, 1, 2, 3]),
+        ("1-3,5", 6, [0, 1, 2, 4]),
+        ("5,1-2", 6, [0, 1, 4]),
+        ("2-", 4, [1, 2, 3]),
+        ("-2", 4, [0, 1]),
+        ("1-3,2-4", 5, [0, 1, 2, 3]),
+        (" 3 , 3 ", 3, [2]),
+    ],
+)
 def test_page_ranges_select_pages(spec: str, count: int, expected: list[int]) -> None:
     assert parse_page_ranges(spec, count) == expected
     assert count_pages(spec, count) == len(expected)
@@ -56,9 +59,20 @@ def test_syntax_check_refuses_bad_ranges(spec: str) -> None:
         check_page_ranges(spec)
 
 
-@pytest.mark.parametrize("change", [{"copies": 0}, {"copies": 1000}, {"copies": True}, {"sides": "duplex"},
-                                    {"color": "rgb"}, {"color": "bw"}, {"media": "A5"}, {"pages_per_sheet": 3},
-                                    {"orientation": "upside-down"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"copies": 0},
+        {"copies": 1000},
+        {"copies": True},
+        {"sides": "duplex"},
+        {"color": "rgb"},
+        {"color": "bw"},
+        {"media": "A5"},
+        {"pages_per_sheet": 3},
+        {"orientation": "upside-down"},
+    ],
+)
 def test_invalid_options(change: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         PrintOptions().with_(**change)
@@ -66,8 +80,15 @@ def test_invalid_options(change: dict[str, object]) -> None:
 
 def test_defaults_and_vocabulary() -> None:
     opts = PrintOptions()
-    assert (opts.copies, opts.sides, opts.color, opts.page_ranges, opts.media, opts.pages_per_sheet,
-            opts.orientation) == (1, "one-sided", "monochrome", "", "A4", 1, "portrait")
+    assert (
+        opts.copies,
+        opts.sides,
+        opts.color,
+        opts.page_ranges,
+        opts.media,
+        opts.pages_per_sheet,
+        opts.orientation,
+    ) == (1, "one-sided", "monochrome", "", "A4", 1, "portrait")
     assert opts.with_(sides="two-sided-short-edge", pages_per_sheet=4, orientation="landscape").duplex
 
 
@@ -110,7 +131,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
+                return path[path.index(dep) :] + [dep]
             if dep not in state and (found := walk(dep)):
                 return found
         path.pop()
@@ -126,8 +147,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_options_jobs_pricing_printing_have_no_import_cycle() -> None:
     """The old cycle jobs -> pricing -> jobs (and printing.base -> jobs) cannot come back."""
     paths = {_module_name(path): path for path in CORE.rglob("*.py")}
-    graph = {name: _imports(ast.parse(path.read_text(encoding="utf-8")), set(paths))
-             for name, path in paths.items()}
+    graph = {name: _imports(ast.parse(path.read_text(encoding="utf-8")), set(paths)) for name, path in paths.items()}
     graph = {name: {dep for dep in deps if dep in graph and dep != name} for name, deps in graph.items()}
     assert graph["kiosk.core.options"] <= {"kiosk.core.errors"}
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])

@@ -14,7 +14,8 @@ from kiosk.core.options import PrintOptions, parse_page_ranges
 from kiosk.core.pricing import NotOffered, PriceList, SheetPrice, compute_price, quote
 
 CASES: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "data" / "pricing_cases.json").read_text(encoding="utf-8"))
+    (Path(__file__).resolve().parents[1] / "data" / "pricing_cases.json").read_text(encoding="utf-8")
+)
 
 
 def price_list(name: str) -> PriceList:
@@ -25,9 +26,13 @@ def price_list(name: str) -> PriceList:
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """What the rules give for one case, in the JSON's terms."""
     job = PrintOptions(**case["options"])
-    files = [(f["pages"], PrintOptions(**{**case["options"], "copies": f.get("copies", 1),
-                                          "page_ranges": f.get("page_ranges", "")}))
-             for f in case["files"]]
+    files = [
+        (
+            f["pages"],
+            PrintOptions(**{**case["options"], "copies": f.get("copies", 1), "page_ranges": f.get("page_ranges", "")}),
+        )
+        for f in case["files"]
+    ]
     try:
         job.validate()
         result = quote(files, price_list(case["price_list"]))
@@ -37,8 +42,12 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
         return {"error": "not_offered"}
     except ValueError:
         return {"error": "options"}
-    lines = [{"at_counter": True} if line.amount is None else
-             {"pages": line.pages, "sheets": line.sheets, "amount": line.amount} for line in result.lines]
+    lines = [
+        {"at_counter": True}
+        if line.amount is None
+        else {"pages": line.pages, "sheets": line.sheets, "amount": line.amount}
+        for line in result.lines
+    ]
     return {"lines": lines, "total": result.total, "complete": result.complete}
 
 

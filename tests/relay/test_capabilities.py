@@ -33,10 +33,14 @@ GOOD = Capabilities(
 
 def to_proto(caps: Capabilities) -> common_pb2.ShopCapabilities:
     return common_pb2.ShopCapabilities(
-        media=caps.media, color=caps.color, sides=caps.sides, pages_per_sheet=caps.pages_per_sheet,
+        media=caps.media,
+        color=caps.color,
+        sides=caps.sides,
+        pages_per_sheet=caps.pages_per_sheet,
         currency=caps.currency,
-        prices=[common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
-                for p in caps.prices],
+        prices=[
+            common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount) for p in caps.prices
+        ],
         accepted_media_types=caps.accepted_media_types,
     )
 
@@ -85,7 +89,8 @@ def test_publish_then_get_shop(relay) -> None:  # type: ignore[no-untyped-def]
         assert list(before.accepted_media_types) == ["application/pdf", "image/jpeg", "image/png"]
 
         reply = kiosk.stub.PublishCapabilities(
-            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(GOOD)), metadata=kiosk.md, timeout=10)
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(GOOD)), metadata=kiosk.md, timeout=10
+        )
         assert reply.shop.capabilities == to_proto(GOOD)
         served = get_shop(channel, slug)
         assert served.capabilities == to_proto(GOOD)
@@ -94,21 +99,26 @@ def test_publish_then_get_shop(relay) -> None:  # type: ignore[no-untyped-def]
         # A refused publish keeps what was published before; the error names the problem.
         bad = to_proto(dataclasses.replace(GOOD, currency="euro"))
         call = lambda: kiosk.stub.PublishCapabilities(
-            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=bad), metadata=kiosk.md, timeout=10)
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=bad), metadata=kiosk.md, timeout=10
+        )
         assert code_of(call) == SC.INVALID_ARGUMENT
         assert "currency" in (error_of(call).details() or "")
         empty = lambda: kiosk.stub.PublishCapabilities(
-            shop_jobs_pb2.PublishCapabilitiesRequest(), metadata=kiosk.md, timeout=10)
+            shop_jobs_pb2.PublishCapabilitiesRequest(), metadata=kiosk.md, timeout=10
+        )
         assert code_of(empty) == SC.INVALID_ARGUMENT
         assert get_shop(channel, slug).capabilities == to_proto(GOOD)
 
         # Publishing again replaces; without the shop token nothing is accepted.
-        plain = dataclasses.replace(GOOD, media=("Letter",), color=("monochrome",), prices=(),
-                                    accepted_media_types=("application/pdf",))
+        plain = dataclasses.replace(
+            GOOD, media=("Letter",), color=("monochrome",), prices=(), accepted_media_types=("application/pdf",)
+        )
         kiosk.stub.PublishCapabilities(
-            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(plain)), metadata=kiosk.md, timeout=10)
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(plain)), metadata=kiosk.md, timeout=10
+        )
         assert get_shop(channel, slug).capabilities == to_proto(plain)
         anonymous = lambda: kiosk.stub.PublishCapabilities(
-            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(GOOD)), timeout=10)
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=to_proto(GOOD)), timeout=10
+        )
         assert code_of(anonymous) == SC.UNAUTHENTICATED
         assert get_shop(channel, slug).capabilities == to_proto(plain)
