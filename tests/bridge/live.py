@@ -130,6 +130,13 @@ class Kiosk:
         self.stub.RejectJob(shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason),
                             metadata=self._metadata, timeout=10)
 
+    def publish(self, capabilities: common_pb2.ShopCapabilities) -> None:
+        """Publish the shop's capabilities and price list (what the page may offer)."""
+        self.stub.PublishCapabilities(
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=capabilities),
+            metadata=self._metadata, timeout=10,
+        )
+
     def close(self) -> None:
         self.channel.close()
 

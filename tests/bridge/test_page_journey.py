@@ -32,6 +32,15 @@ MARKER = b"CLOUDTAB-PLAINTEXT-MARKER-5b1c"
 def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_browser: Any) -> None:
     pdf = pdf_bytes(3, MARKER, pad_to=2_300_000)  # three pages, several upload chunks
     photo = png_bytes()
+    # The shop prints A4 and A3, no Letter or Legal, and publishes its prices per sheet.
+    kiosk.publish(common_pb2.ShopCapabilities(
+        media=["A4", "A3"], color=["monochrome", "color"],
+        sides=["one-sided", "two-sided-long-edge", "two-sided-short-edge"], pages_per_sheet=[1, 2, 4],
+        currency="EUR", accepted_media_types=["application/pdf", "image/jpeg", "image/png"],
+        prices=[common_pb2.SheetPrice(media=m, color=c, duplex=d, amount=a) for m, c, d, a in [
+            ("A4", "monochrome", False, 10), ("A4", "monochrome", True, 15), ("A4", "color", False, 50),
+            ("A4", "color", True, 80), ("A3", "monochrome", False, 20), ("A3", "color", False, 100)]],
+    ))
     with phone_context(chromium_browser, size) as context:
         page = new_page(context)
         requests: list[str] = []
@@ -84,6 +93,13 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         expect(page.locator("#form-error")).to_be_hidden()
         expect(page.locator("#order-box")).to_be_visible()
         expect(page.locator("#order-lines")).to_contain_text("pages 2-3")
+        # Only what the shop's printer can do is offered.
+        assert page.locator("#opt-media option").all_inner_texts() == ["A4", "A3"]
+        # The itemised price (pricing.js, the kiosk's rules): thesis.pdf pages 2-3, two
+        # copies, double-sided colour A4 = 2 sheets x €0.80; photo.png = 1 sheet x €0.80.
+        expect(page.locator("#order-lines .price-lines")).to_contain_text("thesis.pdf€1.60")
+        expect(page.locator("#order-lines .summary-price")).to_have_text("Total: €2.40")
+        price_text = page.locator("#order-lines .summary-price").inner_text()
         expect(page.locator("#send-button")).to_be_enabled()
         assert not any("/api/jobs" in r for r in requests)  # nothing leaves before Send
         page.locator("#order-box").scroll_into_view_if_needed()
@@ -99,6 +115,7 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         expect(page.locator("#status-line")).to_contain_text("Waiting for the shop")
         expect(page.locator("#summary")).to_contain_text("thesis.pdf")
         expect(page.locator("#summary")).to_contain_text("Colour")
+        expect(page.locator("#summary .summary-price")).to_have_text(price_text)  # from the tab's memory
         link = page.locator("#status-link").input_value()
         assert link.startswith(f"{bridge.url}/j/{job_id}#t=")
         assert axe_violations(page) == []
