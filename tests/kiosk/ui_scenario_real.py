@@ -195,13 +195,16 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield Until(lambda: not settings.busy and settings.status.startswith("Test page:"), 30, "test print")
     runner.check("test_print_status", settings.status)
     if not settings.show_advanced:
+        _scroll_into_view(settings, settings.ids.advanced_toggle)
+        yield 0.3
         tap(settings.ids.advanced_toggle)
-        yield 0.5
-    settings.ids.scroll.scroll_to(settings.ids.rotate, animate=False)
+        yield Until(lambda: settings.show_advanced, 5, "advanced settings shown")
+    yield 0.3
+    _scroll_into_view(settings, settings.ids.rotate)
     yield 0.3
     tap(settings.ids.rotate)
-    yield 0.5
-    confirm = next(w for w in app.root_window.children if w.__class__.__name__ == "ConfirmPopup")
+    yield Until(lambda: _confirm_popup(app) is not None, 5, "rotate key confirmation")
+    confirm = _confirm_popup(app)
     tap(confirm.ids.confirm)
     yield Until(lambda: not settings.busy and settings.status.startswith(("New key", "Rotating")) is True
                 and not settings.status.startswith("Rotating"), 30, "key rotated")
@@ -226,3 +229,19 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     tap(poster.ids.print_poster)
     yield Until(lambda: not poster.busy and poster.status.startswith("Poster:"), 30, "poster printed")
     runner.check("poster_print_status", poster.status)
+
+
+def _scroll_into_view(settings: Any, widget: Any) -> None:
+    """Scroll the settings page so a tap at the widget's centre lands on it.
+
+    Kivy's scroll_to on content that already fits moves it out of the view, so
+    only scroll when the page is taller than its viewport.
+    """
+    scroll = settings.ids.scroll
+    if scroll.children[0].height > scroll.height:
+        scroll.scroll_to(widget, animate=False)
+
+
+def _confirm_popup(app: Any) -> Any:
+    """The open confirmation dialog, or None."""
+    return next((w for w in app.root_window.children if w.__class__.__name__ == "ConfirmPopup"), None)
