@@ -49,17 +49,29 @@ def _legacy_rows() -> list[dict[str, Any]]:
             except ValueError:
                 return None
 
-        rows.append(report.finish(
-            {"figure": figure, "value": num(value), "unit": unit, "baseline": num(baseline), "ratio": num(ratio),
-             "target": None if target == "–" else target, "legacy": True},
-            bench=bench, when=header.group(1), where=header.group(2), at="unknown (before per-row commits)"))
+        rows.append(
+            report.finish(
+                {
+                    "figure": figure,
+                    "value": num(value),
+                    "unit": unit,
+                    "baseline": num(baseline),
+                    "ratio": num(ratio),
+                    "target": None if target == "–" else target,
+                    "legacy": True,
+                },
+                bench=bench,
+                when=header.group(1),
+                where=header.group(2),
+                at="unknown (before per-row commits)",
+            )
+        )
     return rows
 
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if not m.name.startswith("_")
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_")
     )
     when, where, at = report.today(), report.machine(), report.commit()
     rows: list[dict[str, Any]] = []
@@ -78,8 +90,10 @@ def main(argv: list[str]) -> int:
             for raw in run():
                 row = report.finish(raw, bench=name, when=when, where=where, at=at)
                 produced.append(row)
-                print(f"   {row['figure']}: {report.fmt(row['value'])} {row['unit']}"
-                      f" (met: {report.fmt(row['met'])})", flush=True)
+                print(
+                    f"   {row['figure']}: {report.fmt(row['value'])} {row['unit']} (met: {report.fmt(row['met'])})",
+                    flush=True,
+                )
             rows += produced
         except Exception:  # noqa: BLE001 - one failing bench must not hide the others
             failures.append(name)
@@ -94,8 +108,10 @@ def main(argv: list[str]) -> int:
     OUT.write_text(report.render(rows, failures, header))
     print(f"wrote {OUT.relative_to(ROOT)} ({len(rows)} figures)")
     misses = report.missed(rows)
-    print(f"missed targets: {len(misses)}" + "".join(
-        f"\n  - {r['figure']}: {report.fmt(r['value'])} {r['unit']} (target {r['target']})" for r in misses))
+    print(
+        f"missed targets: {len(misses)}"
+        + "".join(f"\n  - {r['figure']}: {report.fmt(r['value'])} {r['unit']} (target {r['target']})" for r in misses)
+    )
     return 1 if failures else 0
 
 

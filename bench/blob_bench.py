@@ -93,7 +93,9 @@ def _local(workdir: Path, data: bytes) -> list[dict[str, Any]]:
 
     write, read, latency = asyncio.run(measure())
     return [
-        _row("local append 64 MiB in 1 MiB chunks", write, "MiB/s", base_write, ">= 0.5x (baseline: fsync'd single file)"),
+        _row(
+            "local append 64 MiB in 1 MiB chunks", write, "MiB/s", base_write, ">= 0.5x (baseline: fsync'd single file)"
+        ),
         _row("local iter_chunks 1 MiB", read, "MiB/s", base_read, ">= 0.5x (baseline: plain read)"),
         _row("local 64 KiB append latency after 900 parts (p50)", latency, "ms", None, "< 5 ms"),
     ]
@@ -139,7 +141,9 @@ def _gcs(workdir: Path, data: bytes) -> list[dict[str, Any]]:
         else:
             os.environ["STORAGE_EMULATOR_HOST"] = previous
     return [
-        _row("gcs-emulator append 64 MiB in 1 MiB chunks", write, "MiB/s", base_write, ">= 0.8x (baseline: bare uploads)"),
+        _row(
+            "gcs-emulator append 64 MiB in 1 MiB chunks", write, "MiB/s", base_write, ">= 0.8x (baseline: bare uploads)"
+        ),
         _row("gcs-emulator iter_chunks 1 MiB", read, "MiB/s", base_read, ">= 0.8x (baseline: bare ranged downloads)"),
         _row("gcs-emulator 64 KiB append latency after 900 parts (p50)", latency, "ms", None, "< 20 ms"),
     ]

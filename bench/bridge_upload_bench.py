@@ -52,32 +52,38 @@ CPU_REPEATS = 5
 
 
 def _create(stub: Any, slug: str, size: int, fp: bytes) -> tuple[str, str]:
-    reply = stub.CreateJob(customer_jobs_pb2.CreateJobRequest(shop_slug=slug, file_sizes=[size],
-                                                              key_fingerprint=fp), timeout=30)
+    reply = stub.CreateJob(
+        customer_jobs_pb2.CreateJobRequest(shop_slug=slug, file_sizes=[size], key_fingerprint=fp), timeout=30
+    )
     return reply.job.job_id, reply.customer_token
 
 
 def _bare(stub: Any, slug: str, fp: bytes, ciphertext: bytes) -> float:
     job_id, token = _create(stub, slug, len(ciphertext), fp)
     start = time.perf_counter()
-    stub.UploadFile(upload_requests(job_id, ciphertext, CHUNK), timeout=300,
-                    metadata=(("authorization", f"Bearer {token}"),))
+    stub.UploadFile(
+        upload_requests(job_id, ciphertext, CHUNK), timeout=300, metadata=(("authorization", f"Bearer {token}"),)
+    )
     return len(ciphertext) / (time.perf_counter() - start) / 1e6
 
 
 def _through_bridge(port: int, slug: str, fp: bytes, ciphertext: bytes) -> float:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    conn.request("POST", "/api/jobs", json.dumps({"shop": slug, "file_sizes": [len(ciphertext)],
-                                                  "key_fingerprint": fp.hex()}),
-                 {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/jobs",
+        json.dumps({"shop": slug, "file_sizes": [len(ciphertext)], "key_fingerprint": fp.hex()}),
+        {"Content-Type": "application/json"},
+    )
     created = json.loads(conn.getresponse().read())
     job_id, token = created["job"]["job_id"], created["customer_token"]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
     view = memoryview(ciphertext)
     start = time.perf_counter()
     for offset in range(0, len(ciphertext), CHUNK):
-        conn.request("PUT", f"/api/jobs/{job_id}/files/0?offset={offset}",
-                     bytes(view[offset:offset + CHUNK]), headers)
+        conn.request(
+            "PUT", f"/api/jobs/{job_id}/files/0?offset={offset}", bytes(view[offset : offset + CHUNK]), headers
+        )
         answer = conn.getresponse()
         answer.read()
         if answer.status != 200:
@@ -92,8 +98,12 @@ def _bare_wsgi_put(port: int, data: bytes) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     view = memoryview(data)
     for offset in range(0, len(data), CHUNK):
-        conn.request("PUT", f"/put?offset={offset}", bytes(view[offset:offset + CHUNK]),
-                     {"Content-Type": "application/octet-stream"})
+        conn.request(
+            "PUT",
+            f"/put?offset={offset}",
+            bytes(view[offset : offset + CHUNK]),
+            {"Content-Type": "application/octet-stream"},
+        )
         answer = conn.getresponse()
         answer.read()
         if answer.status != 204:
@@ -104,8 +114,24 @@ def _bare_wsgi_put(port: int, data: bytes) -> None:
 def _gunicorn(gunicorn: str, port: int, app: str, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
     """gunicorn as the bridge runs in production (gthread, 8 threads, 1 worker)."""
     return subprocess.Popen(
-        [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "--graceful-timeout", "3",
-         "-b", f"127.0.0.1:{port}", app], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        [
+            gunicorn,
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-w",
+            "1",
+            "--graceful-timeout",
+            "3",
+            "-b",
+            f"127.0.0.1:{port}",
+            app,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
 
 
 def _cpu_per_mib(worker: int, upload: Any, size: int, repeats: int = CPU_REPEATS) -> list[float]:
@@ -177,12 +203,27 @@ def run() -> list[dict[str, Any]]:
             env = child_env({"CLOUDTAB_BRIDGE_RELAY_ADDRESS": relay.address})
             with open(Path(tmp) / "bridge.log", "wb") as log:
                 bridge = subprocess.Popen(
-                    [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "--graceful-timeout", "3",
-                     "-b", f"127.0.0.1:{port}", "web_bridge:create_app()"],
-                    env=env, stdout=subprocess.DEVNULL, stderr=log)
+                    [
+                        gunicorn,
+                        "-k",
+                        "gthread",
+                        "--threads",
+                        "8",
+                        "-w",
+                        "1",
+                        "--graceful-timeout",
+                        "3",
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "web_bridge:create_app()",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             if not wait_for_port(port, 30):
                 raise RuntimeError("bridge did not start")
-            _through_bridge(port, slug, fp, ciphertext[:4 * MiB + 64])  # warm up
+            _through_bridge(port, slug, fp, ciphertext[: 4 * MiB + 64])  # warm up
             worker = _worker_pid(bridge.pid)
             idle = rss_bytes(worker)
             peak = [idle]
@@ -206,9 +247,10 @@ def run() -> list[dict[str, Any]]:
             try:
                 if not wait_for_port(bare_port, 30):
                     raise RuntimeError("bare WSGI app did not start")
-                _bare_wsgi_put(bare_port, ciphertext[:4 * MiB])  # warm up
-                bare_cpu = _cpu_per_mib(_worker_pid(bare_wsgi.pid), lambda: _bare_wsgi_put(bare_port, ciphertext),
-                                        len(ciphertext))
+                _bare_wsgi_put(bare_port, ciphertext[: 4 * MiB])  # warm up
+                bare_cpu = _cpu_per_mib(
+                    _worker_pid(bare_wsgi.pid), lambda: _bare_wsgi_put(bare_port, ciphertext), len(ciphertext)
+                )
             finally:
                 _stop(bare_wsgi)
             data_path = Path(tmp) / "big.pdf"
@@ -226,18 +268,42 @@ def run() -> list[dict[str, Any]]:
                     bridge.wait(5)
             relay.stop()
     rows = [
-        {"figure": "bridge upload throughput (64 MiB, 1 MiB PUTs, gunicorn gthread)",
-         "value": bridged, "unit": "MB/s", "baseline": bare, "ratio": bridged / bare, "target": ">= 0.5x"},
-        {"figure": "bridge worker CPU per MiB uploaded (64 MiB in 1 MiB PUTs, gunicorn gthread, user + system from "
-                   "/proc); baseline: a bare WSGI app reading the same PUTs under the same gunicorn",
-         "samples": bridge_cpu, "unit": "ms/MiB", "baseline_samples": bare_cpu, "target": "<= 2x"},
-        {"figure": "bridge worker peak RSS above idle while uploading 64 MiB",
-         "value": (peak[0] - idle) / MiB, "unit": "MiB", "baseline": None, "ratio": None, "target": "< 32"},
+        {
+            "figure": "bridge upload throughput (64 MiB, 1 MiB PUTs, gunicorn gthread)",
+            "value": bridged,
+            "unit": "MB/s",
+            "baseline": bare,
+            "ratio": bridged / bare,
+            "target": ">= 0.5x",
+        },
+        {
+            "figure": "bridge worker CPU per MiB uploaded (64 MiB in 1 MiB PUTs, gunicorn gthread, user + system from "
+            "/proc); baseline: a bare WSGI app reading the same PUTs under the same gunicorn",
+            "samples": bridge_cpu,
+            "unit": "ms/MiB",
+            "baseline_samples": bare_cpu,
+            "target": "<= 2x",
+        },
+        {
+            "figure": "bridge worker peak RSS above idle while uploading 64 MiB",
+            "value": (peak[0] - idle) / MiB,
+            "unit": "MiB",
+            "baseline": None,
+            "ratio": None,
+            "target": "< 32",
+        },
     ]
     if page is not None:
-        rows.append({"figure": "page in Chromium: encrypt + upload + submit 64 MiB",
-                     "value": page, "unit": "MB/s", "baseline": bridged, "ratio": page / bridged,
-                     "target": None})
+        rows.append(
+            {
+                "figure": "page in Chromium: encrypt + upload + submit 64 MiB",
+                "value": page,
+                "unit": "MB/s",
+                "baseline": bridged,
+                "ratio": page / bridged,
+                "target": None,
+            }
+        )
     return rows
 
 

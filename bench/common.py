@@ -203,8 +203,13 @@ def pg_database() -> Iterator[str]:
 class Relay:
     """A `cloudtab-relay serve` process on a free port."""
 
-    def __init__(self, data_dir: Path, database_url: str | None = None, env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
         self.port = free_port()
@@ -216,9 +221,23 @@ class Relay:
         self.log_path = data_dir / "relay.log"
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "relay_grpc.cli", "serve", "--listen", self.address, *self._db_args(),
-                 "--ready-file", str(ready), *args],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self._env)
+                [
+                    sys.executable,
+                    "-m",
+                    "relay_grpc.cli",
+                    "serve",
+                    "--listen",
+                    self.address,
+                    *self._db_args(),
+                    "--ready-file",
+                    str(ready),
+                    *args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._env,
+            )
         deadline = time.monotonic() + 60
         while not ready.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -234,8 +253,14 @@ class Relay:
 
     def add_shop(self, name: str) -> tuple[str, str]:
         """(slug, enrollment code) from `shop add --json`."""
-        out = subprocess.run([sys.executable, "-m", "relay_grpc.cli", "shop", "add", name, "--json", *self._db_args()],
-                             capture_output=True, text=True, env=self._env, timeout=60, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "relay_grpc.cli", "shop", "add", name, "--json", *self._db_args()],
+            capture_output=True,
+            text=True,
+            env=self._env,
+            timeout=60,
+            check=True,
+        ).stdout
         data = json.loads(out.strip().splitlines()[-1])
         return data["slug"], data["enrollment_code"]
 
@@ -270,8 +295,9 @@ def enroll(channel: object, slug: str, code: str) -> Shop:
     private = envelope.generate_private_key()
     public = envelope.public_key_bytes(private)
     stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
-    reply = stub.Enroll(shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public, kiosk_version="0.1.0"),
-                        timeout=30)
+    reply = stub.Enroll(
+        shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public, kiosk_version="0.1.0"), timeout=30
+    )
     return Shop(slug=slug, token=reply.shop_token, public_key=public, private_key=private)
 
 
@@ -286,16 +312,20 @@ class SealedFile:
 
 def seal_file(data: bytes, name: str = "doc.pdf", media_type: str = "application/pdf") -> SealedFile:
     key = envelope.new_content_key()
-    return SealedFile(key, envelope.seal_bytes(envelope.file_key(key, 0), data),
-                      envelope.FileEntry(name=name, type=media_type, size=len(data),
-                                         sha256=hashlib.sha256(data).hexdigest()))
+    return SealedFile(
+        key,
+        envelope.seal_bytes(envelope.file_key(key, 0), data),
+        envelope.FileEntry(name=name, type=media_type, size=len(data), sha256=hashlib.sha256(data).hexdigest()),
+    )
 
 
-def upload_requests(job_id: str, ciphertext: bytes, chunk: int = UPLOAD_CHUNK) -> Iterator[customer_jobs_pb2.UploadFileRequest]:
+def upload_requests(
+    job_id: str, ciphertext: bytes, chunk: int = UPLOAD_CHUNK
+) -> Iterator[customer_jobs_pb2.UploadFileRequest]:
     yield customer_jobs_pb2.UploadFileRequest(header=customer_jobs_pb2.UploadFileHeader(job_id=job_id, file_index=0))
     view = memoryview(ciphertext)
     for start in range(0, len(ciphertext), chunk):
-        yield customer_jobs_pb2.UploadFileRequest(data=bytes(view[start:start + chunk]))
+        yield customer_jobs_pb2.UploadFileRequest(data=bytes(view[start : start + chunk]))
 
 
 def sealed_manifest(sealed: SealedFile, shop: Shop, job_id: str) -> bytes:

@@ -67,9 +67,7 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
         view = memoryview(sealed)
         for n in range(count):
             nonce = n.to_bytes(11, "big") + (b"\x01" if n == count - 1 else b"\x00")
-            aead.decrypt(
-                nonce, view[n * SEALED_RECORD_SIZE : (n + 1) * SEALED_RECORD_SIZE], None
-            )
+            aead.decrypt(nonce, view[n * SEALED_RECORD_SIZE : (n + 1) * SEALED_RECORD_SIZE], None)
 
     def records() -> None:  # in memory, as the kiosk opens a downloaded file
         for _ in open_records(key, sealed):
@@ -89,8 +87,14 @@ def python_figures(size: int, repeat: int = 5) -> list[dict[str, Any]]:
     kiosk_sealed = seal_bytes(file_key(content_key, 0), data)
     entry = FileEntry(name="bench.pdf", type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest())
     manifest = open_job_manifest(
-        seal_manifest(Manifest(content_key=content_key, files=(entry,)), public_key_from_bytes(
-            public_key_bytes(private)), "benchjob"), private, "benchjob")
+        seal_manifest(
+            Manifest(content_key=content_key, files=(entry,)),
+            public_key_from_bytes(public_key_bytes(private)),
+            "benchjob",
+        ),
+        private,
+        "benchjob",
+    )
 
     def kiosk() -> None:
         decrypt_file(manifest, 0, kiosk_sealed)
@@ -301,13 +305,9 @@ def run() -> list[dict[str, Any]]:
 def main() -> int:
     """Print the figures as a small table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--mb", type=int, default=64, help="payload size in MB (default 64)"
-    )
+    parser.add_argument("--mb", type=int, default=64, help="payload size in MB (default 64)")
     rows = figures(parser.parse_args().mb)
-    print(
-        f"{'figure':62} {'value':>9} {'unit':5} {'baseline':>9} {'ratio':>6} {'target':>7}"
-    )
+    print(f"{'figure':62} {'value':>9} {'unit':5} {'baseline':>9} {'ratio':>6} {'target':>7}")
     for r in rows:
         print(
             f"{r['figure']:62} {r['value']!s:>9} {r['unit']:5} {r['baseline']!s:>9} {r['ratio']!s:>6} {r['target']!s:>7}"

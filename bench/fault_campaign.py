@@ -48,8 +48,13 @@ from tests.fixtures.gcs import GcsEmulator, fake_gcs_binary
 
 FAULTS = ("kill_relay", "pg_restart", "gcs_outage", "kiosk_cut", "none")
 POINTS = ("create", "upload", "submit", "notify", "download", "complete")
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
-             grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
+RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+}
 
 
 class Subscriber:
@@ -157,6 +162,7 @@ class Campaign:
         def run() -> None:
             time.sleep(delay)
             fn()
+
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         self.background.append(thread)
@@ -197,11 +203,14 @@ class Campaign:
             if here == point:
                 self.inject(fault, outage)
 
-        files = [PlainFile(f"f{i}.pdf", "application/pdf", os.urandom(rng.randint(1, 1_500_000)))
-                 for i in range(rng.randint(1, 2))]
+        files = [
+            PlainFile(f"f{i}.pdf", "application/pdf", os.urandom(rng.randint(1, 1_500_000)))
+            for i in range(rng.randint(1, 2))
+        ]
         at("create")
-        job = _retry(lambda: self.customers[side[0]].create(self.slug, files, public_key=self.kiosk.public_key),
-                     deadline, switch)
+        job = _retry(
+            lambda: self.customers[side[0]].create(self.slug, files, public_key=self.kiosk.public_key), deadline, switch
+        )
         for index, data in enumerate(job.ciphertexts):
             cut = rng.randrange(len(data))
 
@@ -210,6 +219,7 @@ class Campaign:
                 offset = customer.offset(job, i)
                 if c > offset:
                     customer.upload(job, i, offset, c)
+
             _retry(first_part, deadline, switch)
             if index == 0:
                 at("upload")
@@ -223,6 +233,7 @@ class Campaign:
                 if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and self.customers[side[0]].get(job).state == 2:
                     return
                 raise
+
         _retry(submit, deadline, switch)
         at("notify")
         assert self.subscriber is not None
@@ -234,16 +245,19 @@ class Campaign:
         try:
             manifest = envelope.open_manifest(
                 _retry(lambda: self.kiosks[side[0]].get_job(job.job_id), deadline, switch).sealed_manifest,
-                self.kiosk.private_key, job.job_id)
+                self.kiosk.private_key,
+                job.job_id,
+            )
             for index, entry in enumerate(manifest.files):
                 buffer = bytearray()
                 first = True
                 while True:
                     try:
                         for message in self.kiosks[side[0]].stub.DownloadFile(
-                                shop_jobs_pb2.DownloadFileRequest(
-                                    job_id=job.job_id, file_index=index, offset=len(buffer)),
-                                metadata=(("authorization", f"Bearer {self.kiosk.token}"),), timeout=30):
+                            shop_jobs_pb2.DownloadFileRequest(job_id=job.job_id, file_index=index, offset=len(buffer)),
+                            metadata=(("authorization", f"Bearer {self.kiosk.token}"),),
+                            timeout=30,
+                        ):
                             buffer += message.data
                             if first and index == 0:
                                 first = False
@@ -255,11 +269,23 @@ class Campaign:
                             raise
                         switch()
                         time.sleep(0.3)
-                got.append(envelope.open_bytes(envelope.file_key(manifest.content_key, index), bytes(buffer),
-                                               expected_size=entry.size, expected_sha256=entry.sha256))
+                got.append(
+                    envelope.open_bytes(
+                        envelope.file_key(manifest.content_key, index),
+                        bytes(buffer),
+                        expected_size=entry.size,
+                        expected_sha256=entry.sha256,
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - a corrupted job is a finding, not a crash
-            return {"job_id": job.job_id, "fault": fault, "point": point, "outcome": "corrupted",
-                    "detail": f"{type(exc).__name__}: {exc}"[:200], "notified": notified}
+            return {
+                "job_id": job.job_id,
+                "fault": fault,
+                "point": point,
+                "outcome": "corrupted",
+                "detail": f"{type(exc).__name__}: {exc}"[:200],
+                "notified": notified,
+            }
         at("complete")
 
         def complete() -> None:
@@ -269,10 +295,17 @@ class Campaign:
                 if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
                     return  # completed by the try whose reply was lost
                 raise
+
         _retry(complete, deadline, switch)
         intact = got == [f.data for f in files]
-        return {"job_id": job.job_id, "fault": fault, "point": point, "notified": notified,
-                "outcome": "ok" if intact else "corrupted", "detail": ""}
+        return {
+            "job_id": job.job_id,
+            "fault": fault,
+            "point": point,
+            "notified": notified,
+            "outcome": "ok" if intact else "corrupted",
+            "detail": "",
+        }
 
     def check_leftovers(self, job_ids: list[str]) -> set[str]:
         """Job ids with anything left: a blob object, a manifest, a non-terminal state."""
@@ -283,8 +316,9 @@ class Campaign:
 
         with psycopg.connect(self.db_url) as conn:
             rows = conn.execute("SELECT id, state, sealed_manifest IS NOT NULL FROM jobs").fetchall()
-            files = conn.execute("SELECT job_id, count(*) FROM job_files WHERE committed_size > 0 "
-                                 "GROUP BY job_id").fetchall()
+            files = conn.execute(
+                "SELECT job_id, count(*) FROM job_files WHERE committed_size > 0 GROUP BY job_id"
+            ).fetchall()
         wanted = set(job_ids)
         for job_id, state, has_manifest in rows:
             if job_id in wanted and (state != "completed" or has_manifest):
@@ -312,13 +346,22 @@ def run(runs: int | None = None, seed: int | None = None) -> list[dict[str, Any]
             try:
                 result = campaign.journey(fault, point, outage)
             except Exception as exc:  # noqa: BLE001 - the journey gave up: count it
-                result = {"job_id": "", "fault": fault, "point": point, "outcome": "failed",
-                          "detail": f"{type(exc).__name__}: {exc}"[:200], "notified": 0}
+                result = {
+                    "job_id": "",
+                    "fault": fault,
+                    "point": point,
+                    "outcome": "failed",
+                    "detail": f"{type(exc).__name__}: {exc}"[:200],
+                    "notified": 0,
+                }
             campaign.settle()
             result["seconds"] = time.monotonic() - t0
             results.append(result)
-            print(f"run {n:3d} {fault:10s} at {point:8s} -> {result['outcome']:9s} "
-                  f"({result['seconds']:.1f} s) {result['detail']}", flush=True)
+            print(
+                f"run {n:3d} {fault:10s} at {point:8s} -> {result['outcome']:9s} "
+                f"({result['seconds']:.1f} s) {result['detail']}",
+                flush=True,
+            )
         time.sleep(2)
         ids = [r["job_id"] for r in results if r["job_id"]]
         orphans = campaign.check_leftovers(ids)
@@ -330,23 +373,61 @@ def run(runs: int | None = None, seed: int | None = None) -> list[dict[str, Any]
     duplicated = len(sequences) - len(set(sequences)) + sum(1 for r in results if r["notified"] > 1)
     counts = Counter(r["outcome"] for r in results)
     lost = sum(1 for r in results if r["outcome"] == "ok" and r["notified"] == 0)
-    print(f"seed {seed}: {runs} runs in {time.monotonic() - started:.0f} s; outcomes {dict(counts)}; "
-          f"orphaned {len(orphans)}; duplicated events {duplicated}; lost notifications {lost}; "
-          f"faults {dict(Counter(r['fault'] for r in results))}")
+    print(
+        f"seed {seed}: {runs} runs in {time.monotonic() - started:.0f} s; outcomes {dict(counts)}; "
+        f"orphaned {len(orphans)}; duplicated events {duplicated}; lost notifications {lost}; "
+        f"faults {dict(Counter(r['fault'] for r in results))}"
+    )
     bad = counts.get("corrupted", 0) + counts.get("failed", 0)
     return [
-        {"figure": "fault campaign runs", "value": runs, "unit": "runs", "baseline": None, "ratio": None,
-         "target": ">= 100"},
-        {"figure": "fault campaign jobs completed intact", "value": counts.get("ok", 0), "unit": "jobs",
-         "baseline": runs, "ratio": counts.get("ok", 0) / runs, "target": ">= 1x"},
-        {"figure": "fault campaign jobs corrupted or failed", "value": bad, "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "<= 0"},
-        {"figure": "fault campaign jobs orphaned", "value": len(orphans), "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "<= 0"},
-        {"figure": "fault campaign events duplicated", "value": duplicated, "unit": "events", "baseline": None,
-         "ratio": None, "target": "<= 0"},
-        {"figure": "fault campaign notifications lost", "value": lost, "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "<= 0"},
+        {
+            "figure": "fault campaign runs",
+            "value": runs,
+            "unit": "runs",
+            "baseline": None,
+            "ratio": None,
+            "target": ">= 100",
+        },
+        {
+            "figure": "fault campaign jobs completed intact",
+            "value": counts.get("ok", 0),
+            "unit": "jobs",
+            "baseline": runs,
+            "ratio": counts.get("ok", 0) / runs,
+            "target": ">= 1x",
+        },
+        {
+            "figure": "fault campaign jobs corrupted or failed",
+            "value": bad,
+            "unit": "jobs",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0",
+        },
+        {
+            "figure": "fault campaign jobs orphaned",
+            "value": len(orphans),
+            "unit": "jobs",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0",
+        },
+        {
+            "figure": "fault campaign events duplicated",
+            "value": duplicated,
+            "unit": "events",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0",
+        },
+        {
+            "figure": "fault campaign notifications lost",
+            "value": lost,
+            "unit": "jobs",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0",
+        },
     ]
 
 

@@ -46,9 +46,12 @@ class Customer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
 
     async def CreateJob(self, request: Any, context: Any) -> customer_jobs_pb2.CreateJobResponse:
         job = common_pb2.Job(
-            job_id=uuid.uuid4().hex, job_code="ABC123", state=common_pb2.JOB_STATE_UPLOADING,
+            job_id=uuid.uuid4().hex,
+            job_code="ABC123",
+            state=common_pb2.JOB_STATE_UPLOADING,
             files=[common_pb2.JobFile(index=i, size=s) for i, s in enumerate(request.file_sizes)],
-            key_fingerprint=request.key_fingerprint)
+            key_fingerprint=request.key_fingerprint,
+        )
         self.floor.jobs[job.job_id] = job
         return customer_jobs_pb2.CreateJobResponse(job=job, customer_token=uuid.uuid4().hex, record_size=65536)
 
@@ -87,8 +90,11 @@ class ShopJobs(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         self.floor = floor
 
     async def Enroll(self, request: Any, context: Any) -> shop_jobs_pb2.EnrollResponse:
-        return shop_jobs_pb2.EnrollResponse(shop_id="floor", shop_token=uuid.uuid4().hex,
-                                            shop=common_pb2.Shop(slug="floor", public_key=request.public_key))
+        return shop_jobs_pb2.EnrollResponse(
+            shop_id="floor",
+            shop_token=uuid.uuid4().hex,
+            shop=common_pb2.Shop(slug="floor", public_key=request.public_key),
+        )
 
     async def SubscribeJobs(self, request: Any, context: Any) -> AsyncIterator[Any]:
         queue: asyncio.Queue[common_pb2.JobEvent] = asyncio.Queue()

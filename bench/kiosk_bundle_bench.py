@@ -33,8 +33,15 @@ def first_frame(command: list[str], env: dict[str, str]) -> float:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         shot = Path(tmp) / "shot.png"
         t0 = time.time()
-        result = subprocess.run([*command, str(shot)], check=False, capture_output=True, text=True, timeout=180,
-                                cwd=tmp, env={**env, "HOME": tmp, "CLOUDTAB_KIOSK_SMOKE_T0": repr(t0)})
+        result = subprocess.run(
+            [*command, str(shot)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp,
+            env={**env, "HOME": tmp, "CLOUDTAB_KIOSK_SMOKE_T0": repr(t0)},
+        )
         report_file = shot.with_suffix(".json")
         report: dict[str, Any] = json.loads(report_file.read_text()) if report_file.is_file() else {}
         if result.returncode != 0 or not report.get("ok"):
@@ -64,11 +71,22 @@ def run() -> list[dict[str, Any]]:
     source_s = statistics.median(source_times)
     size_mib = disk_usage(BUNDLE) / (1 << 20)
     return [
-        {"figure": "kiosk bundle: first frame (median of 5, offscreen); baseline: the same app from source", "value": round(bundle_s, 2),
-         "unit": "s", "baseline": round(source_s, 2), "ratio": round(bundle_s / source_s, 2),
-         "target": "< 5 s"},
-        {"figure": "kiosk bundle: size on disk (dist/cloudtab-kiosk)", "value": round(size_mib),
-         "unit": "MiB", "baseline": None, "ratio": None, "target": "< 200 MiB"},
+        {
+            "figure": "kiosk bundle: first frame (median of 5, offscreen); baseline: the same app from source",
+            "value": round(bundle_s, 2),
+            "unit": "s",
+            "baseline": round(source_s, 2),
+            "ratio": round(bundle_s / source_s, 2),
+            "target": "< 5 s",
+        },
+        {
+            "figure": "kiosk bundle: size on disk (dist/cloudtab-kiosk)",
+            "value": round(size_mib),
+            "unit": "MiB",
+            "baseline": None,
+            "ratio": None,
+            "target": "< 200 MiB",
+        },
     ]
 
 

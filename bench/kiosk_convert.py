@@ -112,18 +112,38 @@ def run() -> list[dict[str, object]]:
             raise RuntimeError(f"the sample {kind} converted to {pages} pages, not 10")
         sandboxed = _median(lambda d=data, k=kind: convert_to_pdf(d, k), RUNS)
         bare = _median(lambda d=data, k=kind: libreoffice_convert({f"doc.{k}": d}, "pdf"), BASELINE_RUNS)
-        rows.append({
-            "figure": f"kiosk: 10-page {kind.upper()} -> PDF in the sandbox ({box.method}), median of {RUNS}",
-            "value": round(sandboxed, 2), "unit": "s", "baseline": round(bare, 2),
-            "ratio": round(sandboxed / bare, 2), "target": "< 60 s (the time limit)",
-        })
+        rows.append(
+            {
+                "figure": f"kiosk: 10-page {kind.upper()} -> PDF in the sandbox ({box.method}), median of {RUNS}",
+                "value": round(sandboxed, 2),
+                "unit": "s",
+                "baseline": round(bare, 2),
+                "ratio": round(sandboxed / bare, 2),
+                "target": "< 60 s (the time limit)",
+            }
+        )
     docx = documents.get("docx") or make_document("docx", pages=10)
     own, tree = peak_rss_during(lambda: convert_to_pdf(docx, "docx"))
-    rows.append({"figure": "kiosk: peak RSS of the kiosk process during a DOCX conversion",
-                 "value": round(own / 2**20, 1), "unit": "MiB", "baseline": None, "ratio": None, "target": None})
-    rows.append({"figure": "kiosk: peak RSS of the kiosk and LibreOffice together during a DOCX conversion",
-                 "value": round(tree / 2**20, 1), "unit": "MiB", "baseline": None, "ratio": None,
-                 "target": "< 2048 MiB (the memory limit)"})
+    rows.append(
+        {
+            "figure": "kiosk: peak RSS of the kiosk process during a DOCX conversion",
+            "value": round(own / 2**20, 1),
+            "unit": "MiB",
+            "baseline": None,
+            "ratio": None,
+            "target": None,
+        }
+    )
+    rows.append(
+        {
+            "figure": "kiosk: peak RSS of the kiosk and LibreOffice together during a DOCX conversion",
+            "value": round(tree / 2**20, 1),
+            "unit": "MiB",
+            "baseline": None,
+            "ratio": None,
+            "target": "< 2048 MiB (the memory limit)",
+        }
+    )
     return rows
 
 

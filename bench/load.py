@@ -75,10 +75,14 @@ class Load:
         self.stop = asyncio.Event()
 
     def channels(self, n: int) -> list[grpc.aio.Channel]:
-        return [grpc.aio.insecure_channel(self.address, options=CHANNEL_OPTIONS + [("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(n)]
+        return [
+            grpc.aio.insecure_channel(self.address, options=CHANNEL_OPTIONS + [("grpc.use_local_subchannel_pool", 1)])
+            for _ in range(n)
+        ]
 
-    async def enroll(self, channels: list[grpc.aio.Channel], shops: list[tuple[str, str]]) -> list[tuple[str, str, bytes]]:
+    async def enroll(
+        self, channels: list[grpc.aio.Channel], shops: list[tuple[str, str]]
+    ) -> list[tuple[str, str, bytes]]:
         """(slug, token, fingerprint) per shop, 50 enrollments at a time."""
         public = envelope.public_key_bytes(envelope.generate_private_key())
         gate = asyncio.Semaphore(50)
@@ -86,16 +90,19 @@ class Load:
         async def one(i: int, slug: str, code: str) -> tuple[str, str, bytes]:
             async with gate:
                 stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channels[i % len(channels)])
-                reply = await stub.Enroll(shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public,
-                                                                      kiosk_version="0.1.0"), timeout=60)
+                reply = await stub.Enroll(
+                    shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public, kiosk_version="0.1.0"),
+                    timeout=60,
+                )
                 return slug, reply.shop_token, envelope.fingerprint(public)
 
         return list(await asyncio.gather(*(one(i, s, c) for i, (s, c) in enumerate(shops))))
 
     async def kiosk(self, channel: grpc.aio.Channel, token: str) -> None:
         stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
-        call = stub.SubscribeJobs(shop_jobs_pb2.SubscribeJobsRequest(kiosk_version="0.1.0"),
-                                  metadata=(("authorization", f"Bearer {token}"),))
+        call = stub.SubscribeJobs(
+            shop_jobs_pb2.SubscribeJobsRequest(kiosk_version="0.1.0"), metadata=(("authorization", f"Bearer {token}"),)
+        )
         first = True
         try:
             async for message in call:
@@ -118,42 +125,49 @@ class Load:
             size = rng.randint(50_000, 300_000)
             step = "CreateJob"
             try:
-                created = await stub.CreateJob(cj.CreateJobRequest(shop_slug=slug, file_sizes=[size],
-                                                                   key_fingerprint=fingerprint), timeout=30)
+                created = await stub.CreateJob(
+                    cj.CreateJobRequest(shop_slug=slug, file_sizes=[size], key_fingerprint=fingerprint), timeout=30
+                )
                 self.calls[step] += 1
                 md = (("authorization", f"Bearer {created.customer_token}"),)
                 job_id = created.job.job_id
                 data = os.urandom(size)
                 messages = [cj.UploadFileRequest(header=cj.UploadFileHeader(job_id=job_id, file_index=0, offset=0))]
-                messages += [cj.UploadFileRequest(data=data[p:p + 65552]) for p in range(0, size, 65552)]
+                messages += [cj.UploadFileRequest(data=data[p : p + 65552]) for p in range(0, size, 65552)]
                 step = "UploadFile"
                 await stub.UploadFile(iter(messages), metadata=md, timeout=60)
                 self.calls[step] += 1
                 step = "SubmitJob"
                 # Timed from the call: the kiosk's event can arrive before SubmitJob's reply.
                 submitted_at = time.monotonic()
-                await stub.SubmitJob(cj.SubmitJobRequest(job_id=job_id, sealed_manifest=os.urandom(400)),
-                                     metadata=md, timeout=30)
+                await stub.SubmitJob(
+                    cj.SubmitJobRequest(job_id=job_id, sealed_manifest=os.urandom(400)), metadata=md, timeout=30
+                )
                 self.calls[step] += 1
                 self.submitted[job_id] = submitted_at
             except grpc.aio.AioRpcError as exc:
                 self.errors[f"{step} {exc.code().name}"] += 1
                 await asyncio.sleep(0.1)
 
-    async def run(self, shops: list[tuple[str, str]], customers: int, seconds: float,
-                  on_subscribed: Any = None) -> dict[str, Any]:
+    async def run(
+        self, shops: list[tuple[str, str]], customers: int, seconds: float, on_subscribed: Any = None
+    ) -> dict[str, Any]:
         channels = self.channels(max(1, len(shops) // 50))
         enrolled = await self.enroll(channels, shops)
-        kiosks = [asyncio.create_task(self.kiosk(channels[i % len(channels)], token))
-                  for i, (_, token, _) in enumerate(enrolled)]
+        kiosks = [
+            asyncio.create_task(self.kiosk(channels[i % len(channels)], token))
+            for i, (_, token, _) in enumerate(enrolled)
+        ]
         deadline = time.monotonic() + 60
         while self.subscribed < len(kiosks) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         if on_subscribed:
             on_subscribed(self.subscribed)
         cust_channels = self.channels(max(1, customers // 10))
-        workers = [asyncio.create_task(self.customer(cust_channels[i % len(cust_channels)], enrolled, i))
-                   for i in range(customers)]
+        workers = [
+            asyncio.create_task(self.customer(cust_channels[i % len(cust_channels)], enrolled, i))
+            for i in range(customers)
+        ]
         await asyncio.sleep(seconds)
         self.stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
@@ -166,21 +180,28 @@ class Load:
         for channel in channels + cust_channels:
             await channel.close()
         latencies = [(self.notified[j] - t) * 1000 for j, t in self.submitted.items() if j in self.notified]
-        return {"latencies": latencies, "lost": sum(1 for j in self.submitted if j not in self.notified),
-                "submitted": len(self.submitted), "errors": dict(self.errors), "calls": dict(self.calls),
-                "subscribed": self.subscribed}
+        return {
+            "latencies": latencies,
+            "lost": sum(1 for j in self.submitted if j not in self.notified),
+            "submitted": len(self.submitted),
+            "errors": dict(self.errors),
+            "calls": dict(self.calls),
+            "subscribed": self.subscribed,
+        }
 
 
 def _generate(address: str, shops: list[tuple[str, str]], customers: int, seconds: float, out: Any) -> None:
     """The load generator, in its own process: puts ("subscribed", n) once the kiosks
     stream, then ("done", result)."""
-    result = asyncio.run(Load(address).run(shops, customers, seconds,
-                                           on_subscribed=lambda n: out.put(("subscribed", n))))
+    result = asyncio.run(
+        Load(address).run(shops, customers, seconds, on_subscribed=lambda n: out.put(("subscribed", n)))
+    )
     out.put(("done", result))
 
 
-def generate_in_process(address: str, shops: list[tuple[str, str]], customers: int, seconds: float,
-                        on_subscribed: Any) -> dict[str, Any]:
+def generate_in_process(
+    address: str, shops: list[tuple[str, str]], customers: int, seconds: float, on_subscribed: Any
+) -> dict[str, Any]:
     """Run ``Load`` in a child process (spawn) so the generator's CPU is not this
     process's; ``on_subscribed`` runs here when its kiosks are all streaming."""
     context = multiprocessing.get_context("spawn")
@@ -209,8 +230,12 @@ def run(seconds: float | None = None, kiosks: int = 1000, customers: int = 50) -
     pg.start()
     try:
         url = pg.create_database("load")
-        relay = RelayProcess(workdir, name="load-relay", database_url=url,
-                             env={"CLOUDTAB_RELAY_CREATE_JOB_RATE": "0", "CLOUDTAB_RELAY_LOG_LEVEL": "WARNING"})
+        relay = RelayProcess(
+            workdir,
+            name="load-relay",
+            database_url=url,
+            env={"CLOUDTAB_RELAY_CREATE_JOB_RATE": "0", "CLOUDTAB_RELAY_LOG_LEVEL": "WARNING"},
+        )
         relay.start()
         try:
             assert relay.process is not None
@@ -238,32 +263,84 @@ def run(seconds: float | None = None, kiosks: int = 1000, customers: int = 50) -
     b50, b99 = percentile(base["latencies"], 50), percentile(base["latencies"], 99)
     errors = sum(full["errors"].values())
     mib = 1024 * 1024
-    print(f"load: {full['subscribed']} kiosks subscribed, {customers} customers, {seconds:.0f} s: "
-          f"{full['submitted']} jobs submitted, calls {full['calls']}, errors {full['errors']}, "
-          f"lost {full['lost']}, p50 {p50:.1f} ms p99 {p99:.1f} ms (baseline p50 {b50:.1f} p99 {b99:.1f}), "
-          f"RSS idle {idle_rss / mib:.0f} MiB, with streams {(rss_streams or [0])[0] / mib:.0f} MiB, "
-          f"peak {sampler.peak / mib:.0f} MiB; relay alive {alive}", flush=True)
+    print(
+        f"load: {full['subscribed']} kiosks subscribed, {customers} customers, {seconds:.0f} s: "
+        f"{full['submitted']} jobs submitted, calls {full['calls']}, errors {full['errors']}, "
+        f"lost {full['lost']}, p50 {p50:.1f} ms p99 {p99:.1f} ms (baseline p50 {b50:.1f} p99 {b99:.1f}), "
+        f"RSS idle {idle_rss / mib:.0f} MiB, with streams {(rss_streams or [0])[0] / mib:.0f} MiB, "
+        f"peak {sampler.peak / mib:.0f} MiB; relay alive {alive}",
+        flush=True,
+    )
     return [
-        {"figure": "load: kiosks subscribed", "value": full["subscribed"], "unit": "streams", "baseline": kiosks,
-         "ratio": full["subscribed"] / kiosks, "target": ">= 1000"},
-        {"figure": "load: jobs submitted in the window", "value": full["submitted"], "unit": "jobs",
-         "baseline": base["submitted"], "ratio": None, "target": None},
+        {
+            "figure": "load: kiosks subscribed",
+            "value": full["subscribed"],
+            "unit": "streams",
+            "baseline": kiosks,
+            "ratio": full["subscribed"] / kiosks,
+            "target": ">= 1000",
+        },
+        {
+            "figure": "load: jobs submitted in the window",
+            "value": full["submitted"],
+            "unit": "jobs",
+            "baseline": base["submitted"],
+            "ratio": None,
+            "target": None,
+        },
         {"figure": "load: errors", "value": errors, "unit": "calls", "baseline": None, "ratio": None, "target": "<= 0"},
-        {"figure": "load: lost notifications", "value": full["lost"], "unit": "jobs", "baseline": None,
-         "ratio": None, "target": "<= 0"},
-        {"figure": "load: submit -> kiosk event p50", "value": p50, "unit": "ms", "baseline": b50,
-         "ratio": p50 / b50 if b50 else None, "target": None, "n": len(full["latencies"])},
-        {"figure": "load: submit -> kiosk event p99", "value": p99, "unit": "ms", "baseline": b99,
-         "ratio": p99 / b99 if b99 else None, "target": None, "n": len(full["latencies"])},
-        {"figure": "load: relay CPU per submitted job under that load (create, upload 50-300 KB, submit, notify; "
-                   "the 1,000 streams' heartbeats included; generator in its own process)",
-         "value": relay_cpu * 1000 / full["submitted"] if full["submitted"] else None, "unit": "ms/job",
-         "baseline": None, "ratio": None, "target": None, "n": full["submitted"]},
-        {"figure": "load: relay RSS with 1,000 streams", "value": (rss_streams or [0])[0] / mib, "unit": "MiB",
-         "baseline": idle_rss / mib, "ratio": (rss_streams or [0])[0] / idle_rss if idle_rss else None,
-         "target": None},
-        {"figure": "load: relay peak RSS under load", "value": sampler.peak / mib, "unit": "MiB",
-         "baseline": idle_rss / mib, "ratio": sampler.peak / idle_rss if idle_rss else None, "target": None},
+        {
+            "figure": "load: lost notifications",
+            "value": full["lost"],
+            "unit": "jobs",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0",
+        },
+        {
+            "figure": "load: submit -> kiosk event p50",
+            "value": p50,
+            "unit": "ms",
+            "baseline": b50,
+            "ratio": p50 / b50 if b50 else None,
+            "target": None,
+            "n": len(full["latencies"]),
+        },
+        {
+            "figure": "load: submit -> kiosk event p99",
+            "value": p99,
+            "unit": "ms",
+            "baseline": b99,
+            "ratio": p99 / b99 if b99 else None,
+            "target": None,
+            "n": len(full["latencies"]),
+        },
+        {
+            "figure": "load: relay CPU per submitted job under that load (create, upload 50-300 KB, submit, notify; "
+            "the 1,000 streams' heartbeats included; generator in its own process)",
+            "value": relay_cpu * 1000 / full["submitted"] if full["submitted"] else None,
+            "unit": "ms/job",
+            "baseline": None,
+            "ratio": None,
+            "target": None,
+            "n": full["submitted"],
+        },
+        {
+            "figure": "load: relay RSS with 1,000 streams",
+            "value": (rss_streams or [0])[0] / mib,
+            "unit": "MiB",
+            "baseline": idle_rss / mib,
+            "ratio": (rss_streams or [0])[0] / idle_rss if idle_rss else None,
+            "target": None,
+        },
+        {
+            "figure": "load: relay peak RSS under load",
+            "value": sampler.peak / mib,
+            "unit": "MiB",
+            "baseline": idle_rss / mib,
+            "ratio": sampler.peak / idle_rss if idle_rss else None,
+            "target": None,
+        },
     ]
 
 

@@ -93,8 +93,11 @@ def floor_server() -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="grpc-floor-") as tmp:
         ready = Path(tmp) / "ready"
         address = f"127.0.0.1:{free_port()}"
-        process = subprocess.Popen([sys.executable, "-m", "bench.grpc_floor", "--listen", address,
-                                    "--ready-file", str(ready)], env=child_env(), stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.grpc_floor", "--listen", address, "--ready-file", str(ready)],
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while not ready.exists():
             if process.poll() is not None or time.monotonic() > deadline:
@@ -167,7 +170,8 @@ class Driver:
     async def open_kiosk(self) -> Kiosk:
         kiosk = Kiosk()
         call = self.kiosk_stub.SubscribeJobs(
-            shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"), metadata=self.shop.metadata)
+            shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"), metadata=self.shop.metadata
+        )
 
         async def listen() -> None:
             try:
@@ -190,9 +194,12 @@ class Driver:
 
     async def create(self, big: bool = False) -> Job:
         sealed = self.big if big else self.small
-        reply = await self.customer.CreateJob(customer_jobs_pb2.CreateJobRequest(
-            shop_slug=self.shop.slug, file_sizes=[len(sealed.ciphertext)], key_fingerprint=self.fingerprint),
-            timeout=60)
+        reply = await self.customer.CreateJob(
+            customer_jobs_pb2.CreateJobRequest(
+                shop_slug=self.shop.slug, file_sizes=[len(sealed.ciphertext)], key_fingerprint=self.fingerprint
+            ),
+            timeout=60,
+        )
         return Job(reply.job.job_id, (("authorization", f"Bearer {reply.customer_token}"),))
 
     async def upload(self, job: Job, big: bool = False) -> None:
@@ -201,15 +208,19 @@ class Driver:
 
         def requests() -> Iterator[customer_jobs_pb2.UploadFileRequest]:
             yield customer_jobs_pb2.UploadFileRequest(
-                header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0))
+                header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0)
+            )
             for start in range(0, len(data), chunk):
-                yield customer_jobs_pb2.UploadFileRequest(data=data[start:start + chunk])
+                yield customer_jobs_pb2.UploadFileRequest(data=data[start : start + chunk])
 
         await self.customer.UploadFile(requests(), metadata=job.auth, timeout=120)
 
     async def submit(self, job: Job, manifest: bytes) -> None:
-        await self.customer.SubmitJob(customer_jobs_pb2.SubmitJobRequest(job_id=job.job_id, sealed_manifest=manifest),
-                                      metadata=job.auth, timeout=60)
+        await self.customer.SubmitJob(
+            customer_jobs_pb2.SubmitJobRequest(job_id=job.job_id, sealed_manifest=manifest),
+            metadata=job.auth,
+            timeout=60,
+        )
 
     def manifest(self, job: Job) -> bytes:
         return sealed_manifest(self.small, self.shop, job.job_id)
@@ -374,15 +385,29 @@ def workers_rates(url: str, jobs: int, repeats: int) -> dict[int, dict[str, list
         with relay_server(url, workers=workers) as server:
             asyncio.run(throughput(server, max(8, jobs // 4), small, small))
             runs = [asyncio.run(throughput(server, jobs, small, small)) for _ in range(repeats)]
-        out[workers] = {"jobs_per_s": [jobs / r["job_wall"] for r in runs],
-                        "job": [r["job"] / jobs * 1000 for r in runs]}
+        out[workers] = {
+            "jobs_per_s": [jobs / r["job_wall"] for r in runs],
+            "job": [r["job"] / jobs * 1000 for r in runs],
+        }
     return out
 
 
 def per_unit(repeats: list[dict[str, float]], jobs: int, mib: float) -> dict[str, list[float]]:
     """Per-repeat figures: ms per job (or per MiB, per kiosk-event), and jobs/s."""
-    out: dict[str, list[float]] = {k: [] for k in (
-        "job", "jobs_per_s", "create", "upload", "submit", "kiosk_event", "watch_open", "watch_event", "upload_mib")}
+    out: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "job",
+            "jobs_per_s",
+            "create",
+            "upload",
+            "submit",
+            "kiosk_event",
+            "watch_open",
+            "watch_event",
+            "upload_mib",
+        )
+    }
     for r in repeats:
         out["job"].append(r["job"] / jobs * 1000)
         out["jobs_per_s"].append(jobs / r["job_wall"])
@@ -424,15 +449,32 @@ def rows(backends: dict[str, dict[str, list[float]]], floor: dict[str, list[floa
         for key, text, unit in FIGURES:
             target = None
             if key == "job":
-                target = f"<= {TARGET_PG_MS:g} and <= {TARGET_FLOOR_RATIO:g}x" if name == "PostgreSQL" \
+                target = (
+                    f"<= {TARGET_PG_MS:g} and <= {TARGET_FLOOR_RATIO:g}x"
+                    if name == "PostgreSQL"
                     else f"<= {TARGET_FLOOR_RATIO:g}x"
-            out.append({"figure": f"{text}, {name}; baseline: bare grpc.aio floor, same RPCs", "unit": unit,
-                        "samples": figures[key], "baseline_samples": floor[key], "target": target,
-                        "lower_is_better": True})
+                )
+            out.append(
+                {
+                    "figure": f"{text}, {name}; baseline: bare grpc.aio floor, same RPCs",
+                    "unit": unit,
+                    "samples": figures[key],
+                    "baseline_samples": floor[key],
+                    "target": target,
+                    "lower_is_better": True,
+                }
+            )
     for name, figures in backends.items():
-        out.append({"figure": f"jobs/s during the relay CPU per job phase, {name} (8 customers, clients on the same "
-                              f"cores); baseline: floor", "unit": "jobs/s", "samples": figures["jobs_per_s"],
-                    "baseline_samples": floor["jobs_per_s"], "target": None})
+        out.append(
+            {
+                "figure": f"jobs/s during the relay CPU per job phase, {name} (8 customers, clients on the same "
+                f"cores); baseline: floor",
+                "unit": "jobs/s",
+                "samples": figures["jobs_per_s"],
+                "baseline_samples": floor["jobs_per_s"],
+                "target": None,
+            }
+        )
     return out
 
 
@@ -440,10 +482,20 @@ def workers_rows(rates: dict[int, dict[str, list[float]]]) -> list[dict[str, Any
     one, two = rates[1], rates[2]
     common = f"PostgreSQL, job phase, {CONCURRENCY} customers on their own connections, clients on the same cores"
     return [
-        {"figure": f"jobs/s with serve --workers 2 ({common}); baseline: --workers 1", "unit": "jobs/s",
-         "samples": two["jobs_per_s"], "baseline_samples": one["jobs_per_s"], "target": None},
-        {"figure": f"relay CPU per job, all processes, --workers 2 ({common}); baseline: --workers 1",
-         "unit": "ms/job", "samples": two["job"], "baseline_samples": one["job"], "target": None},
+        {
+            "figure": f"jobs/s with serve --workers 2 ({common}); baseline: --workers 1",
+            "unit": "jobs/s",
+            "samples": two["jobs_per_s"],
+            "baseline_samples": one["jobs_per_s"],
+            "target": None,
+        },
+        {
+            "figure": f"relay CPU per job, all processes, --workers 2 ({common}); baseline: --workers 1",
+            "unit": "ms/job",
+            "samples": two["job"],
+            "baseline_samples": one["job"],
+            "target": None,
+        },
     ]
 
 
@@ -483,8 +535,10 @@ def main() -> None:
         print(json.dumps(results, indent=1))
     for name, figures in results.items():
         for key, values in figures.items():
-            print(f"{name:10} {key:12} median {statistics.median(values):8.2f}  "
-                  f"min {min(values):8.2f}  max {max(values):8.2f}")
+            print(
+                f"{name:10} {key:12} median {statistics.median(values):8.2f}  "
+                f"min {min(values):8.2f}  max {max(values):8.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -98,8 +98,9 @@ async def _upload_and_submit(address: str, slug: str, code: str, block: bytes, s
         key = ec.generate_private_key(ec.SECP256R1()).public_key()
         public = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         shop = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
-        enrolled = await shop.Enroll(shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public,
-                                                                  kiosk_version="0.1.0"))
+        enrolled = await shop.Enroll(
+            shop_jobs_pb2.EnrollRequest(enrollment_code=code, public_key=public, kiosk_version="0.1.0")
+        )
         customer = customer_jobs_pb2_grpc.CustomerJobsServiceStub(channel)
         created = await customer.CreateJob(
             customer_jobs_pb2.CreateJobRequest(

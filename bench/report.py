@@ -34,7 +34,12 @@ MIN_REPEATS = 5
 MIN_PERCENTILE_SAMPLES = 100
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "=": operator.eq, "==": operator.eq,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "=": operator.eq,
+    "==": operator.eq,
 }
 _CLAUSE = re.compile(r"^\s*(<=|>=|==|<|>|=)\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(x\b)?")
 
@@ -55,10 +60,12 @@ def machine() -> str:
 def commit() -> str:
     """Short commit of this tree, "+dirty" when code differs from it (docs/ aside)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!docs"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":!docs"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
@@ -113,9 +120,22 @@ def finish(row: dict[str, Any], *, bench: str, when: str, where: str, at: str) -
         met = None
         target = f"{target} (not checkable)"
     return {
-        "figure": figure, "value": value, "min": low, "max": high, "n": n, "repeats": bool(row.get("samples")),
-        "unit": row.get("unit", ""), "baseline": baseline, "ratio": ratio, "target": target, "met": met,
-        "bench": bench, "commit": at, "date": when, "machine": where, "note": row.get("note"),
+        "figure": figure,
+        "value": value,
+        "min": low,
+        "max": high,
+        "n": n,
+        "repeats": bool(row.get("samples")),
+        "unit": row.get("unit", ""),
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "bench": bench,
+        "commit": at,
+        "date": when,
+        "machine": where,
+        "note": row.get("note"),
         "plot": row.get("plot"),
     }
 
@@ -152,7 +172,7 @@ def render(rows: list[dict[str, Any]], failures: list[str], header: list[str]) -
         "Written by `python -m bench` (see bench/report.py); every row says the commit, date and machine it",
         "was measured on. value = the median of the repeats with their min and max, or one figure over n",
         "samples (a percentile over fewer than 100 samples is shown as the max). Each baseline is measured in",
-        "the same run on the same work; ratio = value / baseline unless the figure says otherwise. \"met\" is",
+        'the same run on the same work; ratio = value / baseline unless the figure says otherwise. "met" is',
         "computed from the target (a clause ending in x compares the ratio).",
         *header,
         "",
@@ -169,8 +189,10 @@ def render(rows: list[dict[str, Any]], failures: list[str], header: list[str]) -
         )
     misses = missed(rows)
     lines += ["", "## Missed targets", ""]
-    lines += [f"- {r['figure']}: {fmt(r['value'])} {r['unit']} (target {r['target']}; ratio {fmt(r['ratio'])})"
-              for r in misses] or ["None."]
+    lines += [
+        f"- {r['figure']}: {fmt(r['value'])} {r['unit']} (target {r['target']}; ratio {fmt(r['ratio'])})"
+        for r in misses
+    ] or ["None."]
     notes = [f"- {r['bench']}: {r['note']}" for r in rows if r.get("note")]
     if notes:
         lines += ["", "## Notes", "", *dict.fromkeys(notes)]

@@ -54,11 +54,14 @@ async def _journeys(relay: Relay, jobs: int, concurrency: int) -> dict[str, floa
     submitted: dict[str, float] = {}
     all_seen = asyncio.Event()
 
-    async with grpc.aio.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as kiosk_channel, \
-            grpc.aio.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as customer_channel:
+    async with (
+        grpc.aio.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as kiosk_channel,
+        grpc.aio.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as customer_channel,
+    ):
         kiosk = shop_jobs_pb2_grpc.ShopJobsServiceStub(kiosk_channel)
-        stream = kiosk.SubscribeJobs(shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"),
-                                     metadata=shop.metadata)
+        stream = kiosk.SubscribeJobs(
+            shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"), metadata=shop.metadata
+        )
 
         async def listen() -> None:
             async for item in stream:
@@ -77,15 +80,22 @@ async def _journeys(relay: Relay, jobs: int, concurrency: int) -> dict[str, floa
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
-                created = await customer.CreateJob(customer_jobs_pb2.CreateJobRequest(
-                    shop_slug=shop.slug, file_sizes=[len(sealed.ciphertext)], key_fingerprint=fingerprint), timeout=30)
+                created = await customer.CreateJob(
+                    customer_jobs_pb2.CreateJobRequest(
+                        shop_slug=shop.slug, file_sizes=[len(sealed.ciphertext)], key_fingerprint=fingerprint
+                    ),
+                    timeout=30,
+                )
                 job_id = created.job.job_id
                 auth = (("authorization", f"Bearer {created.customer_token}"),)
                 await customer.UploadFile(upload_requests(job_id, sealed.ciphertext), metadata=auth, timeout=60)
                 manifest = sealed_manifest(sealed, shop, job_id)
                 submitted[job_id] = time.perf_counter()
-                await customer.SubmitJob(customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=manifest),
-                                         metadata=auth, timeout=30)
+                await customer.SubmitJob(
+                    customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=manifest),
+                    metadata=auth,
+                    timeout=30,
+                )
 
         await asyncio.sleep(0.3)  # the subscription is open and replayed
         start = time.perf_counter()
@@ -102,8 +112,12 @@ async def _journeys(relay: Relay, jobs: int, concurrency: int) -> dict[str, floa
         except (asyncio.CancelledError, grpc.aio.AioRpcError):
             pass
     latencies = [(notified[j] - submitted[j]) * 1000 for j in submitted if j in notified]
-    return {"rate": len(notified) / elapsed if elapsed > 0 else 0.0, "notified": len(notified),
-            "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99)}
+    return {
+        "rate": len(notified) / elapsed if elapsed > 0 else 0.0,
+        "notified": len(notified),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+    }
 
 
 def measure(database_url: str | None, jobs: int, concurrency: int) -> dict[str, float]:
@@ -121,16 +135,33 @@ def run(jobs: int = 300, concurrency: int = 8) -> list[dict[str, Any]]:
     sqlite = measure(None, jobs, concurrency)
     cores = os.cpu_count()
     return [
-        {"figure": f"jobs/s end to end on PostgreSQL (create, upload 100 KB, submit, notify; {concurrency} "
-                   f"customers, {jobs} jobs, relay + clients on {cores} cores); baseline: embedded SQLite relay",
-         "value": pg["rate"], "unit": "jobs/s", "baseline": sqlite["rate"],
-         "ratio": pg["rate"] / sqlite["rate"] if sqlite["rate"] else None, "target": f">= {TARGET_JOBS_PER_S:.0f}"},
-        {"figure": "submit -> kiosk notified under that load, p50 (PostgreSQL; baseline SQLite)",
-         "value": pg["p50_ms"], "unit": "ms", "baseline": sqlite["p50_ms"],
-         "ratio": None, "target": "<= 100", "n": pg["notified"]},
-        {"figure": "submit -> kiosk notified under that load, p99 (PostgreSQL; baseline SQLite)",
-         "value": pg["p99_ms"], "unit": "ms", "baseline": sqlite["p99_ms"],
-         "ratio": None, "target": "<= 500", "n": pg["notified"]},
+        {
+            "figure": f"jobs/s end to end on PostgreSQL (create, upload 100 KB, submit, notify; {concurrency} "
+            f"customers, {jobs} jobs, relay + clients on {cores} cores); baseline: embedded SQLite relay",
+            "value": pg["rate"],
+            "unit": "jobs/s",
+            "baseline": sqlite["rate"],
+            "ratio": pg["rate"] / sqlite["rate"] if sqlite["rate"] else None,
+            "target": f">= {TARGET_JOBS_PER_S:.0f}",
+        },
+        {
+            "figure": "submit -> kiosk notified under that load, p50 (PostgreSQL; baseline SQLite)",
+            "value": pg["p50_ms"],
+            "unit": "ms",
+            "baseline": sqlite["p50_ms"],
+            "ratio": None,
+            "target": "<= 100",
+            "n": pg["notified"],
+        },
+        {
+            "figure": "submit -> kiosk notified under that load, p99 (PostgreSQL; baseline SQLite)",
+            "value": pg["p99_ms"],
+            "unit": "ms",
+            "baseline": sqlite["p99_ms"],
+            "ratio": None,
+            "target": "<= 500",
+            "n": pg["notified"],
+        },
     ]
 
 

@@ -62,12 +62,18 @@ def _insert_shops(database_url: str, count: int) -> list[str]:
     fingerprint = envelope.fingerprint(public)
     now = time.time()
     tokens = [new_token() for _ in range(count)]
-    columns = "id, slug, display_name, public_key, key_fingerprint, token_hash, kiosk_version, created_at, last_sequence"
-    with psycopg.connect(database_url) as conn, conn.cursor() as cur, \
-            cur.copy(f"COPY shops ({columns}) FROM STDIN") as copy:
+    columns = (
+        "id, slug, display_name, public_key, key_fingerprint, token_hash, kiosk_version, created_at, last_sequence"
+    )
+    with (
+        psycopg.connect(database_url) as conn,
+        conn.cursor() as cur,
+        cur.copy(f"COPY shops ({columns}) FROM STDIN") as copy,
+    ):
         for n, token in enumerate(tokens):
-            copy.write_row((uuid.uuid4().hex, f"bench-{n}", f"Bench {n}", public, fingerprint,
-                            hash_token(token), "0.1.0", now, 0))
+            copy.write_row(
+                (uuid.uuid4().hex, f"bench-{n}", f"Bench {n}", public, fingerprint, hash_token(token), "0.1.0", now, 0)
+            )
     return tokens
 
 
@@ -95,13 +101,18 @@ class Crowd:
     def _stub(self) -> shop_jobs_pb2_grpc.ShopJobsServiceStub:
         if not self.channels or len(self.calls) >= len(self.channels) * STREAMS_PER_CHANNEL:
             # why a local subchannel pool: each channel gets its own TCP connection
-            self.channels.append(grpc.aio.insecure_channel(
-                self.address, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]))
+            self.channels.append(
+                grpc.aio.insecure_channel(
+                    self.address, options=[*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+                )
+            )
         return shop_jobs_pb2_grpc.ShopJobsServiceStub(self.channels[-1])
 
     def open(self, token: str) -> None:
-        call = self._stub().SubscribeJobs(shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"),
-                                          metadata=(("authorization", f"Bearer {token}"),))
+        call = self._stub().SubscribeJobs(
+            shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"),
+            metadata=(("authorization", f"Bearer {token}"),),
+        )
         self.calls.append(call)
         self.tasks.append(asyncio.create_task(self._drain(call)))
 
@@ -131,8 +142,9 @@ async def _probe_latency(relay: Relay, probes: int) -> list[float]:
     async with grpc.aio.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as channel:
         kiosk = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
         customer = customer_jobs_pb2_grpc.CustomerJobsServiceStub(channel)
-        stream = kiosk.SubscribeJobs(shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"),
-                                     metadata=shop.metadata)
+        stream = kiosk.SubscribeJobs(
+            shop_jobs_pb2.SubscribeJobsRequest(after_sequence=0, kiosk_version="0.1.0"), metadata=shop.metadata
+        )
         arrived: dict[str, float] = {}
         waiting: dict[str, asyncio.Event] = {}
 
@@ -146,17 +158,23 @@ async def _probe_latency(relay: Relay, probes: int) -> list[float]:
         listener = asyncio.create_task(listen())
         await asyncio.sleep(0.5)
         for _ in range(probes):
-            created = await customer.CreateJob(customer_jobs_pb2.CreateJobRequest(
-                shop_slug=shop.slug, file_sizes=[len(sealed.ciphertext)],
-                key_fingerprint=envelope.fingerprint(shop.public_key)), timeout=30)
+            created = await customer.CreateJob(
+                customer_jobs_pb2.CreateJobRequest(
+                    shop_slug=shop.slug,
+                    file_sizes=[len(sealed.ciphertext)],
+                    key_fingerprint=envelope.fingerprint(shop.public_key),
+                ),
+                timeout=30,
+            )
             job_id = created.job.job_id
             auth = (("authorization", f"Bearer {created.customer_token}"),)
             await customer.UploadFile(upload_requests(job_id, sealed.ciphertext), metadata=auth, timeout=30)
             manifest = sealed_manifest(sealed, shop, job_id)
             waiting[job_id] = asyncio.Event()
             start = time.perf_counter()
-            await customer.SubmitJob(customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=manifest),
-                                     metadata=auth, timeout=30)
+            await customer.SubmitJob(
+                customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=manifest), metadata=auth, timeout=30
+            )
             try:
                 await asyncio.wait_for(waiting[job_id].wait(), timeout=20)
                 latencies.append((arrived[job_id] - start) * 1000)
@@ -176,17 +194,27 @@ async def _ramp(relay: Relay, tokens: list[str], steps: list[int], metrics_url: 
         for target in steps:
             deadline = time.monotonic() + RAMP_TIMEOUT
             while len(crowd.calls) < target and time.monotonic() < deadline:
-                for token in tokens[len(crowd.calls):min(target, len(crowd.calls) + BATCH)]:
+                for token in tokens[len(crowd.calls) : min(target, len(crowd.calls) + BATCH)]:
                     crowd.open(token)
                 while _held(metrics_url) < len(crowd.calls) - crowd.failures and time.monotonic() < deadline:
                     await asyncio.sleep(0.1)
             held = _held(metrics_url)
             await asyncio.sleep(1.0)  # let connection set-up settle before measuring
             latencies = await _probe_latency(relay, PROBES)
-            results.append({"streams": held, "rss": relay.rss(), "p50": percentile(latencies, 50),
-                            "p99": percentile(latencies, 99), "failures": crowd.failures})
-            print(f"   {held} streams: RSS {relay.rss() / 2**20:.0f} MiB, notify p50 {results[-1]['p50']:.1f} ms "
-                  f"p99 {results[-1]['p99']:.1f} ms", flush=True)
+            results.append(
+                {
+                    "streams": held,
+                    "rss": relay.rss(),
+                    "p50": percentile(latencies, 50),
+                    "p99": percentile(latencies, 99),
+                    "failures": crowd.failures,
+                }
+            )
+            print(
+                f"   {held} streams: RSS {relay.rss() / 2**20:.0f} MiB, notify p50 {results[-1]['p50']:.1f} ms "
+                f"p99 {results[-1]['p99']:.1f} ms",
+                flush=True,
+            )
             if held < target:
                 break
     finally:
@@ -221,8 +249,12 @@ def run(maximum: int = 10_000) -> list[dict[str, Any]]:
     steps = [s for s in (0, 1000, 2500, 5000, 7500, 10_000) if s <= maximum]
     with pg_database() as url, tempfile.TemporaryDirectory(prefix="cloudtab-bench-") as tmp:
         metrics_port = free_port()
-        relay = Relay(Path(tmp) / "relay", url, env={"CLOUDTAB_RELAY_HEARTBEAT_SECONDS": "60"},
-                      args=("--metrics-listen", f"127.0.0.1:{metrics_port}"))
+        relay = Relay(
+            Path(tmp) / "relay",
+            url,
+            env={"CLOUDTAB_RELAY_HEARTBEAT_SECONDS": "60"},
+            args=("--metrics-listen", f"127.0.0.1:{metrics_port}"),
+        )
         try:
             tokens = _insert_shops(url, maximum)
             results = asyncio.run(_ramp(relay, tokens, steps, f"http://127.0.0.1:{metrics_port}/metrics"))
@@ -233,25 +265,64 @@ def run(maximum: int = 10_000) -> list[dict[str, Any]]:
     at_1000 = next((r for r in results if r["streams"] >= 1000), top)
     per_stream = (top["rss"] - base["rss"]) / top["streams"] if top["streams"] else float("nan")
     return [
-        {"figure": f"SubscribeJobs streams one relay process held (tried {maximum:,}; PostgreSQL)",
-         "value": top["streams"], "unit": "streams", "baseline": None, "ratio": None,
-         "target": ">= 10,000", "plot": plot},
-        {"figure": f"relay RSS holding {top['streams']:,} streams (baseline: no stream)",
-         "value": top["rss"] / 2**20, "unit": "MiB", "baseline": base["rss"] / 2**20,
-         "ratio": top["rss"] / base["rss"], "target": "<= 1,024", "plot": plot},
-        {"figure": "relay memory per held stream", "value": per_stream / 1024, "unit": "KiB",
-         "baseline": None, "ratio": None, "target": "<= 64"},
-        {"figure": f"notification latency p50 with {at_1000['streams']:,} subscribed kiosks "
-                   "(baseline: no other kiosk)",
-         "value": at_1000["p50"], "unit": "ms", "baseline": base["p50"],
-         "ratio": at_1000["p50"] / base["p50"] if base["p50"] else None, "target": "<= 50", "plot": plot, "n": PROBES},
-        {"figure": f"notification latency p99 with {at_1000['streams']:,} subscribed kiosks "
-                   "(baseline: no other kiosk)",
-         "value": at_1000["p99"], "unit": "ms", "baseline": base["p99"],
-         "ratio": at_1000["p99"] / base["p99"] if base["p99"] else None, "target": "<= 200", "plot": plot, "n": PROBES},
-        {"figure": f"notification latency p99 with {top['streams']:,} subscribed kiosks",
-         "value": top["p99"], "unit": "ms", "baseline": base["p99"],
-         "ratio": top["p99"] / base["p99"] if base["p99"] else None, "target": "<= 500", "plot": plot, "n": PROBES},
+        {
+            "figure": f"SubscribeJobs streams one relay process held (tried {maximum:,}; PostgreSQL)",
+            "value": top["streams"],
+            "unit": "streams",
+            "baseline": None,
+            "ratio": None,
+            "target": ">= 10,000",
+            "plot": plot,
+        },
+        {
+            "figure": f"relay RSS holding {top['streams']:,} streams (baseline: no stream)",
+            "value": top["rss"] / 2**20,
+            "unit": "MiB",
+            "baseline": base["rss"] / 2**20,
+            "ratio": top["rss"] / base["rss"],
+            "target": "<= 1,024",
+            "plot": plot,
+        },
+        {
+            "figure": "relay memory per held stream",
+            "value": per_stream / 1024,
+            "unit": "KiB",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 64",
+        },
+        {
+            "figure": f"notification latency p50 with {at_1000['streams']:,} subscribed kiosks "
+            "(baseline: no other kiosk)",
+            "value": at_1000["p50"],
+            "unit": "ms",
+            "baseline": base["p50"],
+            "ratio": at_1000["p50"] / base["p50"] if base["p50"] else None,
+            "target": "<= 50",
+            "plot": plot,
+            "n": PROBES,
+        },
+        {
+            "figure": f"notification latency p99 with {at_1000['streams']:,} subscribed kiosks "
+            "(baseline: no other kiosk)",
+            "value": at_1000["p99"],
+            "unit": "ms",
+            "baseline": base["p99"],
+            "ratio": at_1000["p99"] / base["p99"] if base["p99"] else None,
+            "target": "<= 200",
+            "plot": plot,
+            "n": PROBES,
+        },
+        {
+            "figure": f"notification latency p99 with {top['streams']:,} subscribed kiosks",
+            "value": top["p99"],
+            "unit": "ms",
+            "baseline": base["p99"],
+            "ratio": top["p99"] / base["p99"] if base["p99"] else None,
+            "target": "<= 500",
+            "plot": plot,
+            "n": PROBES,
+        },
     ]
 
 

@@ -46,7 +46,7 @@ from bench.common import (
 
 MB = 1 << 20
 RSS_SIZES_MB = (4, 16, 64, 128)
-BARE_SERVER = r'''
+BARE_SERVER = r"""
 import sys, grpc
 from concurrent import futures
 def sink(requests, context):
@@ -69,15 +69,14 @@ server.add_insecure_port("127.0.0.1:" + sys.argv[1])
 server.start()
 print("ready", flush=True)
 server.wait_for_termination()
-'''
+"""
 
 
 def _bare_stream_seconds(size: int, chunk: int = 4 * MB) -> tuple[float, float]:
     """Seconds to stream `size` bytes in `chunk` messages to a do-nothing gRPC server process,
     and to download them from it (server streaming, 1 MiB messages); best of 3 each."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)], stdout=subprocess.PIPE,
-                              env=child_env())
+    server = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(port)], stdout=subprocess.PIPE, env=child_env())
     try:
         assert server.stdout is not None
         server.stdout.readline()
@@ -123,8 +122,14 @@ def _download_seconds(relay: Relay, shop: Any, job_id: str, size: int) -> float:
         stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
         for _ in range(2):
             start = time.perf_counter()
-            got = sum(len(m.data) for m in stub.DownloadFile(shop_jobs_pb2.DownloadFileRequest(
-                job_id=job_id, file_index=0, offset=0), metadata=shop.metadata, timeout=120))
+            got = sum(
+                len(m.data)
+                for m in stub.DownloadFile(
+                    shop_jobs_pb2.DownloadFileRequest(job_id=job_id, file_index=0, offset=0),
+                    metadata=shop.metadata,
+                    timeout=120,
+                )
+            )
             best = min(best, time.perf_counter() - start)
             if got != size:
                 raise RuntimeError(f"downloaded {got} of {size} bytes")
@@ -137,14 +142,23 @@ def _relay_upload_seconds(relay: Relay, shop: Any, data: bytes, jobs: list[str] 
     with grpc.insecure_channel(relay.address, options=CHANNEL_OPTIONS) as channel:
         customer = customer_jobs_pb2_grpc.CustomerJobsServiceStub(channel)
         start = time.perf_counter()
-        created = customer.CreateJob(customer_jobs_pb2.CreateJobRequest(
-            shop_slug=shop.slug, file_sizes=[len(sealed.ciphertext)],
-            key_fingerprint=envelope.fingerprint(shop.public_key)), timeout=30)
+        created = customer.CreateJob(
+            customer_jobs_pb2.CreateJobRequest(
+                shop_slug=shop.slug,
+                file_sizes=[len(sealed.ciphertext)],
+                key_fingerprint=envelope.fingerprint(shop.public_key),
+            ),
+            timeout=30,
+        )
         auth = (("authorization", f"Bearer {created.customer_token}"),)
         customer.UploadFile(upload_requests(created.job.job_id, sealed.ciphertext), metadata=auth, timeout=300)
-        customer.SubmitJob(customer_jobs_pb2.SubmitJobRequest(
-            job_id=created.job.job_id, sealed_manifest=sealed_manifest(sealed, shop, created.job.job_id)),
-            metadata=auth, timeout=30)
+        customer.SubmitJob(
+            customer_jobs_pb2.SubmitJobRequest(
+                job_id=created.job.job_id, sealed_manifest=sealed_manifest(sealed, shop, created.job.job_id)
+            ),
+            metadata=auth,
+            timeout=30,
+        )
         if jobs is not None:
             jobs.append(created.job.job_id)
         return time.perf_counter() - start
@@ -211,9 +225,23 @@ def _browser_upload_seconds(bridge_url: str, shop: Any, path: Path) -> float:
 
 def _start_bridge(relay_address: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "web_bridge.cli", "serve", "--relay", relay_address,
-                             "--listen", f"127.0.0.1:{port}", "--job-limit", "1000 per minute"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "web_bridge.cli",
+            "serve",
+            "--relay",
+            relay_address,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--job-limit",
+            "1000 per minute",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=child_env(),
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -235,8 +263,14 @@ def _plot_rss(points: list[tuple[int, int]], idle: int) -> str:
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.plot([s / MB for s, _ in points], [r / MB for _, r in points], "o-", label="peak during upload")
     ax.axhline(idle / MB, color="grey", linestyle=":", label="relay before (warmed up)")
-    ax.plot([s / MB for s, _ in points], [s / MB + idle / MB for s, _ in points], "--", color="tab:red",
-            alpha=0.5, label="if the relay held the file")
+    ax.plot(
+        [s / MB for s, _ in points],
+        [s / MB + idle / MB for s, _ in points],
+        "--",
+        color="tab:red",
+        alpha=0.5,
+        label="if the relay held the file",
+    )
     ax.set_xlabel("file size (MiB)")
     ax.set_ylabel("relay RSS (MiB)")
     ax.set_title("Relay memory against file size (UploadFile)")
@@ -281,21 +315,51 @@ def run(mb: int = 32) -> list[dict[str, Any]]:
     download_mbs, bare_download_mbs = size / MB / download, size / MB / bare_download
     growth = (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0])
     return [
-        {"figure": f"upload browser -> bridge -> relay, {mb} MiB (encrypt in Chromium + HTTP + gRPC + blob write); "
-                   "baseline: bare gRPC stream of the same bytes", "value": browser_mbs, "unit": "MiB/s",
-         "baseline": bare_mbs, "ratio": browser_mbs / bare_mbs, "target": ">= 0.1x"},
-        {"figure": f"upload Python gRPC client -> relay, {mb} MiB (CreateJob, UploadFile, SubmitJob); "
-                   "baseline: bare gRPC stream", "value": direct_mbs, "unit": "MiB/s",
-         "baseline": bare_mbs, "ratio": direct_mbs / bare_mbs, "target": ">= 0.3x"},
-        {"figure": f"download relay -> kiosk (DownloadFile), {mb} MiB; baseline: bare server-streaming gRPC download "
-                   "of the same bytes", "value": download_mbs, "unit": "MiB/s", "baseline": bare_download_mbs,
-         "ratio": download_mbs / bare_download_mbs,
-         "target": ">= 0.3x"},
-        {"figure": f"relay RSS peak uploading {RSS_SIZES_MB[-1]} MiB (baseline: idle relay)",
-         "value": points[-1][1] / MB, "unit": "MiB", "baseline": idle / MB, "ratio": points[-1][1] / idle,
-         "target": None, "plot": plot},
-        {"figure": f"relay RSS growth per MiB of file ({RSS_SIZES_MB[0]} -> {RSS_SIZES_MB[-1]} MiB)",
-         "value": growth, "unit": "MiB/MiB", "baseline": None, "ratio": None, "target": "<= 0.05", "plot": plot},
+        {
+            "figure": f"upload browser -> bridge -> relay, {mb} MiB (encrypt in Chromium + HTTP + gRPC + blob write); "
+            "baseline: bare gRPC stream of the same bytes",
+            "value": browser_mbs,
+            "unit": "MiB/s",
+            "baseline": bare_mbs,
+            "ratio": browser_mbs / bare_mbs,
+            "target": ">= 0.1x",
+        },
+        {
+            "figure": f"upload Python gRPC client -> relay, {mb} MiB (CreateJob, UploadFile, SubmitJob); "
+            "baseline: bare gRPC stream",
+            "value": direct_mbs,
+            "unit": "MiB/s",
+            "baseline": bare_mbs,
+            "ratio": direct_mbs / bare_mbs,
+            "target": ">= 0.3x",
+        },
+        {
+            "figure": f"download relay -> kiosk (DownloadFile), {mb} MiB; baseline: bare server-streaming gRPC download "
+            "of the same bytes",
+            "value": download_mbs,
+            "unit": "MiB/s",
+            "baseline": bare_download_mbs,
+            "ratio": download_mbs / bare_download_mbs,
+            "target": ">= 0.3x",
+        },
+        {
+            "figure": f"relay RSS peak uploading {RSS_SIZES_MB[-1]} MiB (baseline: idle relay)",
+            "value": points[-1][1] / MB,
+            "unit": "MiB",
+            "baseline": idle / MB,
+            "ratio": points[-1][1] / idle,
+            "target": None,
+            "plot": plot,
+        },
+        {
+            "figure": f"relay RSS growth per MiB of file ({RSS_SIZES_MB[0]} -> {RSS_SIZES_MB[-1]} MiB)",
+            "value": growth,
+            "unit": "MiB/MiB",
+            "baseline": None,
+            "ratio": None,
+            "target": "<= 0.05",
+            "plot": plot,
+        },
     ]
 
 

@@ -130,7 +130,7 @@ def verify(page_url: str, files: dict[str, str], prefix: str = manifest_mod.STAT
         parts = urlsplit(url)
         if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc) or not parts.path.startswith(prefix):
             return None
-        return parts.path[len(prefix):]
+        return parts.path[len(prefix) :]
 
     queue: deque[str] = deque()
     for src, integrity in refs.entries:
@@ -191,10 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cloudtab-verify``."""
     parser = argparse.ArgumentParser(
         prog="cloudtab-verify",
-        description="Check that a deployed CloudTab page serves exactly the static files of a release.")
+        description="Check that a deployed CloudTab page serves exactly the static files of a release.",
+    )
     parser.add_argument("url", help="the page to check, e.g. https://print.example/s/myshop")
-    parser.add_argument("--manifest", type=Path, default=Path("docs/static-manifest.json"),
-                        help="the release's static manifest (default: %(default)s)")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path("docs/static-manifest.json"),
+        help="the release's static manifest (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         files = manifest_mod.load(args.manifest)

@@ -42,8 +42,12 @@ def sri(hex_digest: str) -> str:
 
 def build(folder: Path) -> dict[str, Any]:
     """The manifest document of ``folder``: format, URL prefix and the digests."""
-    return {"format": MANIFEST_FORMAT, "algorithm": "sha256", "prefix": STATIC_URL_PREFIX,
-            "files": file_digests(folder)}
+    return {
+        "format": MANIFEST_FORMAT,
+        "algorithm": "sha256",
+        "prefix": STATIC_URL_PREFIX,
+        "files": file_digests(folder),
+    }
 
 
 def dumps(manifest: dict[str, Any]) -> str:

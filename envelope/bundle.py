@@ -143,17 +143,9 @@ def read_header(bundle: Path) -> BundleHeader:
         raise BundleError(f"{JOB_FILE}: not UTF-8 JSON") from None
     if not isinstance(data, dict) or data.get("v") != 1:
         raise BundleError(f"{JOB_FILE}: not a version 1 bundle")
-    job_id, fpr, sealed, count = (
-        data.get(k) for k in ("job_id", "key_fingerprint", "manifest", "files")
-    )
-    if (
-        not isinstance(job_id, str)
-        or not isinstance(fpr, str)
-        or not isinstance(sealed, str)
-    ):
-        raise BundleError(
-            f"{JOB_FILE}: job_id, key_fingerprint and manifest must be strings"
-        )
+    job_id, fpr, sealed, count = (data.get(k) for k in ("job_id", "key_fingerprint", "manifest", "files"))
+    if not isinstance(job_id, str) or not isinstance(fpr, str) or not isinstance(sealed, str):
+        raise BundleError(f"{JOB_FILE}: job_id, key_fingerprint and manifest must be strings")
     if type(count) is not int or not 1 <= count <= MAX_FILES:
         raise BundleError(f"{JOB_FILE}: 'files' must be 1..{MAX_FILES}")
     try:
@@ -169,9 +161,7 @@ def read_header(bundle: Path) -> BundleHeader:
     )
 
 
-def open_bundle(
-    bundle: Path, private_key: PrivateKey, work_dir: Path
-) -> tuple[Manifest, list[Path]]:
+def open_bundle(bundle: Path, private_key: PrivateKey, work_dir: Path) -> tuple[Manifest, list[Path]]:
     """Verify everything and write each plaintext to ``work_dir/<index>``.
 
     On an exception the caller MUST discard ``work_dir`` entirely.
@@ -187,9 +177,7 @@ def open_bundle(
     header = read_header(bundle)
     mine = fingerprint(private_key).hex()
     if header.key_fingerprint != mine:
-        raise WrongKeyError(
-            "bundle is sealed to another shop key (fingerprint differs)"
-        )
+        raise WrongKeyError("bundle is sealed to another shop key (fingerprint differs)")
     try:
         manifest = open_manifest(header.sealed_manifest, private_key, header.job_id)
     except WrongKeyError:
@@ -197,9 +185,7 @@ def open_bundle(
             f"manifest: does not open for job {header.job_id!r} (altered or from another job)"
         ) from None
     if len(manifest.files) != header.file_count:
-        raise BundleError(
-            f"{JOB_FILE}: says {header.file_count} files, manifest lists {len(manifest.files)}"
-        )
+        raise BundleError(f"{JOB_FILE}: says {header.file_count} files, manifest lists {len(manifest.files)}")
     outputs = []
     for index, entry in enumerate(manifest.files):
         label = f"{FILES_DIR}/{index} ({entry.name})"
@@ -222,9 +208,7 @@ def open_bundle(
             raise type(exc)(f"{label}: {exc}") from None
         outputs.append(target)
     extra = sorted(
-        p.name
-        for p in (bundle / FILES_DIR).iterdir()
-        if p.name not in {str(i) for i in range(len(manifest.files))}
+        p.name for p in (bundle / FILES_DIR).iterdir() if p.name not in {str(i) for i in range(len(manifest.files))}
     )
     if extra:
         raise BundleError(f"{FILES_DIR}/{extra[0]}: not listed in the manifest")

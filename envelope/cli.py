@@ -50,9 +50,7 @@ def _passphrase(path: str | None) -> bytes | None:
     try:
         data = Path(path).read_bytes().rstrip(b"\r\n")
     except OSError as exc:
-        raise CliError(
-            f"{path}: cannot read passphrase file ({exc.strerror})"
-        ) from None
+        raise CliError(f"{path}: cannot read passphrase file ({exc.strerror})") from None
     if not data:
         raise CliError(f"{path}: passphrase file is empty")
     return data
@@ -84,9 +82,7 @@ def _load_public(text: str) -> object:
     try:
         return decode_public_key(text)
     except InvalidKeyError as exc:
-        raise CliError(
-            f"--public-key: not a key file nor a base64url key ({exc})"
-        ) from None
+        raise CliError(f"--public-key: not a key file nor a base64url key ({exc})") from None
 
 
 def _seal(args: argparse.Namespace) -> int:
@@ -134,13 +130,9 @@ def _seal(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace) -> int:
     try:
-        key = load_private_key(
-            Path(args.private_key), _passphrase(args.passphrase_file)
-        )
+        key = load_private_key(Path(args.private_key), _passphrase(args.passphrase_file))
     except OSError as exc:
-        raise CliError(
-            f"{args.private_key}: cannot read private key ({exc.strerror})"
-        ) from None
+        raise CliError(f"{args.private_key}: cannot read private key ({exc.strerror})") from None
     except InvalidKeyError as exc:
         raise CliError(f"{args.private_key}: {exc}") from None
     out = Path(args.out)
@@ -148,9 +140,7 @@ def _open(args: argparse.Namespace) -> int:
         raise CliError(f"{out}: exists and is not a folder")
     parent = out.resolve().parent
     scratch_base = parent if parent.is_dir() and os.access(parent, os.W_OK) else None
-    with tempfile.TemporaryDirectory(
-        prefix=".cloudtab-open-", dir=scratch_base
-    ) as scratch:
+    with tempfile.TemporaryDirectory(prefix=".cloudtab-open-", dir=scratch_base) as scratch:
         manifest, plain = open_bundle(Path(args.bundle), key, Path(scratch))
         out.mkdir(parents=True, exist_ok=True)
         taken = {p.name for p in out.iterdir()}
@@ -166,17 +156,11 @@ def _open(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="CloudTab end-to-end envelope tool"
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description="CloudTab end-to-end envelope tool")
     sub = parser.add_subparsers(dest="command", required=True)
     keygen = sub.add_parser("keygen", help="create a shop key pair")
-    keygen.add_argument(
-        "--out", required=True, help="folder for shop_key.pem and shop_key.pub"
-    )
-    keygen.add_argument(
-        "--passphrase-file", help="encrypt the private key with this passphrase"
-    )
+    keygen.add_argument("--out", required=True, help="folder for shop_key.pem and shop_key.pub")
+    keygen.add_argument("--passphrase-file", help="encrypt the private key with this passphrase")
     keygen.set_defaults(func=_keygen)
     seal = sub.add_parser("seal", help="seal files into a bundle folder")
     seal.add_argument("--public-key", required=True, help=".pub file or base64url key")

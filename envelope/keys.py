@@ -33,9 +33,7 @@ def public_key_bytes(key: PublicKey | PrivateKey) -> bytes:
     """The 65-byte uncompressed point of a P-256 public (or private) key."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
         key = key.public_key()
-    return key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
+    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
 def public_key_from_bytes(data: bytes) -> PublicKey:
@@ -85,9 +83,7 @@ def crockford_base32(data: bytes) -> str:
     pad = (-bits) % 5
     value <<= pad
     count = (bits + pad) // 5
-    return "".join(
-        CROCKFORD_ALPHABET[(value >> (5 * (count - 1 - i))) & 31] for i in range(count)
-    )
+    return "".join(CROCKFORD_ALPHABET[(value >> (5 * (count - 1 - i))) & 31] for i in range(count))
 
 
 def fingerprint_display(key: PublicKey | PrivateKey | bytes) -> str:
@@ -108,9 +104,7 @@ def private_key_to_pem(key: PrivateKey, passphrase: bytes | None = None) -> byte
         encryption = serialization.BestAvailableEncryption(passphrase)
     else:
         encryption = serialization.NoEncryption()
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
 def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> PrivateKey:
@@ -122,19 +116,13 @@ def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> Privat
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except (ValueError, TypeError) as exc:
-        raise InvalidKeyError(
-            "cannot load private key (wrong passphrase or not a PEM key)"
-        ) from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
-        key.curve, ec.SECP256R1
-    ):
+        raise InvalidKeyError("cannot load private key (wrong passphrase or not a PEM key)") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise InvalidKeyError("private key is not a P-256 key")
     return key
 
 
-def save_private_key(
-    path: Path, key: PrivateKey, passphrase: bytes | None = None
-) -> None:
+def save_private_key(path: Path, key: PrivateKey, passphrase: bytes | None = None) -> None:
     """Write the key as PKCS#8 PEM with mode 0600; never overwrites.
 
     Raises:

@@ -59,12 +59,8 @@ SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 V1_COLORS = {"bw": "monochrome", "color": "color"}
 V1_DUPLEX = {"none": "one-sided", "long": "two-sided-long-edge", "short": "two-sided-short-edge"}
 
-_PAGES = re.compile(
-    r"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?(,[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?)*"
-)
-_MEDIA_TYPE = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}"
-)
+_PAGES = re.compile(r"[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?(,[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?)*")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -125,8 +121,14 @@ class Manifest:
             data["k"] = b64url_encode(self.content_key)
         data["customer"] = {"name": self.customer.name, "note": self.customer.note}
         data["files"] = [
-            {"name": f.name, "type": f.type, "size": f.size, "sha256": f.sha256,
-             "copies": f.copies, "page_ranges": f.page_ranges}
+            {
+                "name": f.name,
+                "type": f.type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "copies": f.copies,
+                "page_ranges": f.page_ranges,
+            }
             for f in self.files
         ]
         o = self.options
@@ -151,9 +153,7 @@ class Manifest:
             raise ManifestError("only format 2 manifests are written")
         data = self.to_dict()
         validate(data)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8"
-        )
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def new_content_key() -> bytes:
@@ -238,8 +238,14 @@ def _file(item: Any, where: str, version: int) -> FileEntry:
         raise ManifestError(f"{where}: 'sha256' must be 64 lowercase hex digits")
     if version == 1:
         return FileEntry(name=name, type=media, size=size, sha256=digest)
-    return FileEntry(name=name, type=media, size=size, sha256=digest,
-                     copies=_copies(item, where), page_ranges=_ranges(item, "page_ranges", where))
+    return FileEntry(
+        name=name,
+        type=media,
+        size=size,
+        sha256=digest,
+        copies=_copies(item, where),
+        page_ranges=_ranges(item, "page_ranges", where),
+    )
 
 
 def _reply_key(data: dict[str, Any]) -> bytes | None:
@@ -290,12 +296,10 @@ def validate(data: Any) -> Manifest:
         pages_per_sheet=_choice(opts, "pages_per_sheet", "options", PAGES_PER_SHEET),
         orientation=_choice(opts, "orientation", "options", ORIENTATIONS),
     )
-    return Manifest(content_key=key, files=files, customer=customer, options=options,
-                    reply_key=_reply_key(data))
+    return Manifest(content_key=key, files=files, customer=customer, options=options, reply_key=_reply_key(data))
 
 
-def _validate_v1(key: bytes, customer: Customer, files: tuple[FileEntry, ...],
-                 opts: dict[str, Any]) -> Manifest:
+def _validate_v1(key: bytes, customer: Customer, files: tuple[FileEntry, ...], opts: dict[str, Any]) -> Manifest:
     """Format 1 options ({copies, color bw|color, duplex none|long|short, pages, paper}) in format-2 types.
 
     The job's copies go on every file; its page ranges, counted across all
@@ -375,7 +379,7 @@ def reply_info(job_id: str) -> bytes:
     Raises:
         ManifestError: empty, too long, or containing control characters.
     """
-    return REPLY_INFO_PREFIX + job_info(job_id)[len(JOB_INFO_PREFIX):]
+    return REPLY_INFO_PREFIX + job_info(job_id)[len(JOB_INFO_PREFIX) :]
 
 
 def seal_reply(reply_key: bytes | PublicKey, job_id: str, plaintext: bytes) -> bytes:
@@ -408,4 +412,3 @@ def open_reply(sealed: bytes, private_key: PrivateKey, job_id: str) -> bytes:
         return SUITE.decrypt(sealed, private_key, info=info)
     except (InvalidTag, ValueError):
         raise WrongKeyError("reply does not open with this key for this job") from None
-

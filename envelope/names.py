@@ -13,9 +13,7 @@ import unicodedata
 # C0, DEL and C1 controls (U+0085 is a line break to some tools), line and
 # paragraph separators, and the characters Windows forbids in names.
 _UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029<>:"|?*\\\\/]')
-_DEVICE = re.compile(
-    r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)", re.IGNORECASE
-)
+_DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)", re.IGNORECASE)
 MAX_NAME_BYTES = 200
 FALLBACK = "file"
 

@@ -50,9 +50,7 @@ def file_key(content_key: bytes, index: int) -> bytes:
     if index < 0:
         raise ValueError("file index must be >= 0")
     info = FILE_INFO_PREFIX + str(index).encode("ascii")
-    return HKDF(
-        algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=info
-    ).derive(content_key)
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=info).derive(content_key)
 
 
 def record_count(plaintext_size: int) -> int:
@@ -151,10 +149,7 @@ def seal_bytes(key: bytes, data: bytes) -> bytes:
     aead = AESGCM(key)
     count = record_count(len(data))
     return b"".join(
-        seal_record(
-            aead, n, n == count - 1, data[n * RECORD_SIZE : (n + 1) * RECORD_SIZE]
-        )
-        for n in range(count)
+        seal_record(aead, n, n == count - 1, data[n * RECORD_SIZE : (n + 1) * RECORD_SIZE]) for n in range(count)
     )
 
 
@@ -244,9 +239,7 @@ def open_stream(
         dst.write(plaintext)
     if expected_size is not None and size != expected_size:
         raise DigestMismatchError("file size differs from the manifest")
-    if expected_sha256 is not None and not hmac.compare_digest(
-        digest.hexdigest(), expected_sha256.lower()
-    ):
+    if expected_sha256 is not None and not hmac.compare_digest(digest.hexdigest(), expected_sha256.lower()):
         raise DigestMismatchError("file SHA-256 differs from the manifest")
     return size
 

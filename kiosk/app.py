@@ -264,8 +264,14 @@ class KioskApp(App):
         self.screens.get_screen("queue").refresh()
 
 
-def run_app(data_dir: Path | str | None, relay: str | None = None, fullscreen: bool = True,
-            *, core: Any = None, keyboard: str = "dock") -> int:
+def run_app(
+    data_dir: Path | str | None,
+    relay: str | None = None,
+    fullscreen: bool = True,
+    *,
+    core: Any = None,
+    keyboard: str = "dock",
+) -> int:
     """Run the kiosk UI until it is closed; returns an exit status.
 
     ``relay`` pre-fills the enrollment screen's relay address; ``keyboard``

@@ -46,12 +46,12 @@ def parse_printer(spec: str) -> PrinterSettings:
     if spec == "demo":
         return PrinterSettings(kind="folder")
     if spec.startswith("folder:"):
-        folder = spec[len("folder:"):]
+        folder = spec[len("folder:") :]
         if not folder:
             raise ConfigError("folder: needs a path, e.g. folder:/srv/prints")
         return PrinterSettings(kind="folder", folder=str(Path(folder).expanduser()))
     if spec.startswith("cups:"):
-        queue, _, server = spec[len("cups:"):].partition("@")
+        queue, _, server = spec[len("cups:") :].partition("@")
         if not _QUEUE.match(queue):
             raise ConfigError(f"not a CUPS queue name: {queue!r}")
         if server and not _SERVER.match(server):
@@ -66,9 +66,7 @@ def parse_printer(spec: str) -> PrinterSettings:
         if not parts.hostname:
             raise ConfigError(f"printer address without a host: {spec!r}")
         return PrinterSettings(kind="ipp", uri=spec)
-    raise ConfigError(
-        f"unknown printer {spec!r}: use cups:QUEUE, ipp://host:631/ipp/print, folder:PATH or demo"
-    )
+    raise ConfigError(f"unknown printer {spec!r}: use cups:QUEUE, ipp://host:631/ipp/print, folder:PATH or demo")
 
 
 def configure(data_dir: Path, printer: str | None = None, relay: str | None = None) -> Path:
@@ -93,8 +91,9 @@ def main(argv: list[str]) -> int:
 
     Exit status 2 (and a sentence on stderr) for a bad printer spec or unusable settings.
     """
-    parser = argparse.ArgumentParser(prog="cloudtab-kiosk --configure",
-                                     description="Write the kiosk's printer and relay settings.")
+    parser = argparse.ArgumentParser(
+        prog="cloudtab-kiosk --configure", description="Write the kiosk's printer and relay settings."
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--printer", default=None, help="cups:QUEUE | ipp://host:631/ipp/print | folder:PATH | demo")
     parser.add_argument("--relay", default=None, help="relay address, e.g. relay.example.com:443")

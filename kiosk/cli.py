@@ -28,12 +28,20 @@ PASSPHRASE_ENV = "CLOUDTAB_KIOSK_PASSPHRASE"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudtab-kiosk", description="CloudTab print-shop kiosk.")
     parser.add_argument("--version", action="version", version=f"cloudtab-kiosk {KIOSK_VERSION}")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="data folder (default: ~/.local/share/cloudtab/kiosk, %%LOCALAPPDATA%%\\CloudTab\\kiosk)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data folder (default: ~/.local/share/cloudtab/kiosk, %%LOCALAPPDATA%%\\CloudTab\\kiosk)",
+    )
     parser.add_argument("--relay", default=None, help="relay address, host:port or grpcs://host (saved in settings)")
     parser.add_argument("--headless", action="store_true", help="run the core only: auto-accept and print jobs")
-    parser.add_argument("--enroll", metavar="CODE", default=None,
-                        help="enroll with this one-time code first if not enrolled (needs --relay)")
+    parser.add_argument(
+        "--enroll",
+        metavar="CODE",
+        default=None,
+        help="enroll with this one-time code first if not enrolled (needs --relay)",
+    )
     parser.add_argument("--bridge-url", default=None, help="web bridge base URL for the poster (saved in settings)")
     printer = parser.add_mutually_exclusive_group()
     printer.add_argument("--printer-folder", type=Path, default=None, help="demo printer: write PDFs to this folder")
@@ -61,8 +69,9 @@ def apply_options(core: object, args: argparse.Namespace) -> None:
     elif args.printer_uri:
         printer = PrinterSettings(kind="ipp", uri=args.printer_uri)
     elif args.cups_queue:
-        printer = PrinterSettings(kind="cups", queue=args.cups_queue,
-                                  cups_server=args.cups_server or settings.printer.cups_server)
+        printer = PrinterSettings(
+            kind="cups", queue=args.cups_queue, cups_server=args.cups_server or settings.printer.cups_server
+        )
     if printer != settings.printer:
         changes["printer"] = printer
     if changes:
@@ -107,14 +116,15 @@ def run_headless(core: object, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     from kiosk.core.errors import KioskError
     from kiosk.core.service import KioskCore
 
     try:
-        core = KioskCore(args.data_dir, passphrase=os.environ.get(PASSPHRASE_ENV) or None,
-                         auto_accept=args.headless)
+        core = KioskCore(args.data_dir, passphrase=os.environ.get(PASSPHRASE_ENV) or None, auto_accept=args.headless)
         apply_options(core, args)
         if args.headless:
             return run_headless(core, args)

@@ -198,8 +198,13 @@ class SmokeProbe:
             self._event.cancel()
             self._event = None
         first = None if self.first_frame_at is None else round(self.first_frame_at - self.t0, 3)
-        self.result = {"ok": ok, "error": error, "first_frame_seconds": first,
-                       "screenshot": str(self.screenshot) if self.screenshot.is_file() else "", **fields}
+        self.result = {
+            "ok": ok,
+            "error": error,
+            "first_frame_seconds": first,
+            "screenshot": str(self.screenshot) if self.screenshot.is_file() else "",
+            **fields,
+        }
         app = App.get_running_app()
         if app is not None:
             Clock.schedule_once(lambda _dt: app.stop(), 0)
@@ -209,8 +214,9 @@ class SmokeProbe:
             stopTouchApp()
 
 
-def run_smoke(screenshot: Path, *, data_dir: Path | None = None, relay: str = "",
-              timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+def run_smoke(
+    screenshot: Path, *, data_dir: Path | None = None, relay: str = "", timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
     """Run the kiosk app until one frame is saved to ``screenshot``; return the result dict.
 
     The result is also written to ``screenshot.with_suffix(".json")``. Never raises
@@ -245,8 +251,11 @@ def exit_when_done(code: int) -> None:
     sys.stderr.flush()
     lingering = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if lingering:
-        log.warning("kiosk smoke test: %d thread(s) still running at exit: %s", len(lingering),
-                    ", ".join(t.name for t in lingering))
+        log.warning(
+            "kiosk smoke test: %d thread(s) still running at exit: %s",
+            len(lingering),
+            ", ".join(t.name for t in lingering),
+        )
         os._exit(code)
     sys.exit(code)
 
@@ -255,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m kiosk.smoke SHOT.png [--data-dir DIR] [--relay ADDR] [--timeout S]``."""
     parser = argparse.ArgumentParser(prog="cloudtab-kiosk-smoke", description=__doc__.split("\n")[0])
     parser.add_argument("screenshot", type=Path)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="kiosk data folder (default: a fresh temporary one)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="kiosk data folder (default: a fresh temporary one)"
+    )
     parser.add_argument("--relay", default="", help="relay address passed to the app")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     args = parser.parse_args(argv)

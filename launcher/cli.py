@@ -51,29 +51,50 @@ def build_parser() -> argparse.ArgumentParser:
     """The `cloudtab` argument parser."""
     parser = argparse.ArgumentParser(prog="cloudtab", description="CloudTab on one machine.")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start relay, upload page and kiosk with a demo shop", description=__doc__,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    up.add_argument("--data-dir", type=Path, default=None,
-                    help="folder for all state (env CLOUDTAB_DATA_DIR; default ./cloudtab-data)")
-    up.add_argument("--headless", action="store_true",
-                    help="no kiosk window: the kiosk core auto-accepts jobs and prints them to "
-                         "the demo printer (PDF files in DATA_DIR/printed); the default without a display")
-    up.add_argument("--lan", action="store_true",
-                    help="serve the upload page over HTTPS on this machine's LAN address, so phones on the "
-                         "shop's Wi-Fi can open it (certificate from a local CA kept in DATA_DIR/tls)")
+    up = sub.add_parser(
+        "up",
+        help="start relay, upload page and kiosk with a demo shop",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder for all state (env CLOUDTAB_DATA_DIR; default ./cloudtab-data)",
+    )
+    up.add_argument(
+        "--headless",
+        action="store_true",
+        help="no kiosk window: the kiosk core auto-accepts jobs and prints them to "
+        "the demo printer (PDF files in DATA_DIR/printed); the default without a display",
+    )
+    up.add_argument(
+        "--lan",
+        action="store_true",
+        help="serve the upload page over HTTPS on this machine's LAN address, so phones on the "
+        "shop's Wi-Fi can open it (certificate from a local CA kept in DATA_DIR/tls)",
+    )
     up.add_argument("--lan-address", metavar="ADDRESS", help="with --lan: this address instead of the detected one")
-    up.add_argument("--lan-name", metavar="NAME", action="append", default=[],
-                    help="with --lan: a host name phones use for this machine (in the URL and the certificate)")
+    up.add_argument(
+        "--lan-name",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="with --lan: a host name phones use for this machine (in the URL and the certificate)",
+    )
     up.add_argument("--tls-cert", type=Path, metavar="FILE", help="with --lan: your own certificate (PEM chain)")
     up.add_argument("--tls-key", type=Path, metavar="FILE", help="with --lan: the key of --tls-cert (PEM)")
     up.add_argument("--postgres", metavar="URL", help="PostgreSQL URL instead of the embedded SQLite")
     up.add_argument("--gcs-bucket", metavar="NAME", help="Google Cloud Storage bucket instead of the local folder")
     up.add_argument("--relay-listen", default="127.0.0.1:50051", metavar="HOST:PORT", help="default %(default)s")
-    up.add_argument("--bridge-listen", default=None, metavar="HOST:PORT",
-                    help="default 127.0.0.1:8080; with --lan LAN_ADDRESS:8443")
+    up.add_argument(
+        "--bridge-listen", default=None, metavar="HOST:PORT", help="default 127.0.0.1:8080; with --lan LAN_ADDRESS:8443"
+    )
     up.add_argument("--shop-name", default="CloudTab Demo Shop")
-    up.add_argument("--verbose", "-v", action="store_true",
-                    help="show every part's log here instead of in DATA_DIR/cloudtab.log")
+    up.add_argument(
+        "--verbose", "-v", action="store_true", help="show every part's log here instead of in DATA_DIR/cloudtab.log"
+    )
     return parser
 
 
@@ -113,8 +134,11 @@ def plan_bridge(args: argparse.Namespace, data_dir: Path) -> Bridge:
         return Bridge(listen, f"http://{shown}", f"http://{shown}/", None)
     host, _, port = (args.bridge_listen or ":8443").rpartition(":")
     address = args.lan_address or (host if host not in ("", "0.0.0.0", "::", "[::]") else lan_address())
-    tls = (check_owner_tls(args.tls_cert, args.tls_key) if args.tls_cert
-           else ensure_local_tls(data_dir / "tls", address, args.lan_name))
+    tls = (
+        check_owner_tls(args.tls_cert, args.tls_key)
+        if args.tls_cert
+        else ensure_local_tls(data_dir / "tls", address, args.lan_name)
+    )
     bind = f"{host or address}:{port}"
     public = args.lan_name[0] if args.lan_name else address
     return Bridge(bind, f"https://{public}:{port}", f"https://{address}:{port}/", tls)
@@ -147,8 +171,15 @@ def run_up(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 group.say("up", "stopped")
 
 
-def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: ProcessGroup, stop: threading.Event,
-         out: TextIO, log_path: Path | None) -> int:
+def _run(
+    args: argparse.Namespace,
+    data_dir: Path,
+    headless: bool,
+    group: ProcessGroup,
+    stop: threading.Event,
+    out: TextIO,
+    log_path: Path | None,
+) -> int:
     admin_flags = ["--data-dir", str(data_dir / "relay")]
     if args.postgres:
         admin_flags += ["--database-url", args.postgres]
@@ -175,20 +206,27 @@ def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: Proces
                 return 1
         ready = data_dir / "relay.ready"
         ready.unlink(missing_ok=True)
-        group.start("relay", [*relay, "serve", "--listen", args.relay_listen, "--ready-file", str(ready),
-                              *serve_flags])
+        group.start("relay", [*relay, "serve", "--listen", args.relay_listen, "--ready-file", str(ready), *serve_flags])
         wait_for_relay(args.relay_listen, ready, START_TIMEOUT, alive)
         shop = ensure_demo_shop(
-            relay_command=relay, admin_flags=admin_flags, relay_address=args.relay_listen,
-            bridge_url=bridge.public_url, kiosk_dir=data_dir / "kiosk", printed_dir=data_dir / "printed",
-            shop_name=args.shop_name, say=lambda m: group.say("up", m),
+            relay_command=relay,
+            admin_flags=admin_flags,
+            relay_address=args.relay_listen,
+            bridge_url=bridge.public_url,
+            kiosk_dir=data_dir / "kiosk",
+            printed_dir=data_dir / "printed",
+            shop_name=args.shop_name,
+            say=lambda m: group.say("up", m),
         )
         group.start("bridge", _bridge_argv(bridge), env={"CLOUDTAB_BRIDGE_RELAY_ADDRESS": args.relay_listen})
-        wait_for_http(bridge.probe_url, START_TIMEOUT, alive,
-                      cafile=str(bridge.tls.ca) if bridge.tls and bridge.tls.ca else None,
-                      verify=not (bridge.tls and bridge.tls.ca is None))
-        kiosk_argv = [*_command("cloudtab-kiosk"), "--data-dir", str(data_dir / "kiosk"),
-                      "--relay", args.relay_listen]
+        wait_for_http(
+            bridge.probe_url,
+            START_TIMEOUT,
+            alive,
+            cafile=str(bridge.tls.ca) if bridge.tls and bridge.tls.ca else None,
+            verify=not (bridge.tls and bridge.tls.ca is None),
+        )
+        kiosk_argv = [*_command("cloudtab-kiosk"), "--data-dir", str(data_dir / "kiosk"), "--relay", args.relay_listen]
         kiosk_argv += ["--headless", "--printer-folder", str(data_dir / "printed")] if headless else ["--windowed"]
         kiosk_env = {"KIVY_NO_ARGS": "1"}
         group.start("kiosk", kiosk_argv, env=kiosk_env)
@@ -201,8 +239,11 @@ def _run(args: argparse.Namespace, data_dir: Path, headless: bool, group: Proces
                     _why(group, name)
                     return 1
                 delay = restarts.next_delay()
-                group.say("up", f"the kiosk stopped (status {code}); starting it again in {delay:.0f} s"
-                                f"{see_log}; the upload page stays up")
+                group.say(
+                    "up",
+                    f"the kiosk stopped (status {code}); starting it again in {delay:.0f} s"
+                    f"{see_log}; the upload page stays up",
+                )
                 if stop.wait(delay):
                     return 0
                 group.start("kiosk", kiosk_argv, env=kiosk_env)
@@ -235,7 +276,8 @@ def _bind_problem(address: str) -> str | None:
         return "expected HOST:PORT"
     try:
         family, kind, proto, _name, sockaddr = socket.getaddrinfo(
-            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host.strip("[]") or "0.0.0.0", int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(sockaddr)
@@ -270,16 +312,30 @@ class KioskRestarts:
 
 def _bridge_argv(bridge: Bridge) -> list[str]:
     """gunicorn serving the bridge, as in production (threaded workers for status streams)."""
-    argv = [*_command("gunicorn"), "--worker-class", "gthread", "--workers", "1", "--threads", "32",
-            "--bind", bridge.listen, "--no-control-socket", "--graceful-timeout", "3",
-            "--log-level", "warning", "--error-logfile", "-"]
+    argv = [
+        *_command("gunicorn"),
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "1",
+        "--threads",
+        "32",
+        "--bind",
+        bridge.listen,
+        "--no-control-socket",
+        "--graceful-timeout",
+        "3",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+    ]
     if bridge.tls is not None:
         argv += ["--certfile", str(bridge.tls.cert), "--keyfile", str(bridge.tls.key)]
     return [*argv, "web_bridge:create_app()"]
 
 
-def _announce(group: ProcessGroup, shop: DemoShop, headless: bool, data_dir: Path, bridge: Bridge,
-              out: TextIO) -> None:
+def _announce(group: ProcessGroup, shop: DemoShop, headless: bool, data_dir: Path, bridge: Bridge, out: TextIO) -> None:
     import segno
 
     group.say("up", "CloudTab is up.")
@@ -288,11 +344,17 @@ def _announce(group: ProcessGroup, shop: DemoShop, headless: bool, data_dir: Pat
     if headless:
         group.say("up", f"Kiosk: headless; the demo printer writes each job to {data_dir / 'printed'}")
     if bridge.tls is not None and bridge.tls.ca is not None:
-        group.say("up", f"Phones: install {bridge.tls.ca} once as a trusted certificate authority "
-                        "(Android: Settings > Security > Install a certificate > CA; iPhone: open it, then "
-                        "General > About > Certificate Trust Settings).")
-        group.say("up", "Without it, each phone warns once that the connection is not private: "
-                        "that is this machine's own certificate; choose Advanced > Proceed.")
+        group.say(
+            "up",
+            f"Phones: install {bridge.tls.ca} once as a trusted certificate authority "
+            "(Android: Settings > Security > Install a certificate > CA; iPhone: open it, then "
+            "General > About > Certificate Trust Settings).",
+        )
+        group.say(
+            "up",
+            "Without it, each phone warns once that the connection is not private: "
+            "that is this machine's own certificate; choose Advanced > Proceed.",
+        )
     text = io.StringIO()
     segno.make(shop.customer_url, error="L").terminal(out=text, compact=True)
     out.write(text.getvalue())

@@ -49,8 +49,14 @@ def wait_for_relay(address: str, ready_file: Path, timeout: float, alive: Callab
     raise TimeoutError(f"relay at {address} not serving")
 
 
-def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True, *,
-                  cafile: str | None = None, verify: bool = True) -> None:
+def wait_for_http(
+    url: str,
+    timeout: float,
+    alive: Callable[[], bool] = lambda: True,
+    *,
+    cafile: str | None = None,
+    verify: bool = True,
+) -> None:
     """Wait until `url` answers HTTP 200 (https: checked against `cafile`, or not at all
     when `verify` is false).
 
@@ -76,8 +82,9 @@ def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: 
 
 def _relay_admin(relay_command: Sequence[str], args: Sequence[str], flags: Sequence[str]) -> Any:
     """Run an admin subcommand with --json and parse its last output line."""
-    out = subprocess.run([*relay_command, *args, "--json", *flags], check=True, capture_output=True,
-                         text=True, timeout=120).stdout
+    out = subprocess.run(
+        [*relay_command, *args, "--json", *flags], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -107,9 +114,13 @@ def ensure_demo_shop(
 
     kiosk_dir.mkdir(parents=True, exist_ok=True)
     core = KioskCore(kiosk_dir)
-    known = core.enrolled and core.shop is not None and any(
-        isinstance(row, dict) and row.get("slug") == core.shop.slug and not row.get("revoked")
-        for row in _relay_admin(relay_command, ["shop", "list"], admin_flags)
+    known = (
+        core.enrolled
+        and core.shop is not None
+        and any(
+            isinstance(row, dict) and row.get("slug") == core.shop.slug and not row.get("revoked")
+            for row in _relay_admin(relay_command, ["shop", "list"], admin_flags)
+        )
     )
     if not known:
         say(f"first run: creating the shop {shop_name!r} and enrolling the kiosk")

@@ -31,8 +31,16 @@ SERVER_DAYS = 397  # browsers' ceiling for server certificates
 RENEW_DAYS = 30
 # Names and addresses the local CA may vouch for (RFC 5280 name constraints).
 LOCAL_DNS_SUFFIXES = ("local", "localhost", "lan", "home.arpa", "internal", "test")
-PRIVATE_NETS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
-                "fc00::/7", "fe80::/10", "::1/128")
+PRIVATE_NETS = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+)
 
 
 class LanError(Exception):
@@ -89,8 +97,10 @@ def ensure_local_tls(tls_dir: Path, address: str, extra_names: Sequence[str] = (
     ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
     outside = _outside_constraints(ca_cert, dns, ips)
     if outside:
-        raise LanError(f"the local CA in {tls_dir} may not vouch for {', '.join(outside)}; remove that folder "
-                       "to create a new CA (phones must then trust the new one)")
+        raise LanError(
+            f"the local CA in {tls_dir} may not vouch for {', '.join(outside)}; remove that folder "
+            "to create a new CA (phones must then trust the new one)"
+        )
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
         raise LanError(f"{ca_key_path}: not the CA key cloudtab created; remove {tls_dir} to start over")
@@ -115,8 +125,9 @@ def check_owner_tls(cert: Path, key: Path) -> ServerTls:
     except (OSError, ValueError, TypeError) as exc:
         raise LanError(f"--tls-key {key}: cannot read an unencrypted PEM private key ({exc})") from None
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if (leaf.public_key().public_bytes(serialization.Encoding.DER, spki)
-            != private.public_key().public_bytes(serialization.Encoding.DER, spki)):
+    if leaf.public_key().public_bytes(serialization.Encoding.DER, spki) != private.public_key().public_bytes(
+        serialization.Encoding.DER, spki
+    ):
         raise LanError(f"--tls-key {key} does not belong to --tls-cert {cert}")
     return ServerTls(cert=cert, key=key, ca=None)
 
@@ -126,8 +137,7 @@ def _now() -> datetime.datetime:
 
 
 def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -142,8 +152,11 @@ def _outside_constraints(ca_cert: x509.Certificate, dns: Sequence[str], ips: Seq
         return []
     subtrees = constraints.permitted_subtrees or []
     suffixes = [t.value.lower() for t in subtrees if isinstance(t, x509.DNSName)]
-    nets = [t.value for t in subtrees
-            if isinstance(t, x509.IPAddress) and isinstance(t.value, ipaddress.IPv4Network | ipaddress.IPv6Network)]
+    nets = [
+        t.value
+        for t in subtrees
+        if isinstance(t, x509.IPAddress) and isinstance(t.value, ipaddress.IPv4Network | ipaddress.IPv6Network)
+    ]
     bad = [n for n in dns if not any(n == s or n.endswith("." + s) for s in suffixes)]
     return bad + [ip for ip in ips if not any(ipaddress.ip_address(ip) in net for net in nets)]
 
@@ -151,8 +164,12 @@ def _outside_constraints(ca_cert: x509.Certificate, dns: Sequence[str], ips: Seq
 def _create_ca(ca_path: Path, ca_key_path: Path, extra_names: Sequence[str], ips: Sequence[str]) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     host = socket.gethostname().split(".")[0]
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CloudTab"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, f"CloudTab local CA ({host})")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CloudTab"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"CloudTab local CA ({host})"),
+        ]
+    )
     nets = [ipaddress.ip_network(n) for n in PRIVATE_NETS]
     extra = [ipaddress.ip_network(ip) for ip in ips if not any(ipaddress.ip_address(ip) in n for n in nets)]
     suffixes = dict.fromkeys(s.lower() for s in (*LOCAL_DNS_SUFFIXES, host, *extra_names))
@@ -160,13 +177,28 @@ def _create_ca(ca_path: Path, ca_key_path: Path, extra_names: Sequence[str], ips
     permitted += [x509.IPAddress(n) for n in (*nets, *extra)]
     now = _now()
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
@@ -175,8 +207,9 @@ def _create_ca(ca_path: Path, ca_key_path: Path, extra_names: Sequence[str], ips
     ca_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _server_current(cert_path: Path, key_path: Path, ca_cert: x509.Certificate,
-                    dns: Sequence[str], ips: Sequence[str]) -> bool:
+def _server_current(
+    cert_path: Path, key_path: Path, ca_cert: x509.Certificate, dns: Sequence[str], ips: Sequence[str]
+) -> bool:
     if not (cert_path.exists() and key_path.exists()):
         return False
     try:
@@ -186,12 +219,22 @@ def _server_current(cert_path: Path, key_path: Path, ca_cert: x509.Certificate,
         return False
     have_dns = set(sans.get_values_for_type(x509.DNSName))
     have_ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
-    return (cert.issuer == ca_cert.subject and have_dns == set(dns) and have_ips == set(ips)
-            and cert.not_valid_after_utc - _now() > datetime.timedelta(days=RENEW_DAYS))
+    return (
+        cert.issuer == ca_cert.subject
+        and have_dns == set(dns)
+        and have_ips == set(ips)
+        and cert.not_valid_after_utc - _now() > datetime.timedelta(days=RENEW_DAYS)
+    )
 
 
-def _issue_server(cert_path: Path, key_path: Path, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey,
-                  dns: Sequence[str], ips: Sequence[str]) -> None:
+def _issue_server(
+    cert_path: Path,
+    key_path: Path,
+    ca_cert: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    dns: Sequence[str],
+    ips: Sequence[str],
+) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns]
@@ -199,17 +242,32 @@ def _issue_server(cert_path: Path, key_path: Path, ca_cert: x509.Certificate, ca
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns[0] if dns else ips[0])]))
-        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=SERVER_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     _write_private(key_path, key)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+    )

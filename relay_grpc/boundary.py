@@ -91,9 +91,12 @@ class PeerCalls:
     def enter(self, key: str) -> None:
         """Raises RelayError LIMIT_EXCEEDED when ``key`` already has ``limit`` calls."""
         if self.limit > 0 and self._active[key] >= self.limit:
-            raise RelayError(Reason.LIMIT_EXCEEDED,
-                             f"too many concurrent uploads from one address (limit {self.limit})",
-                             limit="max_uploads_per_peer", max=self.limit)
+            raise RelayError(
+                Reason.LIMIT_EXCEEDED,
+                f"too many concurrent uploads from one address (limit {self.limit})",
+                limit="max_uploads_per_peer",
+                max=self.limit,
+            )
         self._active[key] += 1
 
     def leave(self, key: str) -> None:

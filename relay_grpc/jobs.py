@@ -101,21 +101,29 @@ class JobService:
             # Even an empty file seals to one 16-byte record: 0 cannot be ciphertext.
             raise RelayError(Reason.INVALID_REQUEST, "file sizes must be positive", field="file_sizes")
         if len(key_fingerprint) != 32:
-            raise RelayError(Reason.INVALID_REQUEST, "key_fingerprint must be 32 bytes (SHA-256)", field="key_fingerprint")
+            raise RelayError(
+                Reason.INVALID_REQUEST, "key_fingerprint must be 32 bytes (SHA-256)", field="key_fingerprint"
+            )
         if len(file_sizes) > c.max_files_per_job:
             raise RelayError(
-                Reason.LIMIT_EXCEEDED, f"at most {c.max_files_per_job} files per job",
-                limit="max_files_per_job", max=c.max_files_per_job,
+                Reason.LIMIT_EXCEEDED,
+                f"at most {c.max_files_per_job} files per job",
+                limit="max_files_per_job",
+                max=c.max_files_per_job,
             )
         if max(file_sizes) > c.max_file_bytes:
             raise RelayError(
-                Reason.LIMIT_EXCEEDED, f"a file may be at most {c.max_file_bytes} bytes",
-                limit="max_file_bytes", max=c.max_file_bytes,
+                Reason.LIMIT_EXCEEDED,
+                f"a file may be at most {c.max_file_bytes} bytes",
+                limit="max_file_bytes",
+                max=c.max_file_bytes,
             )
         if sum(file_sizes) > c.max_job_bytes:
             raise RelayError(
-                Reason.LIMIT_EXCEEDED, f"a job may be at most {c.max_job_bytes} bytes",
-                limit="max_job_bytes", max=c.max_job_bytes,
+                Reason.LIMIT_EXCEEDED,
+                f"a job may be at most {c.max_job_bytes} bytes",
+                limit="max_job_bytes",
+                max=c.max_job_bytes,
             )
         if not self.create_limiter.allow(peer):
             raise RelayError(Reason.RATE_LIMITED, "creating jobs too fast; retry later")
@@ -229,7 +237,8 @@ class JobService:
             raise RelayError(Reason.INVALID_REQUEST, "sealed_manifest is empty", field="sealed_manifest")
         if len(sealed_manifest) > self.config.max_manifest_bytes:
             raise RelayError(
-                Reason.INVALID_REQUEST, f"sealed_manifest is over {self.config.max_manifest_bytes} bytes",
+                Reason.INVALID_REQUEST,
+                f"sealed_manifest is over {self.config.max_manifest_bytes} bytes",
                 field="sealed_manifest",
             )
         now = self.clock()
@@ -253,7 +262,8 @@ class JobService:
             incomplete = [f.file_index for f, n in zip(short, committed, strict=True) if n != f.size]
             if incomplete:
                 raise RelayError(
-                    Reason.FILES_INCOMPLETE, f"files not complete: {incomplete}",
+                    Reason.FILES_INCOMPLETE,
+                    f"files not complete: {incomplete}",
                     file_indexes=",".join(map(str, incomplete)),
                 )
             if short:

@@ -132,8 +132,12 @@ async def build_server(config: RelayConfig, relay: Relay | None = None) -> tuple
 
     relay = relay or open_relay(config)
     server = aio.server(
-        interceptors=[LoggingInterceptor(), ErrorInterceptor(), BoundaryInterceptor(config.max_uploads_per_peer),
-                      AuthInterceptor(relay.shops)],
+        interceptors=[
+            LoggingInterceptor(),
+            ErrorInterceptor(),
+            BoundaryInterceptor(config.max_uploads_per_peer),
+            AuthInterceptor(relay.shops),
+        ],
         options=server_options(config),
         maximum_concurrent_rpcs=None,
     )

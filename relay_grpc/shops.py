@@ -108,7 +108,9 @@ class ShopService:
         """
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
-            raise RelayError(Reason.INVALID_REQUEST, f"shop name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
+            raise RelayError(
+                Reason.INVALID_REQUEST, f"shop name must be 1 to {MAX_NAME_LENGTH} characters", field="name"
+            )
         now = self.clock()
         async with self.db.transaction() as session:
             slug = slugify(name)

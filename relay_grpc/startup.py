@@ -151,8 +151,11 @@ async def _check_database(relay: Any) -> None:
     try:
         await asyncio.wait_for(relay.db.check(), BACKEND_TIMEOUT)
     except TimeoutError:
-        raise StartupError("database_url", f"the database {_database_target(config.resolved_database_url)} "
-                                           f"did not answer within {BACKEND_TIMEOUT:.0f} s") from None
+        raise StartupError(
+            "database_url",
+            f"the database {_database_target(config.resolved_database_url)} "
+            f"did not answer within {BACKEND_TIMEOUT:.0f} s",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any failure: say which setting
         raise database_error(config, exc) from None
 

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def idle_limited(items: AsyncIterator[T], seconds: float,
-                       progress: Callable[[T], bool] = lambda item: True) -> AsyncIterator[T]:
+async def idle_limited(
+    items: AsyncIterator[T], seconds: float, progress: Callable[[T], bool] = lambda item: True
+) -> AsyncIterator[T]:
     """``items``, raising RelayError UPLOAD_IDLE when ``seconds`` pass without progress.
 
     Only items for which ``progress(item)`` is true restart the clock: a client
@@ -86,28 +87,35 @@ class Upload:
         max_chunk = self._service.config.max_chunk_bytes
         if len(data) > max_chunk:
             raise RelayError(
-                Reason.LIMIT_EXCEEDED, f"chunk of {len(data)} bytes is over max_chunk_bytes {max_chunk}",
-                limit="max_chunk_bytes", max=max_chunk,
+                Reason.LIMIT_EXCEEDED,
+                f"chunk of {len(data)} bytes is over max_chunk_bytes {max_chunk}",
+                limit="max_chunk_bytes",
+                max=max_chunk,
             )
         if self.offset + len(data) > self.size:
             raise RelayError(
-                Reason.PAST_DECLARED_SIZE, f"data passes the declared size {self.size} of file {self.file_index}",
+                Reason.PAST_DECLARED_SIZE,
+                f"data passes the declared size {self.size} of file {self.file_index}",
                 size=self.size,
             )
         if not data:
             return
         config = self._service.config
         if self._short:
-            raise RelayError(Reason.INVALID_REQUEST,
-                             f"a chunk under {config.min_chunk_bytes} bytes must be the last of its stream",
-                             field="data")
+            raise RelayError(
+                Reason.INVALID_REQUEST,
+                f"a chunk under {config.min_chunk_bytes} bytes must be the last of its stream",
+                field="data",
+            )
         if len(data) < config.min_chunk_bytes and self.offset + len(data) != self.size:
             self._short = True
             if not self._service.note_short_chunk(self.job_id, self.file_index):
                 raise RelayError(
-                    Reason.LIMIT_EXCEEDED, f"more than {config.max_short_chunks} short chunks for file "
+                    Reason.LIMIT_EXCEEDED,
+                    f"more than {config.max_short_chunks} short chunks for file "
                     f"{self.file_index}; send chunks of at least {config.min_chunk_bytes} bytes",
-                    limit="max_short_chunks", max=config.max_short_chunks,
+                    limit="max_short_chunks",
+                    max=config.max_short_chunks,
                 )
         now = time.monotonic()
         if now - self._checked >= 1.0:  # a cancel or expiry stops the stream within a second
@@ -119,7 +127,8 @@ class Upload:
         except OffsetMismatchError as exc:
             self.offset = exc.committed
             raise RelayError(
-                Reason.OFFSET_MISMATCH, f"offset mismatch: committed offset is {exc.committed}",
+                Reason.OFFSET_MISMATCH,
+                f"offset mismatch: committed offset is {exc.committed}",
                 committed_offset=exc.committed,
             ) from None
 
@@ -170,7 +179,8 @@ class TransferService:
         committed = await self.blobs.size(blob_key(job_id, file_index))
         if offset != committed:
             raise RelayError(
-                Reason.OFFSET_MISMATCH, f"offset {offset} is not the committed size: committed offset is {committed}",
+                Reason.OFFSET_MISMATCH,
+                f"offset {offset} is not the committed size: committed offset is {committed}",
                 committed_offset=committed,
             )
         return Upload(self, job_id, file_index, size, offset, expires_at)
@@ -210,9 +220,7 @@ class TransferService:
             return
         async with self.db.begin() as conn:
             await crud.set_committed_size_core(conn, job_id=job_id, file_index=file_index, committed=committed)
-            await crud.extend_upload(
-                conn, job_id=job_id, uploading=JobState.UPLOADING.value, expires_at=now + window
-            )
+            await crud.extend_upload(conn, job_id=job_id, uploading=JobState.UPLOADING.value, expires_at=now + window)
 
     async def download(
         self, shop_id: str, job_id: str, file_index: int, offset: int
@@ -228,7 +236,9 @@ class TransferService:
             raise state_error(job.state, "download")
         size = await self._declared_size(job_id, file_index)
         if offset < 0 or offset > size:
-            raise RelayError(Reason.OFFSET_OUT_OF_RANGE, f"offset {offset} is beyond the file of {size} bytes", size=size)
+            raise RelayError(
+                Reason.OFFSET_OUT_OF_RANGE, f"offset {offset} is beyond the file of {size} bytes", size=size
+            )
         return self._stream(blob_key(job_id, file_index), offset, size)
 
     async def _stream(self, key: str, offset: int, size: int) -> AsyncIterator[tuple[int, bytes]]:

@@ -45,9 +45,7 @@ def check_workers(config: RelayConfig, workers: int) -> None:
     if workers == 1:
         return
     if not is_postgres_url(config.resolved_database_url):
-        raise ValueError(
-            "--workers needs PostgreSQL (--database-url); the embedded SQLite relay runs as one process"
-        )
+        raise ValueError("--workers needs PostgreSQL (--database-url); the embedded SQLite relay runs as one process")
     if split_host_port(config.listen)[1] == 0:
         raise ValueError("--workers needs a fixed port in --listen (all workers share it)")
 

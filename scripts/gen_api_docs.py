@@ -20,8 +20,16 @@ def _load() -> descriptor_pb2.FileDescriptorSet:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "api.pb"
         subprocess.run(
-            [sys.executable, "-m", "grpc_tools.protoc", "-I", str(ROOT / "protos"),
-             "--include_source_info", f"--descriptor_set_out={out}", *protos],
+            [
+                sys.executable,
+                "-m",
+                "grpc_tools.protoc",
+                "-I",
+                str(ROOT / "protos"),
+                "--include_source_info",
+                f"--descriptor_set_out={out}",
+                *protos,
+            ],
             check=True,
         )
         return descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
@@ -29,9 +37,7 @@ def _load() -> descriptor_pb2.FileDescriptorSet:
 
 def _comments(proto: descriptor_pb2.FileDescriptorProto) -> dict[tuple[int, ...], str]:
     return {
-        tuple(loc.path): loc.leading_comments.strip()
-        for loc in proto.source_code_info.location
-        if loc.leading_comments
+        tuple(loc.path): loc.leading_comments.strip() for loc in proto.source_code_info.location if loc.leading_comments
     }
 
 
@@ -50,9 +56,13 @@ def _one_line(text: str) -> str:
 
 def render(files: descriptor_pb2.FileDescriptorSet) -> str:
     """The Markdown reference for every service, message and enum."""
-    out = ["# CloudTab API reference (cloudtab.v1)", "",
-           "Generated from the comments in `protos/` by `scripts/gen_api_docs.py`; do not edit.",
-           "Tokens travel as `authorization: Bearer <token>` call metadata.", ""]
+    out = [
+        "# CloudTab API reference (cloudtab.v1)",
+        "",
+        "Generated from the comments in `protos/` by `scripts/gen_api_docs.py`; do not edit.",
+        "Tokens travel as `authorization: Bearer <token>` call metadata.",
+        "",
+    ]
     for proto in files.file:
         if not proto.name.startswith("cloudtab/"):
             continue
@@ -66,17 +76,39 @@ def render(files: descriptor_pb2.FileDescriptorSet) -> str:
                 stream_in = "stream " if method.client_streaming else ""
                 stream_out = "stream " if method.server_streaming else ""
                 req, resp = method.input_type.rsplit(".", 1)[-1], method.output_type.rsplit(".", 1)[-1]
-                out += [f"#### {method.name}({stream_in}{req}) → {stream_out}{resp}", "",
-                        notes.get((6, s_index, 2, m_index), ""), ""]
+                out += [
+                    f"#### {method.name}({stream_in}{req}) → {stream_out}{resp}",
+                    "",
+                    notes.get((6, s_index, 2, m_index), ""),
+                    "",
+                ]
         for e_index, enum in enumerate(proto.enum_type):
-            out += [f"### {enum.name}", "", notes.get((5, e_index), ""), "", "| value | number | meaning |", "|---|---|---|"]
+            out += [
+                f"### {enum.name}",
+                "",
+                notes.get((5, e_index), ""),
+                "",
+                "| value | number | meaning |",
+                "|---|---|---|",
+            ]
             for v_index, value in enumerate(enum.value):
-                out.append(f"| `{value.name}` | {value.number} | {_one_line(notes.get((5, e_index, 2, v_index), ''))} |")
+                out.append(
+                    f"| `{value.name}` | {value.number} | {_one_line(notes.get((5, e_index, 2, v_index), ''))} |"
+                )
             out.append("")
         for m_index, message in enumerate(proto.message_type):
-            out += [f"### {message.name}", "", notes.get((4, m_index), ""), "", "| field | type | meaning |", "|---|---|---|"]
+            out += [
+                f"### {message.name}",
+                "",
+                notes.get((4, m_index), ""),
+                "",
+                "| field | type | meaning |",
+                "|---|---|---|",
+            ]
             for f_index, field in enumerate(message.field):
-                out.append(f"| `{field.name}` | {_type(field)} | {_one_line(notes.get((4, m_index, 2, f_index), ''))} |")
+                out.append(
+                    f"| `{field.name}` | {_type(field)} | {_one_line(notes.get((4, m_index, 2, f_index), ''))} |"
+                )
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -61,8 +61,7 @@ def create_job() -> tuple[Response, int]:
         "customer_token": created.customer_token,
         "record_size": created.record_size,
         "upload_expire_time": (
-            created.upload_expire_time.ToJsonString()
-            if created.HasField("upload_expire_time") else None
+            created.upload_expire_time.ToJsonString() if created.HasField("upload_expire_time") else None
         ),
         "max_chunk_bytes": int(current_app.config["MAX_UPLOAD_CHUNK_BYTES"]),
     }
@@ -87,9 +86,7 @@ def submit_job(job_id: str) -> Response:
     if request.mimetype == "application/octet-stream":
         sealed = request.get_data(cache=False)
     else:
-        sealed = validate.b64url_bytes(
-            validate.json_object().get("sealed_manifest"), "sealed_manifest"
-        )
+        sealed = validate.b64url_bytes(validate.json_object().get("sealed_manifest"), "sealed_manifest")
     if not sealed:
         raise ApiError(400, "bad_request", "The sealed manifest is missing.")
     if len(sealed) > MAX_SEALED_MANIFEST:

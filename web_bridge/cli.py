@@ -49,19 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--relay",
         default=os.environ.get("CLOUDTAB_BRIDGE_RELAY_ADDRESS", "127.0.0.1:50051"),
-        help="relay gRPC address HOST:PORT (env CLOUDTAB_BRIDGE_RELAY_ADDRESS; "
-        "default %(default)s)",
+        help="relay gRPC address HOST:PORT (env CLOUDTAB_BRIDGE_RELAY_ADDRESS; default %(default)s)",
     )
     serve.add_argument(
         "--listen",
         type=_host_port,
         default=os.environ.get("CLOUDTAB_BRIDGE_LISTEN", "127.0.0.1:8080"),
-        help="address to serve HTTP on, HOST:PORT (env CLOUDTAB_BRIDGE_LISTEN; "
-        "default %(default)s)",
+        help="address to serve HTTP on, HOST:PORT (env CLOUDTAB_BRIDGE_LISTEN; default %(default)s)",
     )
-    serve.add_argument(
-        "--relay-tls", action="store_true", help="connect to the relay with TLS"
-    )
+    serve.add_argument("--relay-tls", action="store_true", help="connect to the relay with TLS")
     serve.add_argument(
         "--job-limit",
         default=None,
@@ -87,16 +83,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.job_limit:
         os.environ["CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT"] = args.job_limit
     try:
-        startup.check_settings({**DEFAULTS, "RELAY_ADDRESS": args.relay,
-                                "RELAY_CA_FILE": os.environ.get("CLOUDTAB_BRIDGE_RELAY_CA_FILE") or None,
-                                "JOB_CREATE_LIMIT": os.environ.get("CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT")})
+        startup.check_settings(
+            {
+                **DEFAULTS,
+                "RELAY_ADDRESS": args.relay,
+                "RELAY_CA_FILE": os.environ.get("CLOUDTAB_BRIDGE_RELAY_CA_FILE") or None,
+                "JOB_CREATE_LIMIT": os.environ.get("CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT"),
+            }
+        )
         startup.check_listen(*listen)
         app = create_app()
     except startup.StartupError as exc:
         print(f"cloudtab-bridge: {exc}", file=sys.stderr)
         return 1
-    print(f"cloudtab-bridge: serving http://{listen[0]}:{listen[1]}/ (relay {args.relay})",
-          file=sys.stderr, flush=True)
+    print(f"cloudtab-bridge: serving http://{listen[0]}:{listen[1]}/ (relay {args.relay})", file=sys.stderr, flush=True)
     # SIGTERM (cloudtab up, service managers) stops like Ctrl-C: exit status 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     run_simple(listen[0], listen[1], app, threaded=True, use_reloader=False)

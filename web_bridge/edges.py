@@ -31,8 +31,11 @@ def valid_host(host: str) -> bool:
         return True
     if host.startswith("["):
         address, bracket, rest = host.partition("]")
-        return bool(bracket) and bool(_IPV6.fullmatch(address + "]")) and (not rest or (rest[0] == ":" and bool(
-            _PORT.fullmatch(rest[1:]))))
+        return (
+            bool(bracket)
+            and bool(_IPV6.fullmatch(address + "]"))
+            and (not rest or (rest[0] == ":" and bool(_PORT.fullmatch(rest[1:]))))
+        )
     name, sep, port = host.partition(":")
     if sep and not _PORT.fullmatch(port):
         return False
@@ -50,8 +53,12 @@ class HostGuard:
         if valid_host(str(environ.get("HTTP_HOST", ""))):
             return self.app(environ, start_response)
         body = json.dumps({"error": "bad_request", "message": "The Host header is not valid."}).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                   ("Cache-Control", "no-store"), *STATIC_HEADERS.items()]
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *STATIC_HEADERS.items(),
+        ]
         start_response("400 Bad Request", headers)
         return [body]
 

@@ -25,9 +25,7 @@ TRY_AGAIN = "The print service cannot be reached right now. Please try again in 
 class ApiError(Exception):
     """An error answered as JSON: HTTP ``status``, machine ``error``, human ``message``."""
 
-    def __init__(
-        self, status: int, error: str, message: str, **extra: Any
-    ) -> None:
+    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
         super().__init__(f"{status} {error}: {message}")
         self.status = status
         self.error = error
@@ -58,22 +56,16 @@ UNFINISHED = "This job is already finished."
 REASON_ERRORS: dict[Reason, tuple[int, str, str]] = {
     Reason.INVALID_REQUEST: (400, "invalid", "The request was not accepted by the print service."),
     Reason.LIMIT_EXCEEDED: (413, "too_large", "The files are larger than this shop accepts."),
-    Reason.PAST_DECLARED_SIZE: (
-        413, "past_declared_size", "This file is larger than it was when the job was created."
-    ),
-    Reason.RATE_LIMITED: (
-        429, "too_many_requests", "Too many new jobs right now. Please wait a minute and try again."
-    ),
+    Reason.PAST_DECLARED_SIZE: (413, "past_declared_size", "This file is larger than it was when the job was created."),
+    Reason.RATE_LIMITED: (429, "too_many_requests", "Too many new jobs right now. Please wait a minute and try again."),
     Reason.STORAGE_FULL: (503, "storage_full", "The print service is full right now. Please try again later."),
     Reason.SHOP_NOT_FOUND: (404, "shop_not_found", "This shop was not found."),
     Reason.JOB_NOT_FOUND: (404, "job_not_found", "This job was not found."),
     Reason.FILE_DATA_MISSING: (502, "relay_error", "The print service had a problem. Please try again."),
     Reason.KEY_CHANGED: (
-        409, "key_changed",
-        (
-            "The shop's key has changed. Reload the page and compare the fingerprint with the "
-            "one on the shop's screen."
-        ),
+        409,
+        "key_changed",
+        ("The shop's key has changed. Reload the page and compare the fingerprint with the one on the shop's screen."),
     ),
     Reason.KIOSK_TOO_OLD: (502, "relay_error", "The print service had a problem. Please try again."),
     Reason.OFFSET_MISMATCH: (409, "offset_mismatch", "The upload continues from where it stopped."),
@@ -84,7 +76,8 @@ REASON_ERRORS: dict[Reason, tuple[int, str, str]] = {
     Reason.NO_SUCH_FILE: (400, "no_such_file", "This job has no such file."),
     Reason.OFFSET_OUT_OF_RANGE: (400, "invalid", "The request was not accepted by the print service."),
     Reason.TOKEN_INVALID: (
-        401, "unauthorized",
+        401,
+        "unauthorized",
         (
             "This job is not available any more from this page (it may have been removed, or "
             "the page was opened in another tab)."

@@ -58,7 +58,8 @@ def script_catalogue() -> dict[str, str]:
     """Every translated message of the current language (msgid -> text) for the scripts."""
     catalog = getattr(get_translations(), "_catalog", {})
     return {
-        key: value for key, value in catalog.items()
+        key: value
+        for key, value in catalog.items()
         if isinstance(key, str) and key and isinstance(value, str) and value
     }
 
@@ -67,7 +68,11 @@ def _remember_choice(response: Response) -> Response:
     asked = _asked()
     if asked is not None:
         response.set_cookie(
-            COOKIE, asked, max_age=COOKIE_SECONDS, samesite="Lax", httponly=True,
+            COOKIE,
+            asked,
+            max_age=COOKIE_SECONDS,
+            samesite="Lax",
+            httponly=True,
             secure=request.is_secure,
         )
     return response

@@ -31,8 +31,11 @@ class StaticIntegrity:
 
     def __init__(self, folder: Path, url_prefix: str) -> None:
         self.digests = file_digests(folder)
-        modules = {f"{url_prefix}{name}": sri(digest) for name, digest in self.digests.items()
-                   if name.endswith(MODULE_SUFFIXES)}
+        modules = {
+            f"{url_prefix}{name}": sri(digest)
+            for name, digest in self.digests.items()
+            if name.endswith(MODULE_SUFFIXES)
+        }
         self.import_map = json.dumps({"imports": {}, "integrity": modules}, sort_keys=True)
         digest = hashlib.sha256(self.import_map.encode("utf-8")).digest()
         self.import_map_source = "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"

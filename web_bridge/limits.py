@@ -45,23 +45,25 @@ def check_job_sizes(limits: SizeLimits, file_sizes: Sequence[int]) -> None:
     """
     if limits.max_files_per_job and len(file_sizes) > limits.max_files_per_job:
         raise ApiError(
-            413, "too_many_files",
+            413,
+            "too_many_files",
             f"This shop accepts at most {limits.max_files_per_job} files per job.",
             limit=limits.max_files_per_job,
         )
     for index, size in enumerate(file_sizes):
         if limits.max_file_bytes and size > limits.max_file_bytes:
             raise ApiError(
-                413, "file_too_large",
-                f"File {index + 1} is too large: this shop accepts files up to "
-                f"{_mb(limits.max_file_bytes)}.",
-                file_index=index, limit=limits.max_file_bytes,
+                413,
+                "file_too_large",
+                f"File {index + 1} is too large: this shop accepts files up to {_mb(limits.max_file_bytes)}.",
+                file_index=index,
+                limit=limits.max_file_bytes,
             )
     if limits.max_job_bytes and sum(file_sizes) > limits.max_job_bytes:
         raise ApiError(
-            413, "job_too_large",
-            f"These files are too large together: this shop accepts up to "
-            f"{_mb(limits.max_job_bytes)} per job.",
+            413,
+            "job_too_large",
+            f"These files are too large together: this shop accepts up to {_mb(limits.max_job_bytes)} per job.",
             limit=limits.max_job_bytes,
         )
 

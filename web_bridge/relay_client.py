@@ -124,9 +124,7 @@ class RelayClient:
         if self._ca_file:
             with open(self._ca_file, "rb") as handle:
                 root = handle.read()
-        return grpc.secure_channel(
-            self.address, grpc.ssl_channel_credentials(root), options=options
-        )
+        return grpc.secure_channel(self.address, grpc.ssl_channel_credentials(root), options=options)
 
     def close(self) -> None:
         """Close the channel, if this process opened one."""
@@ -142,9 +140,7 @@ class RelayClient:
         """GetShop. Raises: RelayCallError."""
         directory, _ = self._stubs()
         try:
-            return directory.GetShop(
-                shop_directory_pb2.GetShopRequest(slug=slug), timeout=self.timeout
-            )
+            return directory.GetShop(shop_directory_pb2.GetShopRequest(slug=slug), timeout=self.timeout)
         except grpc.RpcError as exc:
             raise wrap_error("GetShop", exc) from None
 
@@ -178,17 +174,13 @@ class RelayClient:
 
         def requests() -> Iterator[customer_jobs_pb2.UploadFileRequest]:
             yield customer_jobs_pb2.UploadFileRequest(
-                header=customer_jobs_pb2.UploadFileHeader(
-                    job_id=job_id, file_index=file_index, offset=offset
-                )
+                header=customer_jobs_pb2.UploadFileHeader(job_id=job_id, file_index=file_index, offset=offset)
             )
             for chunk in chunks:
                 yield customer_jobs_pb2.UploadFileRequest(data=chunk)
 
         try:
-            return customer.UploadFile(
-                requests(), timeout=self.upload_timeout, metadata=_auth(token)
-            )
+            return customer.UploadFile(requests(), timeout=self.upload_timeout, metadata=_auth(token))
         except grpc.RpcError as exc:
             raise wrap_error("UploadFile", exc) from None
 
@@ -204,16 +196,12 @@ class RelayClient:
         except grpc.RpcError as exc:
             raise wrap_error(method, exc) from None
 
-    def get_upload_offset(
-        self, token: str, job_id: str, file_index: int
-    ) -> customer_jobs_pb2.GetUploadOffsetResponse:
+    def get_upload_offset(self, token: str, job_id: str, file_index: int) -> customer_jobs_pb2.GetUploadOffsetResponse:
         """GetUploadOffset. Raises: RelayCallError."""
         request = customer_jobs_pb2.GetUploadOffsetRequest(job_id=job_id, file_index=file_index)
         return self._customer_call("GetUploadOffset", request, token)
 
-    def submit_job(
-        self, token: str, job_id: str, sealed_manifest: bytes
-    ) -> customer_jobs_pb2.SubmitJobResponse:
+    def submit_job(self, token: str, job_id: str, sealed_manifest: bytes) -> customer_jobs_pb2.SubmitJobResponse:
         """SubmitJob. Raises: RelayCallError."""
         request = customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=sealed_manifest)
         return self._customer_call("SubmitJob", request, token)
@@ -228,17 +216,13 @@ class RelayClient:
         request = customer_jobs_pb2.GetJobRequest(job_id=job_id)
         return self._customer_call("GetJob", request, token)
 
-    def watch_job(
-        self, token: str, job_id: str, after_sequence: int, max_seconds: float
-    ) -> WatchStream:
+    def watch_job(self, token: str, job_id: str, after_sequence: int, max_seconds: float) -> WatchStream:
         """Open WatchJob; the stream ends by itself after ``max_seconds``.
 
         Errors surface while iterating, as RelayCallError (see :func:`iterate_watch`).
         """
         _, customer = self._stubs()
-        request = customer_jobs_pb2.WatchJobRequest(
-            job_id=job_id, after_sequence=after_sequence
-        )
+        request = customer_jobs_pb2.WatchJobRequest(job_id=job_id, after_sequence=after_sequence)
         call = customer.WatchJob(request, timeout=max_seconds, metadata=_auth(token))
         return WatchStream(responses=call, call=call)
 

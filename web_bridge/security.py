@@ -15,10 +15,7 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'; object-src 'none'"
 )
-PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-    "interest-cohort=()"
-)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 STATIC_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -43,9 +40,7 @@ def add_security_headers(response: Response) -> Response:
         )
     if request.is_secure:
         seconds = int(current_app.config["HSTS_SECONDS"])
-        response.headers["Strict-Transport-Security"] = (
-            f"max-age={seconds}; includeSubDomains"
-        )
+        response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
     if request.path.startswith("/api/"):
         # Job state and tokens must never sit in a shared or browser cache.
         response.headers.setdefault("Cache-Control", "no-store")

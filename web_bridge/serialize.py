@@ -61,8 +61,7 @@ def capabilities_to_dict(caps: common_pb2.ShopCapabilities) -> dict[str, Any]:
         "sides": list(caps.sides),
         "pages_per_sheet": list(caps.pages_per_sheet),
         "currency": caps.currency,
-        "prices": [{"media": p.media, "color": p.color, "duplex": p.duplex, "amount": p.amount}
-                   for p in caps.prices],
+        "prices": [{"media": p.media, "color": p.color, "duplex": p.duplex, "amount": p.amount} for p in caps.prices],
         "accepted_media_types": list(caps.accepted_media_types),
     }
 
@@ -74,10 +73,7 @@ def job_to_dict(job: common_pb2.Job) -> dict[str, Any]:
         "job_code": job.job_code,
         "state": state_name(job.state),
         "reason": job.reason,
-        "files": [
-            {"index": f.index, "size": f.size, "committed_size": f.committed_size}
-            for f in job.files
-        ],
+        "files": [{"index": f.index, "size": f.size, "committed_size": f.committed_size} for f in job.files],
         "key_fingerprint": job.key_fingerprint.hex(),
         "create_time": _time(job, "create_time"),
         "submit_time": _time(job, "submit_time"),

@@ -61,5 +61,6 @@ def slots() -> StreamSlots:
 
 def init_app(app: Flask) -> None:
     """Create the app's slots from SSE_MAX_PER_JOB and SSE_MAX_PER_CLIENT."""
-    app.extensions[EXTENSION_KEY] = StreamSlots(int(app.config["SSE_MAX_PER_JOB"]),
-                                                int(app.config["SSE_MAX_PER_CLIENT"]))
+    app.extensions[EXTENSION_KEY] = StreamSlots(
+        int(app.config["SSE_MAX_PER_JOB"]), int(app.config["SSE_MAX_PER_CLIENT"])
+    )

@@ -70,7 +70,9 @@ def _chunk_length() -> int:
         raise ApiError(411, "length_required", "The upload needs a Content-Length.")
     if length > limit:
         raise ApiError(
-            413, "chunk_too_large", f"An upload chunk may hold at most {limit} bytes.",
+            413,
+            "chunk_too_large",
+            f"An upload chunk may hold at most {limit} bytes.",
             limit=limit,
         )
     if length == 0:
@@ -92,13 +94,16 @@ def upload_chunk(job_id: str, index: int) -> Response:
     length = _chunk_length()
     request.max_content_length = length
     reader = _BodyReader(
-        stream=request.stream, length=length,
+        stream=request.stream,
+        length=length,
         piece=int(current_app.config["UPLOAD_PIECE_BYTES"]),
     )
     result = get_client().upload_file(token, job_id, index, offset, reader.pieces())
     if reader.incomplete:
         raise ApiError(
-            400, "body_incomplete", "The upload was interrupted; it resumes from here.",
+            400,
+            "body_incomplete",
+            "The upload was interrupted; it resumes from here.",
             committed_offset=result.committed_offset,
         )
     return jsonify({"committed_offset": result.committed_offset, "complete": result.complete})
@@ -131,12 +136,13 @@ def job_events(job_id: str) -> Response:
     after = validate.non_negative_int(request.args.get("after", "0"), "after")
     release = slots().acquire(job_id, request.remote_addr or "")
     if release is None:
-        raise ApiError(429, "too_many_streams",
-                       "Too many live views of this job are open; the page checks every few seconds instead.")
-    try:
-        stream = get_client().watch_job(
-            token, job_id, after, float(current_app.config["SSE_MAX_SECONDS"])
+        raise ApiError(
+            429,
+            "too_many_streams",
+            "Too many live views of this job are open; the page checks every few seconds instead.",
         )
+    try:
+        stream = get_client().watch_job(token, job_id, after, float(current_app.config["SSE_MAX_SECONDS"]))
         messages = iterate_watch(stream)
         try:
             first = next(messages, None)

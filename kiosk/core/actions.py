@@ -118,8 +118,13 @@ class JobActions:
             record.manifest = manifest
             journal_entry = self.journal.get(job_id)
             edited = journal_entry.options if journal_entry is not None else None
-            self._update(job_id, customer_name=manifest.customer_name, note=manifest.note,
-                         files=manifest.files, options=edited or manifest.options)
+            self._update(
+                job_id,
+                customer_name=manifest.customer_name,
+                note=manifest.note,
+                files=manifest.files,
+                options=edited or manifest.options,
+            )
             if len(proto.files) != len(manifest.files):
                 raise DecryptError("the job's files do not match its manifest")
             check_declared_sizes(proto, manifest)
@@ -137,8 +142,9 @@ class JobActions:
             return
         except Exception:
             log.exception("unexpected error opening job %s", job_id)
-            self._fetch_failed(job_id, "internal error while opening the job", transient=False,
-                               reason=RejectReason.INTERNAL)
+            self._fetch_failed(
+                job_id, "internal error while opening the job", transient=False, reason=RejectReason.INTERNAL
+            )
             return
         finally:
             for buffer in ciphertexts:
@@ -178,8 +184,13 @@ class JobActions:
         options = rec.snapshot.options
         price, error = self._price_or_error(opened, options)
         printed = rec.snapshot.printed_at is not None
-        self._update(job_id, state=LocalState.PRINTED if printed else LocalState.READY,
-                     page_count=opened.page_count, price=price, error=error)
+        self._update(
+            job_id,
+            state=LocalState.PRINTED if printed else LocalState.READY,
+            page_count=opened.page_count,
+            price=price,
+            error=error,
+        )
         if rec.proto.state == common_pb2.JOB_STATE_QUEUED:
             try:
                 rec.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED)
@@ -189,15 +200,16 @@ class JobActions:
         if self.auto_accept:
             self._auto_print(job_id)
 
-    def _fetch_failed(self, job_id: str, message: str, transient: bool,
-                      reason: RejectReason = RejectReason.INTERNAL) -> None:
+    def _fetch_failed(
+        self, job_id: str, message: str, transient: bool, reason: RejectReason = RejectReason.INTERNAL
+    ) -> None:
         try:
             record = self.queue.record(job_id)
         except JobError:
             return
         record.wipe()
         if transient and record.attempts < MAX_FETCH_ATTEMPTS:
-            record.retry_at = time.monotonic() + min(2 ** record.attempts, 30)
+            record.retry_at = time.monotonic() + min(2**record.attempts, 30)
             self._update(job_id, state=LocalState.NEW, error=f"{message}; retrying")
         else:
             self._update(job_id, state=LocalState.FAILED, error=message)
@@ -213,8 +225,9 @@ class JobActions:
 
     def _plan(self, opened: OpenedJob, options: PrintOptions) -> PrintPlan:
         """Raises: PageRangeError, ValueError."""
-        return plan_print(opened.file_page_counts, options, self.settings.prices,
-                          file_print_options(opened.manifest, options))
+        return plan_print(
+            opened.file_page_counts, options, self.settings.prices, file_print_options(opened.manifest, options)
+        )
 
     def price(self, job_id: str, options: PrintOptions) -> Price:
         """Price of a job with these options (every file on its own sheets).
@@ -251,9 +264,12 @@ class JobActions:
             except PageRangeError:
                 price = None
         self._update(job_id, options=options, price=price)
-        self.journal.update(job_id, options=options,
-                            price_cents=price.total_cents if price else None,
-                            currency=price.currency if price else "")
+        self.journal.update(
+            job_id,
+            options=options,
+            price_cents=price.total_cents if price else None,
+            currency=price.currency if price else "",
+        )
         self.events.emit(ev.JOB_UPDATED, job_id)
         return price
 
@@ -297,8 +313,14 @@ class JobActions:
             plan = self._plan(opened, options)
             cancel = threading.Event()
             self._print_cancels[job_id] = cancel
-            self._update(job_id, options=options, price=plan.total, error=None, state=LocalState.PRINTING,
-                         print_status=PrintStatus(PrintState.PENDING, "Sending to the printer"))
+            self._update(
+                job_id,
+                options=options,
+                price=plan.total,
+                error=None,
+                state=LocalState.PRINTING,
+                print_status=PrintStatus(PrintState.PENDING, "Sending to the printer"),
+            )
             self.events.emit(ev.JOB_UPDATED, job_id)
             try:
                 try:
@@ -306,8 +328,12 @@ class JobActions:
                         record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
                 except RelayError as exc:
                     if exc.gone:
-                        self._update(job_id, state=LocalState.READY, print_status=None,
-                                     error="the relay no longer allows this job (withdrawn or expired)")
+                        self._update(
+                            job_id,
+                            state=LocalState.READY,
+                            print_status=None,
+                            error="the relay no longer allows this job (withdrawn or expired)",
+                        )
                         self.events.emit(ev.JOB_UPDATED, job_id)
                         raise JobError("the relay no longer allows this job (withdrawn or expired)") from None
                     log.warning("could not mark job %s printing: %s", job_id, exc)
@@ -317,9 +343,14 @@ class JobActions:
             printed_at = snap.printed_at
             if status.state is PrintState.COMPLETED:
                 printed_at = datetime.now(UTC)
-                self.journal.update(job_id, printed_at=printed_at.timestamp(), printer=self._printer_name(),
-                                    options=options, price_cents=plan.total.total_cents,
-                                    currency=plan.total.currency)
+                self.journal.update(
+                    job_id,
+                    printed_at=printed_at.timestamp(),
+                    printer=self._printer_name(),
+                    options=options,
+                    price_cents=plan.total.total_cents,
+                    currency=plan.total.currency,
+                )
             state = LocalState.PRINTED if printed_at is not None else LocalState.READY
             error = None if status.state is PrintState.COMPLETED else status.message
             self._update(job_id, state=state, print_status=status, error=error, printed_at=printed_at)
@@ -340,8 +371,9 @@ class JobActions:
         except KioskError:
             return ""
 
-    def _send_plan(self, job_id: str, opened: OpenedJob, plan: PrintPlan, code: str,
-                   cancel: threading.Event) -> PrintStatus:
+    def _send_plan(
+        self, job_id: str, opened: OpenedJob, plan: PrintPlan, code: str, cancel: threading.Event
+    ) -> PrintStatus:
         """Print the plan's files one after another; the first failure stops the rest."""
         status = PrintStatus(PrintState.FAILED, "Nothing to print: no page is selected")
         count = len(plan.files)
@@ -355,8 +387,16 @@ class JobActions:
                 return status
         return status
 
-    def _send_file(self, job_id: str, opened: OpenedJob, index: int, options: PrintOptions, name: str,
-                   prefix: str, cancel: threading.Event) -> PrintStatus:
+    def _send_file(
+        self,
+        job_id: str,
+        opened: OpenedJob,
+        index: int,
+        options: PrintOptions,
+        name: str,
+        prefix: str,
+        cancel: threading.Event,
+    ) -> PrintStatus:
         pdf: bytearray | None = None
         try:
             printer = self.printer()
@@ -375,8 +415,9 @@ class JobActions:
             if printer.purge(handle):
                 self.journal.drop_print_job(job_id, record)
 
-    def _follow(self, job_id: str, printer: Any, handle: PrintJobHandle, prefix: str,
-                cancel: threading.Event) -> PrintStatus:
+    def _follow(
+        self, job_id: str, printer: Any, handle: PrintJobHandle, prefix: str, cancel: threading.Event
+    ) -> PrintStatus:
         deadline = time.monotonic() + self.print_timeout
         last = PrintStatus(PrintState.PENDING, "Sent to the printer")
         errors = 0
@@ -404,8 +445,9 @@ class JobActions:
                 return PrintStatus(status.state, prefix + status.message, status.reasons)
             cancel.wait(self.print_poll)
         minutes = max(1, round(self.print_timeout / 60))
-        return PrintStatus(PrintState.FAILED, f"{prefix}The printer has not finished after {minutes} min "
-                                              f"(last: {last.message})")
+        return PrintStatus(
+            PrintState.FAILED, f"{prefix}The printer has not finished after {minutes} min (last: {last.message})"
+        )
 
     def purge_print_jobs(self, job_id: str) -> None:
         """Remove what the print system still holds of the job and forget its journal entry. [blocking]"""

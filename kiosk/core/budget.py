@@ -42,8 +42,9 @@ class MemoryBudget:
     def peak(self) -> int:
         return self._peak
 
-    def acquire(self, size: int, cancelled: Callable[[], bool] = lambda: False,
-                on_wait: Callable[[], None] | None = None) -> bool:
+    def acquire(
+        self, size: int, cancelled: Callable[[], bool] = lambda: False, on_wait: Callable[[], None] | None = None
+    ) -> bool:
         """Reserve ``size`` bytes, waiting while other jobs hold the budget.
 
         Returns False if ``cancelled()`` became true while waiting.

@@ -87,8 +87,12 @@ class Offer:
 
     def validate(self) -> None:
         """Raises ConfigError for an empty list or a word outside the vocabulary."""
-        checks = (("paper sizes", self.media, tuple(PAPER_SIZES)), ("colour modes", self.color, COLORS),
-                  ("sides", self.sides, SIDES), ("pages per sheet", self.pages_per_sheet, PAGES_PER_SHEET))
+        checks = (
+            ("paper sizes", self.media, tuple(PAPER_SIZES)),
+            ("colour modes", self.color, COLORS),
+            ("sides", self.sides, SIDES),
+            ("pages per sheet", self.pages_per_sheet, PAGES_PER_SHEET),
+        )
         for name, values, allowed in checks:
             if not values or len(set(values)) != len(values) or any(v not in allowed for v in values):
                 raise ConfigError(f"the offered {name} must be some of {', '.join(map(str, allowed))}")
@@ -122,9 +126,15 @@ class Settings:
         if not self.prices.currency.strip():
             raise ConfigError("the currency is empty")
         for entry in self.prices.sheets:
-            if (not isinstance(entry, (list, tuple)) or len(entry) != 4 or entry[0] not in PAPER_SIZES
-                    or entry[1] not in COLORS or not isinstance(entry[2], bool)
-                    or not isinstance(entry[3], int) or entry[3] < 0):
+            if (
+                not isinstance(entry, (list, tuple))
+                or len(entry) != 4
+                or entry[0] not in PAPER_SIZES
+                or entry[1] not in COLORS
+                or not isinstance(entry[2], bool)
+                or not isinstance(entry[3], int)
+                or entry[3] < 0
+            ):
                 raise ConfigError("a sheet price must be [paper, colour mode, two-sided, cents >= 0]")
         self.offer.validate()
         if not isinstance(self.chime_repeat_seconds, int) or not 0 <= self.chime_repeat_seconds <= 3600:

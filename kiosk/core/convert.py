@@ -143,8 +143,17 @@ def _ram_dir() -> Path | None:
 
 def _works(cmd: list[str]) -> bool:
     try:
-        return subprocess.run(cmd, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+        return (
+            subprocess.run(
+                cmd,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=10,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -169,8 +178,9 @@ def sandbox(soffice: Path | None = None) -> Sandbox | None:
     return _SANDBOX[path]
 
 
-def convert_to_pdf(data: bytes | bytearray, kind: str, limits: ConvertLimits | None = None,
-                   *, soffice: Path | None = None) -> bytearray:
+def convert_to_pdf(
+    data: bytes | bytearray, kind: str, limits: ConvertLimits | None = None, *, soffice: Path | None = None
+) -> bytearray:
     """Convert one document (``kind`` = docx, doc, odt, rtf, txt, xlsx, ods, pptx, odp) to PDF.
 
     Returns the PDF as a new bytearray (the caller wipes it). Nothing of the
@@ -192,8 +202,9 @@ def convert_to_pdf(data: bytes | bytearray, kind: str, limits: ConvertLimits | N
         raise UnsupportedMedia("this kiosk cannot convert documents (LibreOffice is not installed)")
     if len(data) > limits.max_input_bytes:
         raise ConversionTooLarge(f"the document is larger than {limits.max_input_bytes // MIB} MB")
-    check_office_bytes(data, kind, max_unpacked=limits.max_unpacked_bytes,
-                       max_parts=limits.max_parts, max_rows=limits.max_rows)
+    check_office_bytes(
+        data, kind, max_unpacked=limits.max_unpacked_bytes, max_parts=limits.max_parts, max_rows=limits.max_rows
+    )
     with _one_at_a_time(box) as parent, _work_folder(parent) as work:
         return _run(box, work, data, kind, limits)
 
@@ -246,15 +257,27 @@ def wipe_tree(root: Path) -> None:
 
 def _command(box: Sandbox, work: Path, src: Path, limits: ConvertLimits) -> list[str]:
     soffice_args = [
-        "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+        "--headless",
+        "--invisible",
+        "--norestore",
+        "--nologo",
+        "--nodefault",
+        "--nolockcheck",
         "--nofirststartwizard",
     ]
     if src.suffix == ".txt":
         soffice_args.append("--infilter=Text (encoded):UTF8,LF,,,")
     if box.method == "bwrap":
         inner = Path("/job")
-        cmd = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-               "--ro-bind", "/usr", "/usr"]
+        cmd = [
+            shutil.which("bwrap") or "bwrap",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
         for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             target = Path("/") / link
             if target.is_symlink():
@@ -267,24 +290,48 @@ def _command(box: Sandbox, work: Path, src: Path, limits: ConvertLimits) -> list
         soffice = box.soffice.resolve()
         if not str(soffice).startswith("/usr/"):
             cmd += ["--ro-bind", str(soffice.parent.parent), str(soffice.parent.parent)]
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--bind", str(work), str(inner), "--setenv", "HOME", str(inner),
-                "--setenv", "TMPDIR", "/tmp", "--chdir", str(inner), "--", str(soffice)]
+        cmd += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--bind",
+            str(work),
+            str(inner),
+            "--setenv",
+            "HOME",
+            str(inner),
+            "--setenv",
+            "TMPDIR",
+            "/tmp",
+            "--chdir",
+            str(inner),
+            "--",
+            str(soffice),
+        ]
     else:
         inner = work
         cmd = []
         if box.method == "unshare":
-            cmd = [shutil.which("unshare") or "unshare", "-n"] if os.geteuid() == 0 else \
-                  [shutil.which("unshare") or "unshare", "-r", "-n"]
+            cmd = (
+                [shutil.which("unshare") or "unshare", "-n"]
+                if os.geteuid() == 0
+                else [shutil.which("unshare") or "unshare", "-r", "-n"]
+            )
         cmd.append(str(box.soffice))
     cmd += soffice_args + [
         f"-env:UserInstallation=file://{inner}/profile",
-        "--convert-to", "pdf", "--outdir", f"{inner}/out", f"{inner}/in/{src.name}",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        f"{inner}/out",
+        f"{inner}/in/{src.name}",
     ]
     prlimit = shutil.which("prlimit")
     if prlimit and sys.platform.startswith("linux"):
-        cmd = [prlimit, f"--as={limits.memory_bytes}", f"--fsize={limits.max_output_bytes}",
-               "--core=0", "--"] + cmd
+        cmd = [prlimit, f"--as={limits.memory_bytes}", f"--fsize={limits.max_output_bytes}", "--core=0", "--"] + cmd
     return cmd
 
 
@@ -297,19 +344,30 @@ def _run(box: Sandbox, work: Path, data: bytes | bytearray, kind: str, limits: C
     fd = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TMPDIR": str(work), "LANG": "C.UTF-8",
-           "SAL_USE_VCLPLUGIN": "svp"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(work),
+        "TMPDIR": str(work),
+        "LANG": "C.UTF-8",
+        "SAL_USE_VCLPLUGIN": "svp",
+    }
     if sys.platform == "win32":
         env = {**os.environ, "TMP": str(work), "TEMP": str(work)}
-    proc = subprocess.Popen(_command(box, work, src, limits), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=sys.platform != "win32")
+    proc = subprocess.Popen(
+        _command(box, work, src, limits),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=sys.platform != "win32",
+    )
     try:
         output, _ = proc.communicate(timeout=limits.seconds)
     except subprocess.TimeoutExpired:
         _kill(proc)
         raise ConversionTimeout(
-            f"the document took longer than {limits.seconds:g} seconds to convert and was stopped") from None
+            f"the document took longer than {limits.seconds:g} seconds to convert and was stopped"
+        ) from None
     except BaseException:
         _kill(proc)
         raise

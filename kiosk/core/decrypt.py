@@ -57,8 +57,9 @@ def options_from_manifest(manifest: envelope.Manifest) -> tuple[PrintOptions, tu
     several files the job has all pages, and the files' copies when they agree (else 1).
     """
     o = manifest.options
-    job = PrintOptions(color=o.color, sides=o.sides, media=o.media, pages_per_sheet=o.pages_per_sheet,
-                       orientation=o.orientation)
+    job = PrintOptions(
+        color=o.color, sides=o.sides, media=o.media, pages_per_sheet=o.pages_per_sheet, orientation=o.orientation
+    )
     files = manifest.files
     if manifest.version == 1:
         return dataclasses.replace(job, copies=files[0].copies, page_ranges=manifest.job_page_ranges), None

@@ -27,9 +27,17 @@ class SealedJob:
     key_fingerprint: bytes
 
 
-def seal_job(public_key: bytes, job_id: str, files: list[tuple[str, str, bytes]],
-             options: envelope.JobOptions | None = None, customer: str = "Ada", note: str = "",
-             copies: int = 1, page_ranges: str = "", reply_key: bytes | None = None) -> SealedJob:
+def seal_job(
+    public_key: bytes,
+    job_id: str,
+    files: list[tuple[str, str, bytes]],
+    options: envelope.JobOptions | None = None,
+    customer: str = "Ada",
+    note: str = "",
+    copies: int = 1,
+    page_ranges: str = "",
+    reply_key: bytes | None = None,
+) -> SealedJob:
     """Seal ``files`` [(name, media type, bytes)] to the shop key for ``job_id`` (format 2).
 
     ``copies`` and ``page_ranges`` go on every file.
@@ -38,15 +46,27 @@ def seal_job(public_key: bytes, job_id: str, files: list[tuple[str, str, bytes]]
     entries, ciphertexts = [], []
     for index, (name, media_type, data) in enumerate(files):
         ciphertexts.append(envelope.seal_bytes(envelope.file_key(key, index), data))
-        entries.append(envelope.FileEntry(name=name, type=media_type, size=len(data),
-                                          sha256=hashlib.sha256(data).hexdigest(), copies=copies,
-                                          page_ranges=page_ranges))
-    manifest = envelope.Manifest(content_key=key, files=tuple(entries),
-                                 customer=envelope.Customer(name=customer, note=note),
-                                 options=options or envelope.JobOptions(), reply_key=reply_key)
+        entries.append(
+            envelope.FileEntry(
+                name=name,
+                type=media_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                copies=copies,
+                page_ranges=page_ranges,
+            )
+        )
+    manifest = envelope.Manifest(
+        content_key=key,
+        files=tuple(entries),
+        customer=envelope.Customer(name=customer, note=note),
+        options=options or envelope.JobOptions(),
+        reply_key=reply_key,
+    )
     pub = envelope.public_key_from_bytes(public_key)
-    return SealedJob(job_id, envelope.seal_manifest(manifest, pub, job_id), tuple(ciphertexts),
-                     envelope.fingerprint(public_key))
+    return SealedJob(
+        job_id, envelope.seal_manifest(manifest, pub, job_id), tuple(ciphertexts), envelope.fingerprint(public_key)
+    )
 
 
 def sample_pdf(pages: int = 3, size: tuple[float, float] = (595.0, 842.0), text: bool = True) -> bytes:

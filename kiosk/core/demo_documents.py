@@ -31,11 +31,21 @@ NS = (
     'xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0" '
     'office:version="1.3"'
 )
-SOURCE = {"docx": "fodt", "doc": "fodt", "odt": "fodt", "rtf": "fodt",
-          "xlsx": "fods", "ods": "fods", "pptx": "fodp", "odp": "fodp"}
+SOURCE = {
+    "docx": "fodt",
+    "doc": "fodt",
+    "odt": "fodt",
+    "rtf": "fodt",
+    "xlsx": "fods",
+    "ods": "fods",
+    "pptx": "fodp",
+    "odp": "fodp",
+}
 FILTER = {"doc": "doc:MS Word 97", "rtf": "rtf:Rich Text Format"}
-A4 = ('<style:page-layout style:name="pm1"><style:page-layout-properties fo:page-width="21cm" '
-      'fo:page-height="29.7cm" fo:margin="2cm"/></style:page-layout>')
+A4 = (
+    '<style:page-layout style:name="pm1"><style:page-layout-properties fo:page-width="21cm" '
+    'fo:page-height="29.7cm" fo:margin="2cm"/></style:page-layout>'
+)
 
 
 def _png() -> bytes:
@@ -60,19 +70,25 @@ def text_fodt(pages: int = 10, body: str = "", extra_content: str = "") -> str:
             rows = "".join(
                 f"<table:table-row><table:table-cell><text:p>Item {r}</text:p></table:table-cell>"
                 f"<table:table-cell><text:p>{r * 3} EUR</text:p></table:table-cell></table:table-row>"
-                for r in range(1, 6))
-            parts.append(f'<table:table table:name="Prices"><table:table-column table:number-columns-repeated="2"/>'
-                         f"{rows}</table:table>")
+                for r in range(1, 6)
+            )
+            parts.append(
+                f'<table:table table:name="Prices"><table:table-column table:number-columns-repeated="2"/>'
+                f"{rows}</table:table>"
+            )
             parts.append(
                 '<text:p><draw:frame draw:name="Picture" text:anchor-type="as-char" svg:width="6cm" '
                 f'svg:height="3.75cm"><draw:image><office:binary-data>{image}</office:binary-data>'
-                "</draw:image></draw:frame></text:p>")
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
-            f'"application/vnd.oasis.opendocument.text"><office:automatic-styles>{A4}'
-            '<style:style style:name="Break" style:family="paragraph"><style:paragraph-properties '
-            'fo:break-before="page"/></style:style></office:automatic-styles><office:master-styles>'
-            '<style:master-page style:name="Standard" style:page-layout-name="pm1"/></office:master-styles>'
-            f"{extra_content}<office:body><office:text>{''.join(parts)}</office:text></office:body></office:document>")
+                "</draw:image></draw:frame></text:p>"
+            )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
+        f'"application/vnd.oasis.opendocument.text"><office:automatic-styles>{A4}'
+        '<style:style style:name="Break" style:family="paragraph"><style:paragraph-properties '
+        'fo:break-before="page"/></style:style></office:automatic-styles><office:master-styles>'
+        '<style:master-page style:name="Standard" style:page-layout-name="pm1"/></office:master-styles>'
+        f"{extra_content}<office:body><office:text>{''.join(parts)}</office:text></office:body></office:document>"
+    )
 
 
 def sheet_fods(pages: int = 10, rows_per_page: int = 20) -> str:
@@ -80,19 +96,23 @@ def sheet_fods(pages: int = 10, rows_per_page: int = 20) -> str:
     rows = []
     for n in range(pages * rows_per_page):
         style = "Break" if n and n % rows_per_page == 0 else "Row"
-        rows.append(f'<table:table-row table:style-name="{style}"><table:table-cell office:value-type="float" '
-                    f'office:value="{n}"><text:p>{n}</text:p></table:table-cell><table:table-cell '
-                    f'office:value-type="string"><text:p>Row {n}</text:p></table:table-cell></table:table-row>')
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
-            f'"application/vnd.oasis.opendocument.spreadsheet"><office:automatic-styles>{A4}'
-            '<style:style style:name="Row" style:family="table-row"><style:table-row-properties '
-            'style:row-height="0.5cm"/></style:style>'
-            '<style:style style:name="Break" style:family="table-row"><style:table-row-properties '
-            'style:row-height="0.5cm" fo:break-before="page"/></style:style></office:automatic-styles>'
-            '<office:master-styles><style:master-page style:name="Default" style:page-layout-name="pm1"/>'
-            '</office:master-styles><office:body><office:spreadsheet><table:table table:name="Sheet1">'
-            f'<table:table-column table:number-columns-repeated="2"/>{"".join(rows)}</table:table>'
-            "</office:spreadsheet></office:body></office:document>")
+        rows.append(
+            f'<table:table-row table:style-name="{style}"><table:table-cell office:value-type="float" '
+            f'office:value="{n}"><text:p>{n}</text:p></table:table-cell><table:table-cell '
+            f'office:value-type="string"><text:p>Row {n}</text:p></table:table-cell></table:table-row>'
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
+        f'"application/vnd.oasis.opendocument.spreadsheet"><office:automatic-styles>{A4}'
+        '<style:style style:name="Row" style:family="table-row"><style:table-row-properties '
+        'style:row-height="0.5cm"/></style:style>'
+        '<style:style style:name="Break" style:family="table-row"><style:table-row-properties '
+        'style:row-height="0.5cm" fo:break-before="page"/></style:style></office:automatic-styles>'
+        '<office:master-styles><style:master-page style:name="Default" style:page-layout-name="pm1"/>'
+        '</office:master-styles><office:body><office:spreadsheet><table:table table:name="Sheet1">'
+        f'<table:table-column table:number-columns-repeated="2"/>{"".join(rows)}</table:table>'
+        "</office:spreadsheet></office:body></office:document>"
+    )
 
 
 def slides_fodp(pages: int = 10) -> str:
@@ -100,14 +120,18 @@ def slides_fodp(pages: int = 10) -> str:
     slides = "".join(
         f'<draw:page draw:name="Slide {n}" draw:master-page-name="Default"><draw:frame svg:x="2cm" '
         f'svg:y="2cm" svg:width="20cm" svg:height="3cm"><draw:text-box><text:p>Slide {n}</text:p>'
-        "</draw:text-box></draw:frame></draw:page>" for n in range(1, pages + 1))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
-            '"application/vnd.oasis.opendocument.presentation"><office:automatic-styles>'
-            '<style:page-layout style:name="pm1"><style:page-layout-properties fo:page-width="28cm" '
-            'fo:page-height="15.75cm" style:print-orientation="landscape"/></style:page-layout>'
-            '</office:automatic-styles><office:master-styles><style:master-page style:name="Default" '
-            f'style:page-layout-name="pm1"/></office:master-styles><office:body><office:presentation>{slides}'
-            "</office:presentation></office:body></office:document>")
+        "</draw:text-box></draw:frame></draw:page>"
+        for n in range(1, pages + 1)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:mimetype='
+        '"application/vnd.oasis.opendocument.presentation"><office:automatic-styles>'
+        '<style:page-layout style:name="pm1"><style:page-layout-properties fo:page-width="28cm" '
+        'fo:page-height="15.75cm" style:print-orientation="landscape"/></style:page-layout>'
+        '</office:automatic-styles><office:master-styles><style:master-page style:name="Default" '
+        f'style:page-layout-name="pm1"/></office:master-styles><office:body><office:presentation>{slides}'
+        "</office:presentation></office:body></office:document>"
+    )
 
 
 def flat_source(kind: str, pages: int = 10) -> tuple[str, str]:
@@ -135,10 +159,24 @@ def libreoffice_convert(sources: dict[str, bytes], target: str, timeout: float =
         for name, data in sources.items():
             (work / name).write_bytes(data)
         result = subprocess.run(
-            [str(soffice), "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-             f"-env:UserInstallation=file://{work}/profile", "--convert-to", target, "--outdir",
-             str(work / "out"), *sorted(str(work / n) for n in sources)],
-            capture_output=True, timeout=timeout, check=False)
+            [
+                str(soffice),
+                "--headless",
+                "--norestore",
+                "--nologo",
+                "--nodefault",
+                "--nolockcheck",
+                f"-env:UserInstallation=file://{work}/profile",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(work / "out"),
+                *sorted(str(work / n) for n in sources),
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
         out = {}
         for name in sources:
             path = work / "out" / f"{Path(name).stem}.{ext}"

@@ -54,7 +54,8 @@ class ShopProfile:
             display_name=shop.display_name,
             public_key=public_key,
             fingerprint=envelope.fingerprint(public_key) if public_key else bytes(shop.key_fingerprint),
-            fingerprint_display=shop.key_fingerprint_display or (envelope.fingerprint_display(public_key) if public_key else ""),
+            fingerprint_display=shop.key_fingerprint_display
+            or (envelope.fingerprint_display(public_key) if public_key else ""),
             retention_seconds=shop.retention_seconds or 1800,
             min_kiosk_version=shop.min_kiosk_version,
             accepted_media_types=tuple(shop.accepted_media_types),
@@ -110,8 +111,14 @@ def enroll(data_dir: Path, keystore: KeyStore, relay_address: str, code: str) ->
         _discard(keystore, fp)
         raise EnrollmentError("the relay's answer does not match this kiosk's key")
     profile = ShopProfile.from_proto(response.shop_id, response.shop, relay_address)
-    profile = ShopProfile(**{**asdict(profile), "public_key": public_key, "fingerprint": fp,
-                             "fingerprint_display": envelope.fingerprint_display(public_key)})
+    profile = ShopProfile(
+        **{
+            **asdict(profile),
+            "public_key": public_key,
+            "fingerprint": fp,
+            "fingerprint_display": envelope.fingerprint_display(public_key),
+        }
+    )
     keystore.save_token(response.shop_token)
     keystore.set_current(fp)
     save_profile(data_dir, profile)
@@ -135,8 +142,14 @@ def rotate_key(data_dir: Path, keystore: KeyStore, client: RelayClient, profile:
         raise
     keystore.set_current(fp)
     new = ShopProfile.from_proto(profile.shop_id, response.shop, profile.relay_address)
-    new = ShopProfile(**{**asdict(new), "public_key": public_key, "fingerprint": fp,
-                         "fingerprint_display": envelope.fingerprint_display(public_key)})
+    new = ShopProfile(
+        **{
+            **asdict(new),
+            "public_key": public_key,
+            "fingerprint": fp,
+            "fingerprint_display": envelope.fingerprint_display(public_key),
+        }
+    )
     save_profile(data_dir, new)
     log.info("rotated the shop key")
     return new

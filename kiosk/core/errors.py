@@ -37,8 +37,7 @@ class RelayError(KioskError):
     missing), so retrying cannot help.
     """
 
-    def __init__(self, message: str, code: str | None = None, reason: str | None = None,
-                 gone: bool = False) -> None:
+    def __init__(self, message: str, code: str | None = None, reason: str | None = None, gone: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason

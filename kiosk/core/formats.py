@@ -31,8 +31,14 @@ OFFICE_MEDIA_TYPES: dict[str, str] = {
 OFFICE_ALIASES = {"text/rtf": "rtf"}  # other names browsers use for the same kinds
 OFFICE_KINDS = frozenset(OFFICE_MEDIA_TYPES.values())
 IMAGE_EXTENSIONS = {
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-    "gif": "image/gif", "tif": "image/tiff", "tiff": "image/tiff", "heic": "image/heic",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
     "heif": "image/heif",
 }
 
@@ -63,8 +69,9 @@ def heif_available() -> bool:
     return importlib.util.find_spec("pillow_heif") is not None
 
 
-def accepted_media_types(*, office: bool | None = None, heif: bool | None = None,
-                         environ: dict[str, str] | None = None) -> tuple[str, ...]:
+def accepted_media_types(
+    *, office: bool | None = None, heif: bool | None = None, environ: dict[str, str] | None = None
+) -> tuple[str, ...]:
     """Every media type this kiosk can print, in a stable order.
 
     ``office``/``heif`` default to what is installed on this machine.

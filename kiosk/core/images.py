@@ -33,11 +33,25 @@ PHOTO_SIZES: dict[str, tuple[float, float]] = {  # portrait, points
     "4x6": (4 * 72.0, 6 * 72.0),
 }
 FORMATS = {  # media type -> Pillow formats it may be
-    "image/jpeg": ("JPEG", "MPO"), "image/png": ("PNG",), "image/webp": ("WEBP",),
-    "image/gif": ("GIF",), "image/tiff": ("TIFF",), "image/heic": ("HEIF",), "image/heif": ("HEIF",),
+    "image/jpeg": ("JPEG", "MPO"),
+    "image/png": ("PNG",),
+    "image/webp": ("WEBP",),
+    "image/gif": ("GIF",),
+    "image/tiff": ("TIFF",),
+    "image/heic": ("HEIF",),
+    "image/heif": ("HEIF",),
 }
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
-                  ZeroDivisionError, TypeError)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    TypeError,
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +105,10 @@ def load_frames(data: bytes | bytearray, media_type: str) -> list[Any]:
                 if width < 1 or height < 1:
                     raise DocumentError("the photo has no pixels")
                 if width * height > MAX_PIXELS:
-                    raise DocumentTooLarge(f"the photo is {width} x {height} pixels; the kiosk opens at most "
-                                           f"{MAX_PIXELS // 1_000_000} megapixels")
+                    raise DocumentTooLarge(
+                        f"the photo is {width} x {height} pixels; the kiosk opens at most "
+                        f"{MAX_PIXELS // 1_000_000} megapixels"
+                    )
                 total += width * height
                 if total > MAX_TOTAL_PIXELS:
                     raise DocumentTooLarge("the photo's pages together are too large to open safely")
@@ -106,8 +122,9 @@ def load_frames(data: bytes | bytearray, media_type: str) -> list[Any]:
     return frames
 
 
-def photos_to_pdf(data: bytes | bytearray, media_type: str, paper: str = "A4",
-                  layout: PhotoLayout | None = None) -> bytes:
+def photos_to_pdf(
+    data: bytes | bytearray, media_type: str, paper: str = "A4", layout: PhotoLayout | None = None
+) -> bytes:
     """A PDF of the photo's frames laid out on ``paper`` pages.
 
     Raises:
@@ -124,7 +141,7 @@ def photos_to_pdf(data: bytes | bytearray, media_type: str, paper: str = "A4",
     frames = load_frames(data, media_type)
     if len(frames) == 1 and layout.per_sheet > 1:
         frames = frames * layout.per_sheet
-    sheets = [frames[i:i + layout.per_sheet] for i in range(0, len(frames), layout.per_sheet)]
+    sheets = [frames[i : i + layout.per_sheet] for i in range(0, len(frames), layout.per_sheet)]
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument.new()
         try:
@@ -180,8 +197,9 @@ def _add_sheet(pdf: pdfium.PdfDocument, frames: list[Any], paper: str, layout: P
         page.close()
 
 
-def _cells(pw: float, ph: float, layout: PhotoLayout, landscape_photo: bool
-           ) -> list[tuple[float, float, float, float]] | None:
+def _cells(
+    pw: float, ph: float, layout: PhotoLayout, landscape_photo: bool
+) -> list[tuple[float, float, float, float]] | None:
     """(x, y, w, h) boxes in points, bottom-left origin, or None if they do not fit."""
     n = layout.per_sheet
     if layout.size == "page":
@@ -212,8 +230,9 @@ def _frame_count(img: Any) -> int:
             img.seek(count)
             count += 1
             if count > MAX_FRAMES:
-                raise DocumentTooLarge(f"the image has more than {MAX_FRAMES} pages; the kiosk prints at most "
-                                       f"{MAX_FRAMES} from one file")
+                raise DocumentTooLarge(
+                    f"the image has more than {MAX_FRAMES} pages; the kiosk prints at most {MAX_FRAMES} from one file"
+                )
     except EOFError:
         pass
     img.seek(0)

@@ -14,9 +14,15 @@ from kiosk.core.formats import HEIF_TYPES, PHOTO_TYPES, image_type, office_kind
 from kiosk.core.images import PhotoLayout, photos_to_pdf
 
 
-def to_printable(plain: bytearray, media_type: str, name: str = "", paper: str = "A4", *,
-                 limits: ConvertLimits | None = None, layout: PhotoLayout | None = None
-                 ) -> tuple[bytearray, str]:
+def to_printable(
+    plain: bytearray,
+    media_type: str,
+    name: str = "",
+    paper: str = "A4",
+    *,
+    limits: ConvertLimits | None = None,
+    layout: PhotoLayout | None = None,
+) -> tuple[bytearray, str]:
     """(bytes, media type) ready for open_document; ``plain`` itself when nothing is to be done.
 
     A new buffer is returned for a converted file; the caller wipes ``plain``.

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kiosk.core.pricing import Price
     from kiosk.core.printing.base import PrintStatus
 
+
 class LocalState(str, Enum):
     """Where a job is, as the kiosk sees it."""
 
@@ -84,8 +85,7 @@ class KioskJob:
     def expired(self) -> bool:
         if self.state is LocalState.EXPIRED:
             return True
-        return (not self.is_terminal and self.expire_time is not None
-                and self.expire_time <= datetime.now(UTC))
+        return not self.is_terminal and self.expire_time is not None and self.expire_time <= datetime.now(UTC)
 
     def replace(self, **changes: Any) -> KioskJob:
         return dataclasses.replace(self, **changes)

@@ -126,8 +126,9 @@ class Journal:
     def add_print_job(self, job_id: str, record: PrintRecord) -> None:
         with self._lock:
             entry = self._entries.get(job_id) or JournalEntry(job_id=job_id)
-            self._entries[job_id] = dataclasses.replace(entry, updated_at=time.time(),
-                                                        print_jobs=(*entry.print_jobs, record))
+            self._entries[job_id] = dataclasses.replace(
+                entry, updated_at=time.time(), print_jobs=(*entry.print_jobs, record)
+            )
             self._write_locked()
 
     def drop_print_job(self, job_id: str, record: PrintRecord) -> None:

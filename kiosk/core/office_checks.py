@@ -20,8 +20,12 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CHUNK = 1 << 20
 # The part that makes a package that kind of document.
 MAIN_PART = {
-    "docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml",
-    "odt": "content.xml", "ods": "content.xml", "odp": "content.xml",
+    "docx": "word/document.xml",
+    "xlsx": "xl/workbook.xml",
+    "pptx": "ppt/presentation.xml",
+    "odt": "content.xml",
+    "ods": "content.xml",
+    "odp": "content.xml",
 }
 ODF_MIMETYPE = {
     "odt": b"application/vnd.oasis.opendocument.text",
@@ -29,12 +33,21 @@ ODF_MIMETYPE = {
     "odp": b"application/vnd.oasis.opendocument.presentation",
 }
 NAMES = {
-    "docx": "Word", "doc": "Word", "odt": "text", "rtf": "RTF", "txt": "text",
-    "xlsx": "Excel", "ods": "spreadsheet", "pptx": "PowerPoint", "odp": "presentation",
+    "docx": "Word",
+    "doc": "Word",
+    "odt": "text",
+    "rtf": "RTF",
+    "txt": "text",
+    "xlsx": "Excel",
+    "ods": "spreadsheet",
+    "pptx": "PowerPoint",
+    "odp": "presentation",
 }
 _ROW = re.compile(rb"<(?:[A-Za-z0-9_]+:)?row[\s/>]")
 _OTHER_KINDS = (
-    (b"%PDF-", "a PDF"), (b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG", "a PNG image"),
+    (b"%PDF-", "a PDF"),
+    (b"\xff\xd8\xff", "a JPEG photo"),
+    (b"\x89PNG", "a PNG image"),
 )
 
 
@@ -46,8 +59,7 @@ class PackageTooLarge(DocumentTooLarge):
     """A zip package unpacks too large, has too many parts or too many rows."""
 
 
-def check_office_bytes(data: bytes | bytearray, kind: str, *, max_unpacked: int,
-                       max_parts: int, max_rows: int) -> None:
+def check_office_bytes(data: bytes | bytearray, kind: str, *, max_unpacked: int, max_parts: int, max_rows: int) -> None:
     """Refuse bytes that are not a plausible ``kind`` document, or that unpack too large.
 
     Raises:
@@ -59,7 +71,7 @@ def check_office_bytes(data: bytes | bytearray, kind: str, *, max_unpacked: int,
     label = f"{NAMES.get(kind, kind.upper())} document"
     head = bytes(data[:1024])
     for magic, what in _OTHER_KINDS:
-        if magic in head[:1024 if magic == b"%PDF-" else len(magic)]:
+        if magic in head[: 1024 if magic == b"%PDF-" else len(magic)]:
             raise NotThatKind(f"this file is named as a {label} but it is {what}; send it as {what}")
     if kind in MAIN_PART:
         if head.startswith(OLE2_MAGIC):
@@ -75,8 +87,9 @@ def check_office_bytes(data: bytes | bytearray, kind: str, *, max_unpacked: int,
         raise NotThatKind("this file is named as a text file but it is not plain text")
 
 
-def _check_package(data: bytes | bytearray, kind: str, label: str, max_unpacked: int,
-                   max_parts: int, max_rows: int) -> None:
+def _check_package(
+    data: bytes | bytearray, kind: str, label: str, max_unpacked: int, max_parts: int, max_rows: int
+) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             infos = package.infolist()
@@ -110,7 +123,8 @@ def _check_package(data: bytes | bytearray, kind: str, label: str, max_unpacked:
                             tail = joined[-64:]
                             if rows > max_rows:
                                 raise PackageTooLarge(
-                                    f"this spreadsheet has more than {max_rows:,} rows; too many to print")
+                                    f"this spreadsheet has more than {max_rows:,} rows; too many to print"
+                                )
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError, ValueError):
         raise DocumentError(f"this {label} is damaged and cannot be opened") from None
     except RuntimeError:  # zipfile: an encrypted part

@@ -29,8 +29,9 @@ _serial = count(1)
 class Document:
     """One prepared file: its rewritten PDF (wipeable) and page sizes; pages drawn by workers."""
 
-    def __init__(self, pool: WorkerPool, pdf: bytearray, sizes: list[tuple[float, float]],
-                 source_type: str = "application/pdf") -> None:
+    def __init__(
+        self, pool: WorkerPool, pdf: bytearray, sizes: list[tuple[float, float]], source_type: str = "application/pdf"
+    ) -> None:
         if not sizes:
             raise DocumentError("this PDF has no pages")
         self.pool = pool
@@ -61,8 +62,9 @@ class Document:
         self._check(index)
         if not scale > 0:
             raise DocumentError("the render scale must be positive")
-        rgba, width, height = self.pool.run(tasks.RENDER, index, scale, timeout=self.pool.limits.page_seconds,
-                                            doc=(self.key, self._buffer))
+        rgba, width, height = self.pool.run(
+            tasks.RENDER, index, scale, timeout=self.pool.limits.page_seconds, doc=(self.key, self._buffer)
+        )
         return RenderedPage(rgba, width, height)
 
     def render_fit(self, index: int, max_width: int, max_height: int) -> RenderedPage:
@@ -153,8 +155,7 @@ class OpenedJob:
         if len(self.documents) == 1:
             return self.documents[0].pdf_copy()
         pool = self.documents[0].pool
-        merged = pool.run(tasks.MERGE, [doc._buffer for doc in self.documents],
-                          timeout=pool.limits.document_seconds)
+        merged = pool.run(tasks.MERGE, [doc._buffer for doc in self.documents], timeout=pool.limits.document_seconds)
         return bytearray(merged)
 
     @property
@@ -185,8 +186,9 @@ class OpenedJob:
             doc.close(wipe=True)
 
 
-def open_ciphertexts(job_id: str, manifest: JobManifest, ciphertexts: list[bytearray], paper: str,
-                     pool: WorkerPool | None = None) -> OpenedJob:
+def open_ciphertexts(
+    job_id: str, manifest: JobManifest, ciphertexts: list[bytearray], paper: str, pool: WorkerPool | None = None
+) -> OpenedJob:
     """Decrypt, verify and prepare every file; on any failure nothing decrypted survives here.
 
     Raises:
@@ -207,8 +209,9 @@ def open_ciphertexts(job_id: str, manifest: JobManifest, ciphertexts: list[bytea
                         wipe_buffer(plain)
                         plain = printable
                 # Photos are laid out (kiosk.core.intake) and everything is parsed in a worker.
-                pdf, sizes, actual = pool.run(tasks.PREPARE, plain, media_type, paper, info.name,
-                                              timeout=pool.limits.document_seconds)
+                pdf, sizes, actual = pool.run(
+                    tasks.PREPARE, plain, media_type, paper, info.name, timeout=pool.limits.document_seconds
+                )
             except KioskError as exc:
                 if len(ciphertexts) > 1:
                     exc.args = (f"file {index + 1}: {exc}",)  # the number only: names stay on the kiosk's screen

@@ -61,15 +61,21 @@ class PriceList:
         for entry in self.sheets:
             if (entry.media, entry.color, entry.duplex) == (media, color, duplex):
                 return entry.amount
-        raise NotOffered(f"{media} {'colour' if color == 'color' else 'black-and-white'}"
-                         f"{' two-sided' if duplex else ''} is not offered")
+        raise NotOffered(
+            f"{media} {'colour' if color == 'color' else 'black-and-white'}"
+            f"{' two-sided' if duplex else ''} is not offered"
+        )
 
     @classmethod
     def from_table(cls, table: PriceTable, media: Iterable[str] = MEDIA) -> PriceList:
         """The kiosk's settings as a price list: black-and-white and colour per sheet on every paper,
         with ``table.sheets`` entries ([media, color, duplex, amount]) replacing those they name."""
-        prices = {(m, c, d): (table.colour_cents if c == "color" else table.bw_cents)
-                  for m in media for c in ("monochrome", "color") for d in (False, True)}
+        prices = {
+            (m, c, d): (table.colour_cents if c == "color" else table.bw_cents)
+            for m in media
+            for c in ("monochrome", "color")
+            for d in (False, True)
+        }
         for m, c, d, amount in table.sheets:
             prices[(str(m), str(c), bool(d))] = int(amount)
         return cls(table.currency, tuple(SheetPrice(m, c, d, a) for (m, c, d), a in prices.items()))
@@ -153,6 +159,12 @@ def compute_price(page_count: int, options: PrintOptions, table: PriceTable | Pr
     prices = table if isinstance(table, PriceList) else PriceList.from_table(table)
     line = price_file(page_count, options, prices)
     assert line.pages is not None and line.sheets is not None and line.amount is not None
-    return Price(pages=line.pages, sheets=line.sheets, copies=options.copies, colour=options.color == "color",
-                 per_sheet_cents=prices.per_sheet(options.media, options.color, options.duplex),
-                 total_cents=line.amount, currency=prices.currency)
+    return Price(
+        pages=line.pages,
+        sheets=line.sheets,
+        copies=options.copies,
+        colour=options.color == "color",
+        per_sheet_cents=prices.per_sheet(options.media, options.color, options.duplex),
+        total_cents=line.amount,
+        currency=prices.currency,
+    )

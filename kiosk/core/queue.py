@@ -108,7 +108,9 @@ class JobQueue:
         """Snapshots, newest first (by submit time, then arrival)."""
         with self._lock:
             snaps = [r.snapshot for r in self._records.values()]
-        return sorted(snaps, key=lambda j: (j.submit_time or j.received_time, j.received_time, j.sequence), reverse=True)
+        return sorted(
+            snaps, key=lambda j: (j.submit_time or j.received_time, j.received_time, j.sequence), reverse=True
+        )
 
     def fingerprints_in_use(self) -> set[bytes]:
         with self._lock:

@@ -58,7 +58,7 @@ def parse_address(address: str) -> tuple[str, bool]:
         raise RelayError("no relay address is set")
     for prefix, tls in (("grpcs://", True), ("https://", True), ("grpc://", False), ("http://", False)):
         if address.startswith(prefix):
-            target = address[len(prefix):].rstrip("/")
+            target = address[len(prefix) :].rstrip("/")
             if tls and ":" not in target.rsplit("]", 1)[-1]:
                 target += ":443"
             return target, tls
@@ -78,10 +78,17 @@ def make_channel(address: str) -> grpc.Channel:
 
 
 # The relay no longer has or allows the job: retrying cannot help.
-GONE_REASONS = frozenset({
-    Reason.JOB_NOT_FOUND, Reason.JOB_EXPIRED, Reason.JOB_TERMINAL, Reason.JOB_STATE_CONFLICT,
-    Reason.FILE_DATA_MISSING, Reason.NO_SUCH_FILE, Reason.OFFSET_OUT_OF_RANGE,
-})
+GONE_REASONS = frozenset(
+    {
+        Reason.JOB_NOT_FOUND,
+        Reason.JOB_EXPIRED,
+        Reason.JOB_TERMINAL,
+        Reason.JOB_STATE_CONFLICT,
+        Reason.FILE_DATA_MISSING,
+        Reason.NO_SUCH_FILE,
+        Reason.OFFSET_OUT_OF_RANGE,
+    }
+)
 UNREACHABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 # A download that failed for these (None: no reason, the connection itself) resumes.
 RETRY_REASONS = frozenset({None, Reason.BACKEND_UNAVAILABLE, Reason.SHUTTING_DOWN, Reason.INTERNAL})
@@ -139,8 +146,9 @@ class RelayClient:
             EnrollmentError: unknown/used/expired code, invalid key, relay unreachable.
             UpdateNeeded: the relay needs a newer kiosk (KIOSK_TOO_OLD).
         """
-        request = shop_jobs_pb2.EnrollRequest(enrollment_code=code.strip(), public_key=public_key,
-                                              kiosk_version=KIOSK_VERSION)
+        request = shop_jobs_pb2.EnrollRequest(
+            enrollment_code=code.strip(), public_key=public_key, kiosk_version=KIOSK_VERSION
+        )
         try:
             return self.stub.Enroll(request, timeout=CALL_TIMEOUT)
         except grpc.RpcError as exc:
@@ -155,20 +163,28 @@ class RelayClient:
 
     def rotate_key(self, public_key: bytes) -> shop_jobs_pb2.RotateKeyResponse:
         """Replace the shop's public key. Raises: RelayError."""
-        return self._call("key rotation", self.stub.RotateKey,
-                          shop_jobs_pb2.RotateKeyRequest(public_key=public_key))
+        return self._call("key rotation", self.stub.RotateKey, shop_jobs_pb2.RotateKeyRequest(public_key=public_key))
 
     def publish_capabilities(self, caps: Capabilities) -> shop_jobs_pb2.PublishCapabilitiesResponse:
         """Publish the shop's printer choices, price list and document types. Raises: RelayError."""
         msg = common_pb2.ShopCapabilities(
-            media=caps.media, color=caps.color, sides=caps.sides, pages_per_sheet=caps.pages_per_sheet,
+            media=caps.media,
+            color=caps.color,
+            sides=caps.sides,
+            pages_per_sheet=caps.pages_per_sheet,
             currency=caps.prices.currency,
-            prices=[common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
-                    for p in caps.prices.sheets if p.media in caps.media and p.color in caps.color],
+            prices=[
+                common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
+                for p in caps.prices.sheets
+                if p.media in caps.media and p.color in caps.color
+            ],
             accepted_media_types=caps.accepted_media_types,
         )
-        return self._call("publishing the shop's prices", self.stub.PublishCapabilities,
-                          shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=msg))
+        return self._call(
+            "publishing the shop's prices",
+            self.stub.PublishCapabilities,
+            shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=msg),
+        )
 
     def subscribe(self, after_sequence: int) -> Any:
         """The SubscribeJobs call (an iterator of responses with .cancel()); errors surface while iterating."""
@@ -177,26 +193,36 @@ class RelayClient:
 
     def get_job(self, job_id: str) -> common_pb2.Job:
         """Raises: RelayError (JobNotFound is a RelayError NOT_FOUND text)."""
-        return self._call("fetching the job", self.stub.GetJob,
-                          shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)).job
+        return self._call(
+            "fetching the job", self.stub.GetJob, shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)
+        ).job
 
     def update_job(self, job_id: str, state: common_pb2.JobState.ValueType) -> common_pb2.Job:
         """Report RECEIVED or PRINTING. Raises: RelayError."""
-        return self._call("updating the job", self.stub.UpdateJob,
-                          shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state)).job
+        return self._call(
+            "updating the job", self.stub.UpdateJob, shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state)
+        ).job
 
     def complete_job(self, job_id: str) -> common_pb2.Job:
         """Raises: RelayError."""
-        return self._call("completing the job", self.stub.CompleteJob,
-                          shop_jobs_pb2.CompleteJobRequest(job_id=job_id)).job
+        return self._call(
+            "completing the job", self.stub.CompleteJob, shop_jobs_pb2.CompleteJobRequest(job_id=job_id)
+        ).job
 
     def reject_job(self, job_id: str, reason: str) -> common_pb2.Job:
         """Raises: RelayError."""
-        return self._call("rejecting the job", self.stub.RejectJob,
-                          shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason)).job
+        return self._call(
+            "rejecting the job", self.stub.RejectJob, shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason)
+        ).job
 
-    def download_file(self, job_id: str, index: int, size: int,
-                      retries: int = DOWNLOAD_RETRIES, sleep: Callable[[float], None] | None = None) -> bytearray:
+    def download_file(
+        self,
+        job_id: str,
+        index: int,
+        size: int,
+        retries: int = DOWNLOAD_RETRIES,
+        sleep: Callable[[float], None] | None = None,
+    ) -> bytearray:
         """The whole ciphertext of one file, in memory; a dropped stream resumes at its offset.
 
         Raises:
@@ -230,7 +256,7 @@ class RelayClient:
             if failures > retries:
                 raise RelayError("downloading the job keeps failing; will retry later")
             log.info("download of job %s file %d dropped at %d bytes; resuming", job_id, index, len(buffer))
-            sleep(min(0.2 * 2 ** failures, 3.0))
+            sleep(min(0.2 * 2**failures, 3.0))
 
     def _chunks(self, request: shop_jobs_pb2.DownloadFileRequest) -> Iterator[shop_jobs_pb2.DownloadFileResponse]:
         return self.stub.DownloadFile(request, metadata=self.metadata, timeout=120.0)

@@ -92,7 +92,9 @@ class Document:
             except pdfium.PdfiumError as exc:
                 self._view = None
                 if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
-                    raise PasswordProtected("this PDF is password-protected; ask the customer for an unprotected copy") from None
+                    raise PasswordProtected(
+                        "this PDF is password-protected; ask the customer for an unprotected copy"
+                    ) from None
                 raise DocumentError("this PDF is damaged or not a PDF and cannot be opened") from None
             count = len(self._pdf)
         if count < 1:
@@ -126,8 +128,14 @@ class Document:
             finally:
                 page.close()
 
-    def render(self, index: int, scale: float = 1.0, max_width: int = MAX_RENDER_SIDE,
-               max_height: int = MAX_RENDER_SIDE, max_pixels: int = MAX_RENDER_PIXELS) -> RenderedPage:
+    def render(
+        self,
+        index: int,
+        scale: float = 1.0,
+        max_width: int = MAX_RENDER_SIDE,
+        max_height: int = MAX_RENDER_SIDE,
+        max_pixels: int = MAX_RENDER_PIXELS,
+    ) -> RenderedPage:
         """Render page ``index`` at 72 dpi x ``scale``, scaled down to fit the caps.
 
         The bitmap is at most ``max_width`` x ``max_height`` and ``max_pixels``.
@@ -150,8 +158,9 @@ class Document:
                 scale = capped_scale(width, height, scale, max_width, max_height, max_pixels)
                 if width * scale < 1 or height * scale < 1:
                     raise DocumentError(f"page {index + 1} is too thin to show")
-                bitmap = page.render(scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_BGRA,
-                                     rev_byteorder=True, may_draw_forms=False)
+                bitmap = page.render(
+                    scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_BGRA, rev_byteorder=True, may_draw_forms=False
+                )
                 try:
                     w, h, stride = bitmap.width, bitmap.height, bitmap.stride
                     raw = bytes(bitmap.buffer)
@@ -162,7 +171,7 @@ class Document:
             finally:
                 page.close()
         if stride != w * 4:
-            raw = b"".join(raw[row * stride: row * stride + w * 4] for row in range(h))
+            raw = b"".join(raw[row * stride : row * stride + w * 4] for row in range(h))
         return RenderedPage(raw, w, h)
 
     def render_fit(self, index: int, max_width: int, max_height: int) -> RenderedPage:
@@ -215,15 +224,17 @@ class Document:
         self.close()
 
 
-def capped_scale(width: float, height: float, scale: float, max_width: int, max_height: int,
-                 max_pixels: int) -> float:
+def capped_scale(width: float, height: float, scale: float, max_width: int, max_height: int, max_pixels: int) -> float:
     """``scale`` lowered so a width x height page fits every cap (width, height, pixels)."""
     scale = min(scale, max_width / width, max_height / height)
     pixels = width * height * scale * scale
     if pixels > max_pixels:
         scale *= (max_pixels / pixels) ** 0.5
-    while scale > 0 and (math.ceil(width * scale) > max_width or math.ceil(height * scale) > max_height
-                         or math.ceil(width * scale) * math.ceil(height * scale) > max_pixels):
+    while scale > 0 and (
+        math.ceil(width * scale) > max_width
+        or math.ceil(height * scale) > max_height
+        or math.ceil(width * scale) * math.ceil(height * scale) > max_pixels
+    ):
         scale *= 0.999  # pdfium rounds the bitmap size up
     return scale
 
@@ -271,14 +282,24 @@ def _load_image(data: bytes | bytearray):  # type: ignore[no-untyped-def]
             if width * height > MAX_IMAGE_PIXELS:
                 raise DocumentTooLarge(
                     f"the image is {width} x {height} pixels; the kiosk handles at most "
-                    f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+                    f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+                )
             as_is = not _needs_decode(img)
             img.load()
             img = ImageOps.exif_transpose(img) or img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DocumentTooLarge("the image is too large to open safely") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            struct.error, IndexError, KeyError, ZeroDivisionError):  # MemoryError: the worker limit
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        struct.error,
+        IndexError,
+        KeyError,
+        ZeroDivisionError,
+    ):  # MemoryError: the worker limit
         raise DocumentError("the image is damaged and cannot be opened") from None
     return img, as_is
 

@@ -71,10 +71,18 @@ def _ts(value: Any) -> datetime | None:
 class KioskCore(JobActions, ShopActions):
     """The kiosk's domain core. See the package docstring for the API contract."""
 
-    def __init__(self, data_dir: Path | None = None, *, passphrase: str | None = None,
-                 printer: PrinterBackend | None = None, auto_accept: bool = False,
-                 print_timeout: float = 600.0, idle_timeout: float = 45.0,
-                 memory_budget: int | None = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        passphrase: str | None = None,
+        printer: PrinterBackend | None = None,
+        auto_accept: bool = False,
+        print_timeout: float = 600.0,
+        idle_timeout: float = 45.0,
+        memory_budget: int | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.data_dir = ensure_data_dir(Path(data_dir) if data_dir else default_data_dir())
         self.keystore = KeyStore(self.data_dir, passphrase)
         self._settings = load_settings(self.data_dir)
@@ -105,8 +113,11 @@ class KioskCore(JobActions, ShopActions):
     # -- state -------------------------------------------------------------------------
     @property
     def enrolled(self) -> bool:
-        return self._profile is not None and self.keystore.token is not None \
+        return (
+            self._profile is not None
+            and self.keystore.token is not None
             and self.keystore.current_fingerprint is not None
+        )
 
     @property
     def shop(self) -> ShopProfile | None:
@@ -180,8 +191,14 @@ class KioskCore(JobActions, ShopActions):
         # Decrypted jobs live only in this process's memory, so a new process
         # must replay every active job (after_sequence=0); within a process the
         # subscription resumes after the last sequence it handled.
-        self._subscription = Subscription(self._relay, self._on_event, self._on_connection, after_sequence=0,
-                                          on_sequence=self._save_cursor, idle_timeout=self.idle_timeout)
+        self._subscription = Subscription(
+            self._relay,
+            self._on_event,
+            self._on_connection,
+            after_sequence=0,
+            on_sequence=self._save_cursor,
+            idle_timeout=self.idle_timeout,
+        )
         self._subscription.start()
         self._housekeeper = threading.Thread(target=self._housekeeping, name="kiosk-housekeeping", daemon=True)
         self._housekeeper.start()
@@ -296,12 +313,23 @@ class KioskCore(JobActions, ShopActions):
             if job.state not in ACTIVE:
                 return
             entry = self.journal.get(job_id)
-            printed_at = (datetime.fromtimestamp(entry.printed_at, UTC)
-                          if entry is not None and entry.printed_at is not None else None)
-            snap = KioskJob(job_id=job_id, job_code=job.job_code, state=LocalState.NEW,
-                            received_time=datetime.now(UTC), expire_time=_ts(job.expire_time),
-                            submit_time=_ts(job.submit_time), key_fingerprint=bytes(job.key_fingerprint),
-                            sequence=event.sequence, options=self._default_options(), printed_at=printed_at)
+            printed_at = (
+                datetime.fromtimestamp(entry.printed_at, UTC)
+                if entry is not None and entry.printed_at is not None
+                else None
+            )
+            snap = KioskJob(
+                job_id=job_id,
+                job_code=job.job_code,
+                state=LocalState.NEW,
+                received_time=datetime.now(UTC),
+                expire_time=_ts(job.expire_time),
+                submit_time=_ts(job.submit_time),
+                key_fingerprint=bytes(job.key_fingerprint),
+                sequence=event.sequence,
+                options=self._default_options(),
+                printed_at=printed_at,
+            )
             if self.queue.add(JobRecord(snapshot=snap, proto=job)):
                 self.events.emit(ev.JOB_ADDED, job_id)
                 self._submit(self._fetch, job_id)

@@ -111,8 +111,9 @@ class ShopActions:
         pdf = self.poster_pdf()
         return self._print_and_follow(lambda: pdf, "cloudtab-poster", media="A4")
 
-    def _print_and_follow(self, make_pdf: Any, name: str, media: str | None = None,
-                          timeout: float = 60.0) -> PrintStatus:
+    def _print_and_follow(
+        self, make_pdf: Any, name: str, media: str | None = None, timeout: float = 60.0
+    ) -> PrintStatus:
         try:
             printer = self.printer()
             handle = printer.print_pdf(make_pdf(), PrintOptions(media=media or self._settings.default_media), name)

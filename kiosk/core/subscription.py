@@ -26,6 +26,7 @@ from kiosk.core.relay import RelayClient, map_error
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ConnectionState:
     """Whether the kiosk is connected to its relay, for the status bar."""
@@ -45,7 +46,7 @@ class Backoff:
         self.rng = rng or random.Random()
 
     def next(self) -> float:
-        ceiling = min(self.cap, self.base * (2 ** self.attempt))
+        ceiling = min(self.cap, self.base * (2**self.attempt))
         self.attempt = min(self.attempt + 1, 30)
         return max(0.05, self.rng.uniform(0, ceiling))
 

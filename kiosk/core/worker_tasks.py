@@ -22,8 +22,9 @@ RENDER = "kiosk.core.worker_tasks:render_page"
 MERGE = "kiosk.core.worker_tasks:merge"
 
 
-def prepare(data: bytes | bytearray, media_type: str, paper: str,
-            name: str = "") -> tuple[bytes, list[tuple[float, float]], str]:
+def prepare(
+    data: bytes | bytearray, media_type: str, paper: str, name: str = ""
+) -> tuple[bytes, list[tuple[float, float]], str]:
     """(rewritten PDF, page sizes in points, sniffed media type) of one decrypted file.
 
     Photos other than JPEG/PNG are laid out on pages first (kiosk.core.intake).

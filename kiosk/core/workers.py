@@ -205,19 +205,23 @@ class _Worker:
         if getattr(sys, "frozen", False):  # a bundled kiosk has no python -c
             ctx = multiprocessing.get_context("spawn")
             self.conn, child = ctx.Pipe()
-            self.process = ctx.Process(target=_worker_main, args=(child, limits), daemon=True,
-                                       name="kiosk-document-worker")
+            self.process = ctx.Process(
+                target=_worker_main, args=(child, limits), daemon=True, name="kiosk-document-worker"
+            )
             self.process.start()
             child.close()
             return
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         code = "import sys; from kiosk.core.workers import _child_main; _child_main(sys.argv[1:])"
-        args = [sys.executable, "-c", code, str(to_child_r), str(from_child_w),
-                json.dumps(dataclasses.asdict(limits))]
+        args = [sys.executable, "-c", code, str(to_child_r), str(from_child_w), json.dumps(dataclasses.asdict(limits))]
         try:
-            self.process = subprocess.Popen(args, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                                            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+            self.process = subprocess.Popen(
+                args,
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
@@ -347,8 +351,14 @@ class WorkerPool:
             self._all.remove(worker)
             self.replaced += 1
 
-    def _call(self, worker: _Worker, task: str | None, args: tuple[Any, ...], timeout: float,
-              doc: tuple[str, bytes | bytearray] | None) -> Any:
+    def _call(
+        self,
+        worker: _Worker,
+        task: str | None,
+        args: tuple[Any, ...],
+        timeout: float,
+        doc: tuple[str, bytes | bytearray] | None,
+    ) -> Any:
         key = doc[0] if doc else None
         forget, worker.forget = list(worker.forget), set()
         worker.keys.difference_update(forget)

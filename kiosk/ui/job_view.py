@@ -217,6 +217,7 @@ class JobViewScreen(Screen):
 
     def ask_copies(self) -> None:
         """The kiosk's keypad for the number of copies."""
+
         def apply(text: str) -> None:
             if not text.isdigit() or not 1 <= int(text) <= 999:
                 raise ValueError("Type a number from 1 to 999.")
@@ -226,6 +227,7 @@ class JobViewScreen(Screen):
 
     def ask_pages(self) -> None:
         """The kiosk's keypad for page ranges ("1-3,5"; empty: all pages)."""
+
         def apply(text: str) -> None:
             try:
                 check_page_ranges(text)
@@ -262,9 +264,14 @@ class JobViewScreen(Screen):
     def ask_print(self) -> None:
         """Print; a job printed before asks first."""
         if self.job is not None and self.job.printed_at is not None:
-            ConfirmPopup(self.print_job, title="Print again?", confirm_text="Print again", tone="success",
-                         message=f"Job {self.job.job_code} was printed at {fmt.clock_text(self.job.printed_at)}. "
-                                 "Print it again?").open()
+            ConfirmPopup(
+                self.print_job,
+                title="Print again?",
+                confirm_text="Print again",
+                tone="success",
+                message=f"Job {self.job.job_code} was printed at {fmt.clock_text(self.job.printed_at)}. "
+                "Print it again?",
+            ).open()
             return
         self.print_job()
 
@@ -296,15 +303,23 @@ class JobViewScreen(Screen):
         if job is None:
             return
         if job.printed_at is not None:
-            ConfirmPopup(self.complete, title=f"Complete job {job.job_code}?", confirm_text="Complete",
-                         tone="success",
-                         message=f"Printed at {fmt.clock_text(job.printed_at)}. Completing deletes the job here "
-                                 "and at the relay and tells the customer the prints are ready.").open()
+            ConfirmPopup(
+                self.complete,
+                title=f"Complete job {job.job_code}?",
+                confirm_text="Complete",
+                tone="success",
+                message=f"Printed at {fmt.clock_text(job.printed_at)}. Completing deletes the job here "
+                "and at the relay and tells the customer the prints are ready.",
+            ).open()
         else:
-            ConfirmPopup(self.complete, title="This job was never printed", confirm_text="Complete anyway",
-                         message=f"Nothing of job {job.job_code} has been printed. Completing deletes it and "
-                                 "tells the customer it is done. To tell the customer why it was not printed, "
-                                 "use Reject instead.").open()
+            ConfirmPopup(
+                self.complete,
+                title="This job was never printed",
+                confirm_text="Complete anyway",
+                message=f"Nothing of job {job.job_code} has been printed. Completing deletes it and "
+                "tells the customer it is done. To tell the customer why it was not printed, "
+                "use Reject instead.",
+            ).open()
 
     def complete(self) -> None:
         """Mark done at the relay and wipe the kiosk's copy."""

@@ -95,10 +95,19 @@ class SettingsScreen(Screen):
 
     def _form(self) -> dict[str, Any]:
         ids = self.ids
-        return {"kind": self.printer_kind, "uri": ids.printer_uri.text, "queue": ids.printer_queue.text,
-                "server": ids.cups_server.text, "bw": self.price_bw, "colour": self.price_colour,
-                "currency": ids.currency.text, "relay": ids.relay.text, "bridge": ids.bridge.text,
-                "sound": self.sound, "repeat": int(self.chime_repeat)}
+        return {
+            "kind": self.printer_kind,
+            "uri": ids.printer_uri.text,
+            "queue": ids.printer_queue.text,
+            "server": ids.cups_server.text,
+            "bw": self.price_bw,
+            "colour": self.price_colour,
+            "currency": ids.currency.text,
+            "relay": ids.relay.text,
+            "bridge": ids.bridge.text,
+            "sound": self.sound,
+            "repeat": int(self.chime_repeat),
+        }
 
     @property
     def dirty(self) -> bool:
@@ -118,10 +127,13 @@ class SettingsScreen(Screen):
         if not self.dirty:
             app.show("queue")
             return
-        ConfirmPopup(lambda: app.show("queue"), title="Leave without saving?", confirm_text="Discard changes",
-                     cancel_text="Stay here",
-                     message="You changed settings and did not save them. Tap Stay here, then Save, "
-                             "to keep them.").open()
+        ConfirmPopup(
+            lambda: app.show("queue"),
+            title="Leave without saving?",
+            confirm_text="Discard changes",
+            cancel_text="Stay here",
+            message="You changed settings and did not save them. Tap Stay here, then Save, to keep them.",
+        ).open()
 
     def toggle_sound(self) -> None:
         self.sound = not self.sound
@@ -133,6 +145,7 @@ class SettingsScreen(Screen):
 
     def ask_price(self, which: str, title: str) -> None:
         """The kiosk's keypad for a price."""
+
         def apply(text: str) -> None:
             cents = fmt.parse_cents(text or "0", title)
             setattr(self, which, f"{cents / 100:.2f}")
@@ -189,16 +202,20 @@ class SettingsScreen(Screen):
 
     def ask_rotate_key(self) -> None:
         ConfirmPopup(
-            self.rotate_key, title="Rotate the shop key?", confirm_text="Rotate key",
+            self.rotate_key,
+            title="Rotate the shop key?",
+            confirm_text="Rotate key",
             message="New customers will use a new key. Jobs already sent still open. "
-                    "Print the new poster afterwards: the old QR code stops working for new jobs.",
+            "Print the new poster afterwards: the old QR code stops working for new jobs.",
         ).open()
 
     def ask_quit(self) -> None:
         ConfirmPopup(
-            App.get_running_app().stop, title="Quit the kiosk?", confirm_text="Quit",
+            App.get_running_app().stop,
+            title="Quit the kiosk?",
+            confirm_text="Quit",
             message="No new jobs are received until the kiosk is started again. "
-                    "Jobs in the queue stay at the relay until they expire.",
+            "Jobs in the queue stay at the relay until they expire.",
         ).open()
 
     def rotate_key(self) -> None:
@@ -235,8 +252,7 @@ class SettingsScreen(Screen):
     def _rotated(self, shop: Any) -> None:
         self.busy = False
         self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display)
-        self._set_status("New key in use. Print a new poster: the old QR code no longer works for new jobs.",
-                         "success")
+        self._set_status("New key in use. Print a new poster: the old QR code no longer works for new jobs.", "success")
         App.get_running_app().shop_changed(shop)
 
     def _failed(self, exc: BaseException) -> None:

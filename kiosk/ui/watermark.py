@@ -37,8 +37,7 @@ class Watermark(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._texture: Any = None
-        self.bind(pos=self._redraw, size=self._redraw, angle=self._redraw, color=self._redraw,
-                  clip_box=self._redraw)
+        self.bind(pos=self._redraw, size=self._redraw, angle=self._redraw, color=self._redraw, clip_box=self._redraw)
         self.bind(text=self._retext, font_size=self._retext)
         self._retext()
 

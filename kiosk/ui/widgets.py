@@ -155,8 +155,7 @@ class NumberPad(Popup):
     hint = StringProperty("")
     error = StringProperty("")
 
-    def __init__(self, on_value: Callable[[str], None], keys: str = "", max_length: int = 40,
-                 **kwargs: Any) -> None:
+    def __init__(self, on_value: Callable[[str], None], keys: str = "", max_length: int = 40, **kwargs: Any) -> None:
         self._on_value = on_value
         self._max_length = max_length
         super().__init__(**kwargs)
@@ -166,8 +165,7 @@ class NumberPad(Popup):
         else:
             layout = ["7", "8", "9", "4", "5", "6", "1", "2", "3", keys or "C", "0", "<"]
         for key in layout:
-            button = BigButton(text={"<": "Delete", "C": "Clear"}.get(key, key), tone="plain",
-                               size_hint_y=1, height=0)
+            button = BigButton(text={"<": "Delete", "C": "Clear"}.get(key, key), tone="plain", size_hint_y=1, height=0)
             button.bind(on_release=lambda _b, k=key: self.press(k))
             self.ids.keypad.add_widget(button)
 

@@ -109,8 +109,9 @@ def capabilities_to_proto(caps: Capabilities) -> common_pb2.ShopCapabilities:
         sides=list(caps.sides),
         pages_per_sheet=list(caps.pages_per_sheet),
         currency=caps.currency,
-        prices=[common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount)
-                for p in caps.prices],
+        prices=[
+            common_pb2.SheetPrice(media=p.media, color=p.color, duplex=p.duplex, amount=p.amount) for p in caps.prices
+        ],
         accepted_media_types=list(caps.accepted_media_types),
     )
 

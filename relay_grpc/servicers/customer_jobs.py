@@ -53,8 +53,13 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
     ) -> pb.UploadFileResponse:
         # One idle limit for the whole stream, the header included (slow-loris guard).
         # Only bytes count as activity: empty data messages do not keep a stream alive.
-        messages = aiter(idle_limited(request_iterator, self.relay.config.upload_idle_seconds,
-                                      progress=lambda m: m.WhichOneof("payload") == "header" or bool(m.data)))
+        messages = aiter(
+            idle_limited(
+                request_iterator,
+                self.relay.config.upload_idle_seconds,
+                progress=lambda m: m.WhichOneof("payload") == "header" or bool(m.data),
+            )
+        )
         first = await anext(messages, None)
         if first is None or first.WhichOneof("payload") != "header":
             raise RelayError(Reason.INVALID_REQUEST, "the first UploadFile message must be a header", field="header")

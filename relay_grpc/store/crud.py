@@ -45,9 +45,7 @@ async def slug_taken(session: AsyncSession, *, slug: str) -> bool:
     return await get_shop_by_slug(session, slug=slug) is not None
 
 
-async def shop_stream_states(
-    session: AsyncSession, *, shop_ids: Iterable[str]
-) -> dict[str, tuple[str | None, int]]:
+async def shop_stream_states(session: AsyncSession, *, shop_ids: Iterable[str]) -> dict[str, tuple[str | None, int]]:
     """(token hash or None when revoked, last sequence) of each of these shops, in one query."""
     ids = list(set(shop_ids))
     if not ids:
@@ -65,9 +63,7 @@ async def shop_sequence_bounds(session: AsyncSession, *, shop_id: str) -> tuple[
     """(the shop's last sequence, the oldest shop sequence still in the log), in one
     query; None for an unknown shop."""
     oldest = (
-        sa.select(sa.func.min(col(JobEvent.shop_sequence)))
-        .where(col(JobEvent.shop_id) == shop_id)
-        .scalar_subquery()
+        sa.select(sa.func.min(col(JobEvent.shop_sequence))).where(col(JobEvent.shop_id) == shop_id).scalar_subquery()
     )
     result = await session.exec(  # type: ignore[call-overload]
         sa.select(col(Shop.last_sequence), oldest).where(col(Shop.id) == shop_id)
@@ -216,11 +212,7 @@ async def stored_bytes(session: AsyncSession, *, live_states: Sequence[str]) -> 
     """Committed ciphertext bytes of the jobs in ``live_states`` (the DB's view; a
     terminal job's ciphertext is deleted at once, so it counts for nothing)."""
     total = sa.func.coalesce(sa.func.sum(JobFile.committed_size), 0)
-    stmt = (
-        sa.select(total)
-        .join(Job, col(Job.id) == col(JobFile.job_id))
-        .where(col(Job.state).in_(list(live_states)))
-    )
+    stmt = sa.select(total).join(Job, col(Job.id) == col(JobFile.job_id)).where(col(Job.state).in_(list(live_states)))
     result = await session.exec(stmt)  # type: ignore[call-overload]
     return int(result.scalar_one())
 
@@ -305,7 +297,8 @@ async def shop_key_row(conn: AsyncConnection, *, slug: str) -> Any:
 async def insert_files(conn: AsyncConnection, *, job_id: str, sizes: Sequence[int]) -> None:
     """The declared files of a new job (committed 0)."""
     await conn.execute(
-        FILES.insert(), [{"job_id": job_id, "file_index": i, "size": s, "committed_size": 0} for i, s in enumerate(sizes)]
+        FILES.insert(),
+        [{"job_id": job_id, "file_index": i, "size": s, "committed_size": 0} for i, s in enumerate(sizes)],
     )
 
 
@@ -349,9 +342,7 @@ async def customer_file(conn: AsyncConnection, *, job_id: str, file_index: int) 
     (size None when the job has no such file), in one query; None for an unknown job."""
     stmt = (
         sa.select(JOBS.c.id, JOBS.c.state, JOBS.c.customer_token_hash, JOBS.c.expires_at, FILES.c.size)
-        .select_from(
-            JOBS.outerjoin(FILES, sa.and_(FILES.c.job_id == JOBS.c.id, FILES.c.file_index == file_index))
-        )
+        .select_from(JOBS.outerjoin(FILES, sa.and_(FILES.c.job_id == JOBS.c.id, FILES.c.file_index == file_index)))
         .where(JOBS.c.id == job_id)
     )
     return (await conn.execute(stmt)).first()

@@ -84,9 +84,7 @@ def phone(chromium_browser: Any) -> Iterator[Any]:
     """A 360x740 touch page; ``page.problems`` collects console errors and CSP violations."""
     from tests.bridge.live import PHONE
 
-    context = chromium_browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+    context = chromium_browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems: list[str] = []

@@ -19,13 +19,10 @@ def pdf_bytes(pages: int, marker: bytes = b"", pad_to: int = 0) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
     for i in range(pages):
         bars = "".join(
-            f"{0.2 + 0.1 * (k % 5):.2f} 0.35 0.8 rg 60 {700 - 60 * k} {120 + 40 * k} 40 re f\n"
-            for k in range(i + 1)
+            f"{0.2 + 0.1 * (k % 5):.2f} 0.35 0.8 rg 60 {700 - 60 * k} {120 + 40 * k} 40 re f\n" for k in range(i + 1)
         )
         stream = (f"0.95 0.95 0.9 rg 0 0 595 842 re f\n0.1 0.1 0.1 rg 40 760 515 30 re f\n{bars}").encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R >>".encode()
-        )
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R >>".encode())
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"endstream")
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     if marker:

@@ -116,7 +116,9 @@ class FakeRelay:
         job_id = secrets.token_urlsafe(12)
         token = secrets.token_urlsafe(32)
         job = common_pb2.Job(
-            job_id=job_id, job_code="ABC234", state=common_pb2.JOB_STATE_UPLOADING,
+            job_id=job_id,
+            job_code="ABC234",
+            state=common_pb2.JOB_STATE_UPLOADING,
             files=[common_pb2.JobFile(index=i, size=s) for i, s in enumerate(file_sizes)],
             key_fingerprint=key_fingerprint,
         )
@@ -140,13 +142,9 @@ class FakeRelay:
                 raise refuse("UploadFile", Reason.PAST_DECLARED_SIZE, size=size)
             data += chunk
         job.job.files[file_index].committed_size = len(data)
-        return customer_jobs_pb2.UploadFileResponse(
-            committed_offset=len(data), complete=len(data) == size
-        )
+        return customer_jobs_pb2.UploadFileResponse(committed_offset=len(data), complete=len(data) == size)
 
-    def get_upload_offset(
-        self, token: str, job_id: str, file_index: int
-    ) -> customer_jobs_pb2.GetUploadOffsetResponse:
+    def get_upload_offset(self, token: str, job_id: str, file_index: int) -> customer_jobs_pb2.GetUploadOffsetResponse:
         self._check("GetUploadOffset")
         job = self._job("GetUploadOffset", token, job_id)
         if not 0 <= file_index < len(job.data):
@@ -155,9 +153,7 @@ class FakeRelay:
             committed_offset=len(job.data[file_index]), size=job.job.files[file_index].size
         )
 
-    def submit_job(
-        self, token: str, job_id: str, sealed_manifest: bytes
-    ) -> customer_jobs_pb2.SubmitJobResponse:
+    def submit_job(self, token: str, job_id: str, sealed_manifest: bytes) -> customer_jobs_pb2.SubmitJobResponse:
         self._check("SubmitJob")
         job = self._job("SubmitJob", token, job_id)
         if any(f.committed_size != f.size for f in job.job.files):
@@ -179,28 +175,20 @@ class FakeRelay:
         self._check("GetJob")
         return customer_jobs_pb2.GetJobResponse(job=self._job("GetJob", token, job_id).job)
 
-    def watch_job(
-        self, token: str, job_id: str, after_sequence: int, max_seconds: float
-    ) -> WatchStream:
+    def watch_job(self, token: str, job_id: str, after_sequence: int, max_seconds: float) -> WatchStream:
         self._check("WatchJob")
         job = self._job("WatchJob", token, job_id)
-        items = [
-            customer_jobs_pb2.WatchJobResponse(
-                heartbeat=common_pb2.Heartbeat(latest_sequence=after_sequence)
-            )
-        ]
+        items = [customer_jobs_pb2.WatchJobResponse(heartbeat=common_pb2.Heartbeat(latest_sequence=after_sequence))]
         for seq, state in enumerate(
-            (common_pb2.JOB_STATE_QUEUED, common_pb2.JOB_STATE_PRINTING,
-             common_pb2.JOB_STATE_COMPLETED), start=1,
+            (common_pb2.JOB_STATE_QUEUED, common_pb2.JOB_STATE_PRINTING, common_pb2.JOB_STATE_COMPLETED),
+            start=1,
         ):
             if seq <= after_sequence:
                 continue
             snapshot = common_pb2.Job()
             snapshot.CopyFrom(job.job)
             snapshot.state = state
-            items.append(customer_jobs_pb2.WatchJobResponse(
-                event=common_pb2.JobEvent(sequence=seq, job=snapshot)
-            ))
+            items.append(customer_jobs_pb2.WatchJobResponse(event=common_pb2.JobEvent(sequence=seq, job=snapshot)))
         call = _Call(items)
         self.watch_calls.append(call)
         return WatchStream(responses=iter(call), call=call)  # type: ignore[arg-type]

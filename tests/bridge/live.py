@@ -29,8 +29,7 @@ class BridgeServer:
     """The bridge app served by werkzeug in a thread; ``stop()``/``start()`` keep the port."""
 
     def __init__(self, relay_address: str, **config: Any) -> None:
-        self.app = create_app({"RELAY_ADDRESS": relay_address, "JOB_CREATE_LIMIT": "1000 per minute",
-                               **config})
+        self.app = create_app({"RELAY_ADDRESS": relay_address, "JOB_CREATE_LIMIT": "1000 per minute", **config})
         self._server: BaseWSGIServer | None = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -114,27 +113,32 @@ class Kiosk:
         files = []
         for index, entry in enumerate(manifest.files):
             key = envelope.file_key(manifest.content_key, index)
-            files.append(envelope.open_bytes(key, self.download(job_id, index),
-                                             expected_size=entry.size, expected_sha256=entry.sha256))
+            files.append(
+                envelope.open_bytes(
+                    key, self.download(job_id, index), expected_size=entry.size, expected_sha256=entry.sha256
+                )
+            )
         return OpenedJob(job=job, manifest=manifest, files=files)
 
     def update(self, job_id: str, state: common_pb2.JobState.ValueType) -> None:
-        self.stub.UpdateJob(shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state),
-                            metadata=self._metadata, timeout=10)
+        self.stub.UpdateJob(
+            shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state), metadata=self._metadata, timeout=10
+        )
 
     def complete(self, job_id: str) -> None:
-        self.stub.CompleteJob(shop_jobs_pb2.CompleteJobRequest(job_id=job_id),
-                              metadata=self._metadata, timeout=10)
+        self.stub.CompleteJob(shop_jobs_pb2.CompleteJobRequest(job_id=job_id), metadata=self._metadata, timeout=10)
 
     def reject(self, job_id: str, reason: str) -> None:
-        self.stub.RejectJob(shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason),
-                            metadata=self._metadata, timeout=10)
+        self.stub.RejectJob(
+            shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason), metadata=self._metadata, timeout=10
+        )
 
     def publish(self, capabilities: common_pb2.ShopCapabilities) -> None:
         """Publish the shop's capabilities and price list (what the page may offer)."""
         self.stub.PublishCapabilities(
             shop_jobs_pb2.PublishCapabilitiesRequest(capabilities=capabilities),
-            metadata=self._metadata, timeout=10,
+            metadata=self._metadata,
+            timeout=10,
         )
 
     def close(self) -> None:

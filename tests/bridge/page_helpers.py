@@ -24,14 +24,18 @@ def phone_context(browser: Any, size: str, **options: Any) -> Iterator[Any]:
     """A touch phone context of ``size`` ("360x740"); pages get ``.problems``."""
     width, height = PHONES[size]
     context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=2, is_mobile=True,
-        has_touch=True, **options,
+        viewport={"width": width, "height": height},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        **options,
     )
     context.add_init_script(CSP_LISTENER)
     # axe-core is served on the page's own origin by the test only (the bridge never
     # serves it), so the strict CSP stays as it is in production.
-    context.route(f"**{AXE_URL_PATH}", lambda route: route.fulfill(
-        body=AXE.read_bytes(), content_type="text/javascript"))
+    context.route(
+        f"**{AXE_URL_PATH}", lambda route: route.fulfill(body=AXE.read_bytes(), content_type="text/javascript")
+    )
     try:
         yield context
     finally:
@@ -61,8 +65,10 @@ def axe_violations(page: Any) -> list[str]:
     """axe-core's violations on the page as it is now ("rule: target" lines)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_URL_PATH)
-    result = page.evaluate("async () => (await axe.run(document)).violations.map((v) => "
-                           "({id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))}))")
+    result = page.evaluate(
+        "async () => (await axe.run(document)).violations.map((v) => "
+        "({id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))}))"
+    )
     return [f"{v['id']} ({v['help']}): {json.dumps(v['nodes'][:3])}" for v in result]
 
 

@@ -48,24 +48,27 @@ def test_whole_job_through_the_api(client: FlaskClient, fake_relay: FakeRelay) -
     assert created.json["record_size"] == 65536
 
     first = bytes(range(256)) * 1000 + b"x" * 44_000
-    done = client.put(f"/api/jobs/{job_id}/files/0?offset=0", data=first[:100_000],
-                      headers=_auth(token), content_type="application/octet-stream")
+    done = client.put(
+        f"/api/jobs/{job_id}/files/0?offset=0",
+        data=first[:100_000],
+        headers=_auth(token),
+        content_type="application/octet-stream",
+    )
     assert done.json == {"committed_offset": 100_000, "complete": False}
     offset = client.get(f"/api/jobs/{job_id}/files/0/offset", headers=_auth(token)).json
     assert offset == {"committed_offset": 100_000, "size": 300_000}
-    done = client.put(f"/api/jobs/{job_id}/files/0?offset=100000", data=first[100_000:],
-                      headers=_auth(token))
+    done = client.put(f"/api/jobs/{job_id}/files/0?offset=100000", data=first[100_000:], headers=_auth(token))
     assert done.json == {"committed_offset": 300_000, "complete": True}
     assert bytes(fake_relay.jobs[job_id].data[0]) == first
 
-    early = client.post(f"/api/jobs/{job_id}/submit", data=b"sealed", headers=_auth(token),
-                        content_type="application/octet-stream")
+    early = client.post(
+        f"/api/jobs/{job_id}/submit", data=b"sealed", headers=_auth(token), content_type="application/octet-stream"
+    )
     assert early.status_code == 409
     assert early.json["error"] == "incomplete"
 
     client.put(f"/api/jobs/{job_id}/files/1?offset=0", data=b"12345", headers=_auth(token))
-    submitted = client.post(f"/api/jobs/{job_id}/submit", headers=_auth(token),
-                            json={"sealed_manifest": "c2VhbGVk"})
+    submitted = client.post(f"/api/jobs/{job_id}/submit", headers=_auth(token), json={"sealed_manifest": "c2VhbGVk"})
     assert submitted.status_code == 200
     assert submitted.json["job"]["state"] == "queued"
     assert "sealed_manifest" not in json.dumps(submitted.json)
@@ -82,8 +85,9 @@ def test_upload_is_streamed_in_pieces(fake_relay: FakeRelay) -> None:
     client = app.test_client()
     created = _create(client, [1_000_000]).json
     body = bytes(1_000_000)
-    response = client.put(f"/api/jobs/{created['job']['job_id']}/files/0?offset=0", data=body,
-                          headers=_auth(created["customer_token"]))
+    response = client.put(
+        f"/api/jobs/{created['job']['job_id']}/files/0?offset=0", data=body, headers=_auth(created["customer_token"])
+    )
     assert response.json["complete"] is True
     assert max(fake_relay.upload_pieces) == 65536
     assert sum(fake_relay.upload_pieces) == 1_000_000
@@ -94,8 +98,7 @@ def test_wrong_offset_answers_the_committed_offset(client: FlaskClient) -> None:
     created = _create(client, [1000]).json
     job_id, token = created["job"]["job_id"], created["customer_token"]
     client.put(f"/api/jobs/{job_id}/files/0?offset=0", data=b"a" * 400, headers=_auth(token))
-    response = client.put(f"/api/jobs/{job_id}/files/0?offset=100", data=b"b" * 10,
-                          headers=_auth(token))
+    response = client.put(f"/api/jobs/{job_id}/files/0?offset=100", data=b"b" * 10, headers=_auth(token))
     assert response.status_code == 409
     assert response.json["error"] == "offset_mismatch"
     assert response.json["committed_offset"] == 400
@@ -119,8 +122,7 @@ def test_upload_rejections(
     created = _create(client, [10]).json
     if headers == "token":
         headers = _auth(created["customer_token"])
-    response = client.put(path.format(job=created["job"]["job_id"]), data=b"0123456789",
-                          headers=headers)
+    response = client.put(path.format(job=created["job"]["job_id"]), data=b"0123456789", headers=headers)
     assert response.status_code == status
     assert response.json["error"] == error
     assert not any(fake_relay.jobs[created["job"]["job_id"]].data[0])
@@ -130,8 +132,11 @@ def test_oversized_chunk_is_refused_before_the_relay(fake_relay: FakeRelay) -> N
     app = create_app({"TESTING": True, "RELAY_CLIENT": fake_relay, "MAX_UPLOAD_CHUNK_BYTES": 1000})
     client = app.test_client()
     created = _create(client, [5000]).json
-    response = client.put(f"/api/jobs/{created['job']['job_id']}/files/0?offset=0",
-                          data=b"z" * 1001, headers=_auth(created["customer_token"]))
+    response = client.put(
+        f"/api/jobs/{created['job']['job_id']}/files/0?offset=0",
+        data=b"z" * 1001,
+        headers=_auth(created["customer_token"]),
+    )
     assert response.status_code == 413
     assert response.json["error"] == "chunk_too_large"
     assert "UploadFile" not in fake_relay.calls
@@ -142,24 +147,19 @@ def test_oversized_chunk_is_refused_before_the_relay(fake_relay: FakeRelay) -> N
     [
         ({"data": "{not json", "content_type": "application/json"}, 400, "bad_request"),
         ({"data": "[1, 2]", "content_type": "application/json"}, 400, "bad_request"),
-        ({"data": "shop=demo", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported_media_type"),
-        ({"json": {"shop": "demo", "file_sizes": [], "key_fingerprint": FINGERPRINT}}, 400,
-         "bad_request"),
-        ({"json": {"shop": "demo", "file_sizes": [True], "key_fingerprint": FINGERPRINT}}, 400,
-         "bad_request"),
-        ({"json": {"shop": "demo", "file_sizes": [-1], "key_fingerprint": FINGERPRINT}}, 400,
-         "bad_request"),
-        ({"json": {"shop": "demo", "file_sizes": ["1"], "key_fingerprint": FINGERPRINT}}, 400,
-         "bad_request"),
-        ({"json": {"shop": "demo", "file_sizes": [1], "key_fingerprint": "abc"}}, 400,
-         "bad_request"),
-        ({"json": {"shop": "../x", "file_sizes": [1], "key_fingerprint": FINGERPRINT}}, 404,
-         "shop_not_found"),
-        ({"json": {"shop": "nowhere", "file_sizes": [1], "key_fingerprint": FINGERPRINT}}, 404,
-         "shop_not_found"),
-        ({"data": json.dumps({"shop": "demo", "pad": "x" * 300_000}),
-          "content_type": "application/json"}, 413, "too_large"),
+        ({"data": "shop=demo", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        ({"json": {"shop": "demo", "file_sizes": [], "key_fingerprint": FINGERPRINT}}, 400, "bad_request"),
+        ({"json": {"shop": "demo", "file_sizes": [True], "key_fingerprint": FINGERPRINT}}, 400, "bad_request"),
+        ({"json": {"shop": "demo", "file_sizes": [-1], "key_fingerprint": FINGERPRINT}}, 400, "bad_request"),
+        ({"json": {"shop": "demo", "file_sizes": ["1"], "key_fingerprint": FINGERPRINT}}, 400, "bad_request"),
+        ({"json": {"shop": "demo", "file_sizes": [1], "key_fingerprint": "abc"}}, 400, "bad_request"),
+        ({"json": {"shop": "../x", "file_sizes": [1], "key_fingerprint": FINGERPRINT}}, 404, "shop_not_found"),
+        ({"json": {"shop": "nowhere", "file_sizes": [1], "key_fingerprint": FINGERPRINT}}, 404, "shop_not_found"),
+        (
+            {"data": json.dumps({"shop": "demo", "pad": "x" * 300_000}), "content_type": "application/json"},
+            413,
+            "too_large",
+        ),
     ],
 )
 def test_malformed_job_creation(
@@ -193,9 +193,12 @@ def test_shop_limits_refuse_before_the_relay(
 
 def test_oversized_manifest(client: FlaskClient) -> None:
     created = _create(client, [1]).json
-    response = client.post(f"/api/jobs/{created['job']['job_id']}/submit",
-                           data=b"m" * 70_000, content_type="application/octet-stream",
-                           headers=_auth(created["customer_token"]))
+    response = client.post(
+        f"/api/jobs/{created['job']['job_id']}/submit",
+        data=b"m" * 70_000,
+        content_type="application/octet-stream",
+        headers=_auth(created["customer_token"]),
+    )
     assert response.status_code == 413
     assert response.json["error"] == "too_large"
 
@@ -209,16 +212,20 @@ def test_rate_limit_on_job_creation(fake_relay: FakeRelay) -> None:
     assert refused.json["error"] == "too_many_requests"
     assert "wait a minute" in refused.json["message"]
     assert "Retry-After" in refused.headers
-    other = client.post("/api/jobs", environ_base={"REMOTE_ADDR": "10.1.2.3"},
-                        json={"shop": "demo", "file_sizes": [1], "key_fingerprint": FINGERPRINT})
+    other = client.post(
+        "/api/jobs",
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        json={"shop": "demo", "file_sizes": [1], "key_fingerprint": FINGERPRINT},
+    )
     assert other.status_code == 201
     assert len(fake_relay.jobs) == 4
     assert client.get("/api/shops/demo").status_code == 200  # other routes unaffected
 
 
 def test_rate_limit_keys_on_forwarded_ip_behind_trusted_proxy(fake_relay: FakeRelay) -> None:
-    app = create_app({"TESTING": True, "RELAY_CLIENT": fake_relay,
-                      "JOB_CREATE_LIMIT": "1 per minute", "PROXY_FIX_X_FOR": 1})
+    app = create_app(
+        {"TESTING": True, "RELAY_CLIENT": fake_relay, "JOB_CREATE_LIMIT": "1 per minute", "PROXY_FIX_X_FOR": 1}
+    )
     client = app.test_client()
     body = {"shop": "demo", "file_sizes": [1], "key_fingerprint": FINGERPRINT}
     first = client.post("/api/jobs", json=body, headers={"X-Forwarded-For": "203.0.113.7"})
@@ -292,8 +299,7 @@ def test_events_stream_until_terminal(client: FlaskClient, fake_relay: FakeRelay
     assert ": heartbeat" in text
     messages = _sse_messages(text)
     assert [m["id"] for m in messages] == ["1", "2", "3"]
-    assert [json.loads(m["data"])["job"]["state"] for m in messages] == [
-        "queued", "printing", "completed"]
+    assert [json.loads(m["data"])["job"]["state"] for m in messages] == ["queued", "printing", "completed"]
     assert fake_relay.watch_calls[-1].cancelled
     resumed = client.get(f"/api/jobs/{job_id}/events?after=2", headers=_auth(token))
     assert [m["id"] for m in _sse_messages(resumed.get_data(as_text=True))] == ["3"]

@@ -57,8 +57,10 @@ def test_without_fragment_asks_to_compare(
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
         expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(kiosk.public_key))
         expect(page.locator("#key-explain")).to_contain_text("Compare")
-        page.set_input_files("#file-input", files=[
-            {"name": "flyer.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff" + os.urandom(5000)}])
+        page.set_input_files(
+            "#file-input",
+            files=[{"name": "flyer.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff" + os.urandom(5000)}],
+        )
         expect(page.locator("#send-button")).to_be_enabled()
         if viewport[0] > 1000:
             shot(page, "08-desktop-no-fragment")
@@ -80,13 +82,18 @@ def test_too_large_file_is_refused_before_upload(relay_factory: Any, chromium_br
         page.goto(f"{bridge.url}/s/{slug}#k={kiosk.key_param}")
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
         expect(page.locator("#limits-line")).to_contain_text("1 MB per file")
-        page.set_input_files("#file-input", files=[
-            {"name": "small.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 ok"},
-            {"name": "huge-scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + bytes(1_200_000)}])
+        page.set_input_files(
+            "#file-input",
+            files=[
+                {"name": "small.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 ok"},
+                {"name": "huge-scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + bytes(1_200_000)},
+            ],
+        )
         expect(page.locator("#form-error")).to_contain_text("One file needs your attention")
         expect(page.locator("#file-list li.bad")).to_have_count(1)
         expect(page.locator("#file-list li.bad .file-problem")).to_contain_text(
-            "Too large: this shop takes files up to 1 MB.")
+            "Too large: this shop takes files up to 1 MB."
+        )
         page.click("#send-button")
         expect(page.locator("#form-error")).to_contain_text("One file needs your attention")
         shot(page, "09-too-large")
@@ -137,8 +144,7 @@ def test_cut_connection_resumes_with_intact_bytes(bridge: Any, kiosk: Any, phone
     page.route("**/api/jobs/*/files/*", on_put)
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "big.pdf", "mimeType": "application/pdf", "buffer": data}])
+    page.set_input_files("#file-input", files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": data}])
     page.click("#send-button")
     for _ in range(600):  # let Playwright dispatch route events while we wait
         if down.is_set():
@@ -169,8 +175,9 @@ def test_status_falls_back_to_polling(bridge: Any, kiosk: Any, phone: Any) -> No
     page.route("**/api/jobs/*/events*", lambda route: route.abort("connectionreset"))
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "a.png", "mimeType": "image/png", "buffer": b"\x89PNG" + os.urandom(1000)}])
+    page.set_input_files(
+        "#file-input", files=[{"name": "a.png", "mimeType": "image/png", "buffer": b"\x89PNG" + os.urandom(1000)}]
+    )
     page.click("#send-button")
     expect(page.locator("#status-view")).to_have_attribute("data-live", "polling")
     job_id = _job_id(page)
@@ -184,8 +191,10 @@ def test_customer_can_cancel_after_sending(bridge: Any, kiosk: Any, phone: Any) 
     page = phone
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3000)}])
+    page.set_input_files(
+        "#file-input",
+        files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3000)}],
+    )
     page.click("#send-button")
     expect(page.locator("#cancel-job")).to_be_visible()
     page.click("#cancel-job")
@@ -233,13 +242,14 @@ def test_rejected_job_shows_the_shops_reason(bridge: Any, kiosk: Any, phone: Any
     page = phone
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3000)}])
+    page.set_input_files(
+        "#file-input",
+        files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3000)}],
+    )
     page.click("#send-button")
     expect(page.locator("#status-view")).to_be_visible()
     kiosk.reject(_job_id(page), "We are out of A3 paper")
-    expect(page.locator("#status-line")).to_have_text(
-        "The shop declined this job: We are out of A3 paper.")
+    expect(page.locator("#status-line")).to_have_text("The shop declined this job: We are out of A3 paper.")
     expect(page.locator("#send-another")).to_be_visible()
     shot(page, "11-rejected")
 
@@ -258,8 +268,10 @@ def test_cancel_during_upload_withdraws_the_job(bridge: Any, kiosk: Any, phone: 
     page.route("**/api/jobs/*/files/*", on_put)
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "big.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3_000_000)}])
+    page.set_input_files(
+        "#file-input",
+        files=[{"name": "big.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(3_000_000)}],
+    )
     page.click("#send-button")
     expect(page.locator("#upload-line")).to_contain_text("Connection lost")
     page.click("#cancel-upload")
@@ -288,12 +300,13 @@ def test_expired_job_says_so(relay_factory: Any, chromium_browser: Any) -> None:
             page = context.new_page()
             page.goto(f"{bridge.url}/s/{slug}#k={kiosk.key_param}")
             expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-            page.set_input_files("#file-input", files=[
-                {"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(2000)}])
+            page.set_input_files(
+                "#file-input",
+                files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " + os.urandom(2000)}],
+            )
             page.click("#send-button")
             expect(page.locator("#status-view")).to_be_visible()
-            expect(page.locator("#status-line")).to_have_text(
-                "This job expired before it was printed.", timeout=20_000)
+            expect(page.locator("#status-line")).to_have_text("This job expired before it was printed.", timeout=20_000)
             assert axe_violations(page) == []
             shot(page, "12-expired")
     finally:

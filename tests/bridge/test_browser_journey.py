@@ -46,10 +46,13 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
 
     requests: list[str] = []
     page.on("request", lambda r: requests.append(f"{r.method} {r.url}"))
-    page.set_input_files("#file-input", files=[
-        {"name": "thesis.pdf", "mimeType": "application/pdf", "buffer": pdf},
-        {"name": "photo.png", "mimeType": "image/png", "buffer": png},
-    ])
+    page.set_input_files(
+        "#file-input",
+        files=[
+            {"name": "thesis.pdf", "mimeType": "application/pdf", "buffer": pdf},
+            {"name": "photo.png", "mimeType": "image/png", "buffer": png},
+        ],
+    )
     expect(page.locator("#file-list li")).to_have_count(2)
     for row in range(2):  # per-file copies
         page.locator("#file-list li").nth(row).locator(".file-opts input[type=number]").fill("2")
@@ -110,5 +113,7 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
 
     assert page.evaluate("() => window.__cspViolations") == []
     # no inline script but the import map (its hash is in the CSP)
-    assert page.evaluate("() => [...document.scripts].every((s) => s.type === \"importmap\" || (s.src && !s.text.trim()))")
+    assert page.evaluate(
+        '() => [...document.scripts].every((s) => s.type === "importmap" || (s.src && !s.text.trim()))'
+    )
     assert [p for p in page.problems if "favicon" not in p] == []

@@ -35,8 +35,9 @@ def _env(relay_address: str) -> dict[str, str]:
 @contextmanager
 def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
     with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     try:
         if not wait_for_port(port, timeout=30):
             raise RuntimeError(f"{cmd[0]} did not listen:\n{log.read_text(errors='replace')}")
@@ -50,8 +51,9 @@ def _process(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Itera
             process.wait(timeout=10)
 
 
-def _call(url: str, method: str = "GET", body: bytes | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def _call(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
@@ -61,20 +63,31 @@ def _call(url: str, method: str = "GET", body: bytes | None = None,
 
 
 def test_cli_help() -> None:
-    done = subprocess.run([sys.executable, "-m", "web_bridge.cli", "serve", "--help"],
-                          env=_env("127.0.0.1:1"), capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "web_bridge.cli", "serve", "--help"],
+        env=_env("127.0.0.1:1"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 0
     assert "--relay" in done.stdout and "--listen" in done.stdout and "gunicorn" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "web_bridge.cli", "serve", "--listen", "nope"],
-                         env=_env("127.0.0.1:1"), capture_output=True, text=True, timeout=30, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "web_bridge.cli", "serve", "--listen", "nope"],
+        env=_env("127.0.0.1:1"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
 
 
 def test_cli_serve(relay: Any, tmp_path: Path) -> None:
     slug, _ = relay.add_shop("Serve Test")
     port = free_port()
-    cmd = [sys.executable, "-m", "web_bridge.cli", "serve", "--relay", relay.address,
-           "--listen", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, "-m", "web_bridge.cli", "serve", "--relay", relay.address, "--listen", f"127.0.0.1:{port}"]
     with _process(cmd, _env("127.0.0.1:1"), port, tmp_path / "serve.log") as url:
         status, _, body = _call(f"{url}/api/shops/{slug}")
         # A shop without an enrolled kiosk is not listed (NOT_FOUND from the relay).
@@ -89,8 +102,7 @@ def test_gunicorn_serves_the_page_and_a_job(relay: Any, kiosk: Any, tmp_path: Pa
     if gunicorn is None:
         service_missing("gunicorn")
     port = free_port()
-    cmd = [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{port}",
-           "web_bridge:create_app()"]
+    cmd = [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{port}", "web_bridge:create_app()"]
     with _process(cmd, _env(relay.address), port, tmp_path / "gunicorn.log") as url:
         status, headers, body = _call(f"{url}/s/{kiosk.slug}")
         assert status == 200
@@ -102,9 +114,12 @@ def test_gunicorn_serves_the_page_and_a_job(relay: Any, kiosk: Any, tmp_path: Pa
         content_key = envelope.new_content_key()
         sealed = envelope.seal_bytes(envelope.file_key(content_key, 0), data)
         shop_fp = hashlib.sha256(kiosk.public_key).hexdigest()
-        status, _, body = _call(f"{url}/api/jobs", "POST", json.dumps(
-            {"shop": kiosk.slug, "file_sizes": [len(sealed)], "key_fingerprint": shop_fp}).encode(),
-            {"Content-Type": "application/json"})
+        status, _, body = _call(
+            f"{url}/api/jobs",
+            "POST",
+            json.dumps({"shop": kiosk.slug, "file_sizes": [len(sealed)], "key_fingerprint": shop_fp}).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert status == 201, body
         created = json.loads(body)
         job_id, token = created["job"]["job_id"], created["customer_token"]
@@ -117,17 +132,20 @@ def test_gunicorn_serves_the_page_and_a_job(relay: Any, kiosk: Any, tmp_path: Pa
 
         manifest = envelope.Manifest(
             content_key=content_key,
-            files=(envelope.FileEntry(name="g.pdf", type="application/pdf", size=len(data),
-                                      sha256=hashlib.sha256(data).hexdigest()),),
+            files=(
+                envelope.FileEntry(
+                    name="g.pdf", type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest()
+                ),
+            ),
         )
-        sealed_manifest = envelope.seal_manifest(
-            manifest, envelope.public_key_from_bytes(kiosk.public_key), job_id)
+        sealed_manifest = envelope.seal_manifest(manifest, envelope.public_key_from_bytes(kiosk.public_key), job_id)
         status, _, body = _call(f"{url}/api/jobs/{job_id}/submit", "POST", sealed_manifest, auth)
         assert status == 200 and json.loads(body)["job"]["state"] == "queued"
         assert kiosk.open_job(job_id).files == [data]
 
-        request = urllib.request.Request(f"{url}/api/jobs/{job_id}/events",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{url}/api/jobs/{job_id}/events", headers={"Authorization": f"Bearer {token}"}
+        )
         with urllib.request.urlopen(request, timeout=20) as stream:
             assert stream.headers["Content-Type"].startswith("text/event-stream")
             lines = []

@@ -26,8 +26,11 @@ JS_CALL = re.compile(r"""\b_\(\s*"((?:[^"\\]|\\.)*)\"""")
 
 def _used() -> set[str]:
     method_map = [("templates/**.html", "jinja2"), ("static/js/**.js", "javascript")]
-    found = {message for _, _, message, *_ in extract_from_dir(
-        str(BRIDGE), method_map, keywords={"_": None}) if isinstance(message, str)}
+    found = {
+        message
+        for _, _, message, *_ in extract_from_dir(str(BRIDGE), method_map, keywords={"_": None})
+        if isinstance(message, str)
+    }
     for path in (BRIDGE / "static" / "js").glob("*.js"):
         for match in JS_CALL.finditer(path.read_text()):
             found.add(json.loads(f'"{match.group(1)}"'))

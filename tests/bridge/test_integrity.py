@@ -43,8 +43,11 @@ def test_every_entry_tag_carries_the_integrity_of_the_file_served(
     assert [kind for kind, _ in inline] == ["importmap"]
     text = inline[0][1]
     modules = json.loads(text)["integrity"]
-    served = {f"/static/{name}" for name in manifest.file_digests(ROOT / "web_bridge" / "static")
-              if name.endswith((".js", ".mjs"))}
+    served = {
+        f"/static/{name}"
+        for name in manifest.file_digests(ROOT / "web_bridge" / "static")
+        if name.endswith((".js", ".mjs"))
+    }
     assert set(modules) == served
     for url, value in modules.items():
         assert value == _sri(client.get(url).get_data()), url
@@ -67,14 +70,11 @@ def _tamper(bridge: Any, tmp_path: Path) -> Path:
     return copy
 
 
-def test_verify_passes_on_an_untouched_live_bridge(
-    bridge: Any, kiosk: Any, chromium_browser: Any, capsys: Any
-) -> None:
+def test_verify_passes_on_an_untouched_live_bridge(bridge: Any, kiosk: Any, chromium_browser: Any, capsys: Any) -> None:
     url = f"{bridge.url}/s/{kiosk.slug}"
     code, out = _verify(url, capsys)
     assert code == 0, out
-    for name in ("css/app.css", "js/upload.js", "js/format.js", "js/hpke.js",
-                 "vendor/pdfjs-5.7.284/pdf.min.mjs"):
+    for name in ("css/app.css", "js/upload.js", "js/format.js", "js/hpke.js", "vendor/pdfjs-5.7.284/pdf.min.mjs"):
         assert f"ok       {name}\n" in out
     assert "DIFFERS" not in out
     with phone_context(chromium_browser, "360x740") as context:

@@ -33,14 +33,27 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
     pdf = pdf_bytes(3, MARKER, pad_to=2_300_000)  # three pages, several upload chunks
     photo = png_bytes()
     # The shop prints A4 and A3, no Letter or Legal, and publishes its prices per sheet.
-    kiosk.publish(common_pb2.ShopCapabilities(
-        media=["A4", "A3"], color=["monochrome", "color"],
-        sides=["one-sided", "two-sided-long-edge", "two-sided-short-edge"], pages_per_sheet=[1, 2, 4],
-        currency="EUR", accepted_media_types=["application/pdf", "image/jpeg", "image/png"],
-        prices=[common_pb2.SheetPrice(media=m, color=c, duplex=d, amount=a) for m, c, d, a in [
-            ("A4", "monochrome", False, 10), ("A4", "monochrome", True, 15), ("A4", "color", False, 50),
-            ("A4", "color", True, 80), ("A3", "monochrome", False, 20), ("A3", "color", False, 100)]],
-    ))
+    kiosk.publish(
+        common_pb2.ShopCapabilities(
+            media=["A4", "A3"],
+            color=["monochrome", "color"],
+            sides=["one-sided", "two-sided-long-edge", "two-sided-short-edge"],
+            pages_per_sheet=[1, 2, 4],
+            currency="EUR",
+            accepted_media_types=["application/pdf", "image/jpeg", "image/png"],
+            prices=[
+                common_pb2.SheetPrice(media=m, color=c, duplex=d, amount=a)
+                for m, c, d, a in [
+                    ("A4", "monochrome", False, 10),
+                    ("A4", "monochrome", True, 15),
+                    ("A4", "color", False, 50),
+                    ("A4", "color", True, 80),
+                    ("A3", "monochrome", False, 20),
+                    ("A3", "color", False, 100),
+                ]
+            ],
+        )
+    )
     with phone_context(chromium_browser, size) as context:
         page = new_page(context)
         requests: list[str] = []
@@ -56,13 +69,19 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         assert axe_violations(page) == []
         shot(page, size, "01-upload-page")
 
-        page.set_input_files("#file-input", files=[
-            {"name": "thesis.pdf", "mimeType": "application/pdf", "buffer": pdf},
-            {"name": "photo.png", "mimeType": "image/png", "buffer": photo},
-            {"name": "photo copy.png", "mimeType": "image/png", "buffer": photo},
-            {"name": "letter.docx", "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             "buffer": b"PK\x03\x04" + b"x" * 3000},
-        ])
+        page.set_input_files(
+            "#file-input",
+            files=[
+                {"name": "thesis.pdf", "mimeType": "application/pdf", "buffer": pdf},
+                {"name": "photo.png", "mimeType": "image/png", "buffer": photo},
+                {"name": "photo copy.png", "mimeType": "image/png", "buffer": photo},
+                {
+                    "name": "letter.docx",
+                    "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    "buffer": b"PK\x03\x04" + b"x" * 3000,
+                },
+            ],
+        )
         rows = page.locator("#file-list li")
         expect(rows).to_have_count(4)
         expect(rows.nth(0).locator(".thumb img")).to_be_visible()  # page 1 drawn by pdf.js

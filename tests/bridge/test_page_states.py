@@ -32,21 +32,22 @@ def _job_id(page: Any) -> str:
 def _send_small(page: Any, bridge: Any, kiosk: Any) -> str:
     page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-    page.set_input_files("#file-input", files=[
-        {"name": "flyer.png", "mimeType": "image/png", "buffer": png_bytes(300, 200)}])
+    page.set_input_files(
+        "#file-input", files=[{"name": "flyer.png", "mimeType": "image/png", "buffer": png_bytes(300, 200)}]
+    )
     expect(page.locator("#file-list li")).to_have_attribute("data-pages", "1")
     page.click("#send-button")
     expect(page.locator("#status-view")).to_be_visible()
     return _job_id(page)
 
 
-def test_reload_mid_upload_resumes_with_the_same_files(
-    bridge: Any, kiosk: Any, chromium_browser: Any
-) -> None:
+def test_reload_mid_upload_resumes_with_the_same_files(bridge: Any, kiosk: Any, chromium_browser: Any) -> None:
     data = pdf_bytes(2, b"resume", pad_to=4_000_000)
     photo = png_bytes()
-    files = [{"name": "report.pdf", "mimeType": "application/pdf", "buffer": data},
-             {"name": "photo.png", "mimeType": "image/png", "buffer": photo}]
+    files = [
+        {"name": "report.pdf", "mimeType": "application/pdf", "buffer": data},
+        {"name": "photo.png", "mimeType": "image/png", "buffer": photo},
+    ]
     with phone_context(chromium_browser, SMALL) as context:
         page = new_page(context)
         puts: list[str] = []
@@ -92,8 +93,10 @@ def test_reload_mid_upload_resumes_with_the_same_files(
         shot(page, SMALL, "21-resume-after-reload")
 
         # Other files are not taken for the interrupted ones.
-        page.set_input_files("#file-input", files=[
-            {"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(1)}, files[1]])
+        page.set_input_files(
+            "#file-input",
+            files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(1)}, files[1]],
+        )
         expect(page.locator("#file-list li")).to_have_count(2)
         page.click("#send-button")
         expect(page.locator("#form-error")).to_contain_text("not the same files")
@@ -123,14 +126,18 @@ def test_offline_upload_resumes_by_itself(bridge: Any, kiosk: Any, chromium_brow
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
         # A slow phone line: about 4 Mbit/s up.
         cdp = context.new_cdp_session(page)
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": 40, "downloadThroughput": 2_000_000, "uploadThroughput": 500_000})
-        page.set_input_files("#file-input", files=[
-            {"name": "poster.pdf", "mimeType": "application/pdf", "buffer": data}])
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 40, "downloadThroughput": 2_000_000, "uploadThroughput": 500_000},
+        )
+        page.set_input_files(
+            "#file-input", files=[{"name": "poster.pdf", "mimeType": "application/pdf", "buffer": data}]
+        )
         page.click("#send-button")
         expect(page.locator("#upload-line")).to_contain_text("left", timeout=20_000)  # "about … left"
-        seen = {page.locator("#overall-bar").get_attribute("value") for _ in range(8)
-                if page.wait_for_timeout(150) is None}
+        seen = {
+            page.locator("#overall-bar").get_attribute("value") for _ in range(8) if page.wait_for_timeout(150) is None
+        }
         assert len(seen) >= 3, seen  # the bar moves within a chunk, not in 1 MB steps
         expect(page.locator("body")).to_have_attribute("data-awake", "held")  # the screen stays on
         shot(page, "360x740", "22-progress-estimate")
@@ -140,8 +147,10 @@ def test_offline_upload_resumes_by_itself(bridge: Any, kiosk: Any, chromium_brow
         expect(page.locator("#status-view")).to_be_hidden()
         assert axe_violations(page) == []
         shot(page, "360x740", "23-offline-waiting")
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
         context.set_offline(False)  # nobody presses anything
         expect(page.locator("#status-view")).to_be_visible(timeout=30_000)
         expect(page.locator("body")).to_have_attribute("data-awake", "released")  # only while uploading
@@ -189,9 +198,7 @@ def test_unverified_key_is_unmistakable(bridge: Any, kiosk: Any, chromium_browse
         shot(page, SMALL, "25-unverified-key")
 
 
-def test_withdraw_asks_first_and_rejection_reads_plainly(
-    bridge: Any, kiosk: Any, chromium_browser: Any
-) -> None:
+def test_withdraw_asks_first_and_rejection_reads_plainly(bridge: Any, kiosk: Any, chromium_browser: Any) -> None:
     with phone_context(chromium_browser, SMALL) as context:
         page = new_page(context)
         job_id = _send_small(page, bridge, kiosk)
@@ -206,10 +213,13 @@ def test_withdraw_asks_first_and_rejection_reads_plainly(
 
         other = new_page(context)
         other_id = _send_small(other, bridge, kiosk)
-        kiosk.reject(other_id, "The shop's kiosk cannot print this job: the file was declared as "
-                               "application/pdf but is not a PDF.")
+        kiosk.reject(
+            other_id,
+            "The shop's kiosk cannot print this job: the file was declared as application/pdf but is not a PDF.",
+        )
         expect(other.locator("#status-line")).to_have_text(
-            "The shop declined this job: The file was sent as a PDF but is not a PDF.")
+            "The shop declined this job: The file was sent as a PDF but is not a PDF."
+        )
         assert axe_violations(other) == []
         shot(other, SMALL, "27-rejected")
 
@@ -234,11 +244,10 @@ def test_withdraw_asks_first_and_rejection_reads_plainly(
         shot(forged, SMALL, "34-status-wrong-link")
 
 
-@pytest.mark.parametrize("lang,text", [
-    ("es", "Enviar de forma segura"), ("hi", "सुरक्षित रूप से भेजें"), ("ar", "أرسل بأمان")])
-def test_languages_on_a_small_phone(
-    lang: str, text: str, bridge: Any, kiosk: Any, chromium_browser: Any
-) -> None:
+@pytest.mark.parametrize(
+    "lang,text", [("es", "Enviar de forma segura"), ("hi", "सुरक्षित रूप से भेजें"), ("ar", "أرسل بأمان")]
+)
+def test_languages_on_a_small_phone(lang: str, text: str, bridge: Any, kiosk: Any, chromium_browser: Any) -> None:
     with phone_context(chromium_browser, SMALL, locale=lang, extra_http_headers={"Accept-Language": lang}) as context:
         page = new_page(context)
         page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
@@ -246,9 +255,13 @@ def test_languages_on_a_small_phone(
         expect(page.locator("html")).to_have_attribute("lang", lang)
         expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
         expect(page.locator("#send-button")).to_have_text(text)
-        page.set_input_files("#file-input", files=[
-            {"name": "cv.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)},
-            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+        page.set_input_files(
+            "#file-input",
+            files=[
+                {"name": "cv.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)},
+                {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
+            ],
+        )
         expect(page.locator("#file-list li").first).to_have_attribute("data-pages", "2")
         # Script messages come from the same catalogue as the template's.
         expect(page.locator("#key-title")).not_to_have_text("Shop key verified")

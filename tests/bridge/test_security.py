@@ -47,9 +47,7 @@ def _check_headers(headers: object) -> None:
         ("GET", "/api/qr/ABC234.svg", 200),
     ],
 )
-def test_security_headers_on_every_response(
-    client: FlaskClient, method: str, path: str, status: int
-) -> None:
+def test_security_headers_on_every_response(client: FlaskClient, method: str, path: str, status: int) -> None:
     response = client.open(path, method=method)
     assert response.status_code == status
     _check_headers(response.headers)

@@ -30,15 +30,19 @@ def test_streams_per_job_and_per_client_are_capped(client: FlaskClient, fake_rel
     statuses = []
     for _ in range(6):
         other = _create(client, [1]).json
-        response = client.get(f"/api/jobs/{other['job']['job_id']}/events",
-                              headers=_auth(other["customer_token"]), buffered=False)
+        response = client.get(
+            f"/api/jobs/{other['job']['job_id']}/events", headers=_auth(other["customer_token"]), buffered=False
+        )
         statuses.append(response.status_code)
         open_.append(response)
     assert statuses == [200, 200, 200, 200, 429, 429]
     from_elsewhere = _create(client, [1]).json
-    response = client.get(f"/api/jobs/{from_elsewhere['job']['job_id']}/events",
-                          headers=_auth(from_elsewhere["customer_token"]), buffered=False,
-                          environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    response = client.get(
+        f"/api/jobs/{from_elsewhere['job']['job_id']}/events",
+        headers=_auth(from_elsewhere["customer_token"]),
+        buffered=False,
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
     assert response.status_code == 200
     open_.append(response)
     for response in open_:

@@ -33,10 +33,7 @@ def test_vendored_file_matches_its_pin(path: Path, digest: str) -> None:
 
 def test_every_vendored_file_is_pinned() -> None:
     pinned = {path for path, _ in _pinned()}
-    on_disk = {
-        p for pins in PINS for p in pins.parent.rglob("*")
-        if p.is_file() and p.name != "VENDORED.json"
-    }
+    on_disk = {p for pins in PINS for p in pins.parent.rglob("*") if p.is_file() and p.name != "VENDORED.json"}
     assert on_disk == pinned
 
 

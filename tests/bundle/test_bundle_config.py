@@ -13,22 +13,40 @@ from kiosk.core.config import PrinterSettings, load_settings
 from kiosk.core.errors import ConfigError
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    ("cups:Front_Desk", PrinterSettings(kind="cups", queue="Front_Desk", cups_server="localhost:631")),
-    ("cups:lab-2@print.shop.lan:631", PrinterSettings(kind="cups", queue="lab-2", cups_server="print.shop.lan:631")),
-    ("ipp://192.168.1.20:631/ipp/print", PrinterSettings(kind="ipp", uri="ipp://192.168.1.20:631/ipp/print")),
-    ("ipps://printer.local/ipp/print", PrinterSettings(kind="ipp", uri="ipps://printer.local/ipp/print")),
-    ("folder:/srv/prints", PrinterSettings(kind="folder", folder="/srv/prints")),
-    ("demo", PrinterSettings(kind="folder")),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("cups:Front_Desk", PrinterSettings(kind="cups", queue="Front_Desk", cups_server="localhost:631")),
+        (
+            "cups:lab-2@print.shop.lan:631",
+            PrinterSettings(kind="cups", queue="lab-2", cups_server="print.shop.lan:631"),
+        ),
+        ("ipp://192.168.1.20:631/ipp/print", PrinterSettings(kind="ipp", uri="ipp://192.168.1.20:631/ipp/print")),
+        ("ipps://printer.local/ipp/print", PrinterSettings(kind="ipp", uri="ipps://printer.local/ipp/print")),
+        ("folder:/srv/prints", PrinterSettings(kind="folder", folder="/srv/prints")),
+        ("demo", PrinterSettings(kind="folder")),
+    ],
+)
 def test_printer_specs(spec: str, expected: PrinterSettings) -> None:
     assert parse_printer(spec) == expected
 
 
-@pytest.mark.parametrize("spec", [
-    "", "cups:", "cups:two words", "cups:a/b", "cups:q@bad server", "ipp://", "ipp://host:99999/x",
-    "lpr://host/q", "http://printer/ipp", "folder:", "Front_Desk",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "cups:",
+        "cups:two words",
+        "cups:a/b",
+        "cups:q@bad server",
+        "ipp://",
+        "ipp://host:99999/x",
+        "lpr://host/q",
+        "http://printer/ipp",
+        "folder:",
+        "Front_Desk",
+    ],
+)
 def test_bad_printer_specs(spec: str) -> None:
     with pytest.raises(ConfigError):
         parse_printer(spec)

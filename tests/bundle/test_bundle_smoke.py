@@ -30,8 +30,7 @@ ARTIFACTS = REPO / "artifacts" / "screenshots" / "bundle"
 BUILD_TIMEOUT = 1500
 RUN_TIMEOUT = 180
 # Build inputs: a bundle older than any of these is rebuilt.
-SOURCES = ("kiosk", "generated/cloudtab", "packaging/kiosk.spec", "scripts/build-kiosk",
-           "constraints.txt", "setup.cfg")
+SOURCES = ("kiosk", "generated/cloudtab", "packaging/kiosk.spec", "scripts/build-kiosk", "constraints.txt", "setup.cfg")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT + 2 * RUN_TIMEOUT)]
 
@@ -40,8 +39,9 @@ def newest_source_mtime() -> float:
     newest = 0.0
     for name in SOURCES:
         path = REPO / name
-        paths = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()
-                                                and "__pycache__" not in p.parts]
+        paths = (
+            [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        )
         newest = max([newest, *(p.stat().st_mtime for p in paths)])
     return newest
 
@@ -56,8 +56,14 @@ def kiosk_bundle() -> Path:
     if check.returncode != 0:
         service_missing("PyInstaller in .venv (pip install -c constraints.txt pyinstaller)")
     started = time.monotonic()
-    result = subprocess.run([str(REPO / "scripts" / "build-kiosk")], check=False, capture_output=True, text=True,
-                            timeout=BUILD_TIMEOUT, cwd=REPO)
+    result = subprocess.run(
+        [str(REPO / "scripts" / "build-kiosk")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        cwd=REPO,
+    )
     assert result.returncode == 0, f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     assert EXE.is_file()
     print(f"\nbuilt the bundle in {time.monotonic() - started:.0f} s: {result.stdout.strip()}")
@@ -84,7 +90,11 @@ def run_smoke(home: Path, shot: Path, **env: str) -> tuple[subprocess.CompletedP
     t0 = time.time()
     result = subprocess.run(
         [str(EXE), "--smoke-test", str(shot), "--timeout", "120"],
-        check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=home,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        cwd=home,
         env=clean_env(home, CLOUDTAB_KIOSK_SMOKE_T0=repr(t0), **env),
     )
     wall = time.time() - t0
@@ -123,11 +133,18 @@ def test_bundle_under_xvfb_shows_enrollment(kiosk_bundle: Path, xvfb_display: st
     shutil.copy(shot, ARTIFACTS / "enrollment-xvfb.png")
     files = [p for p in kiosk_bundle.rglob("*") if p.is_file() and not p.is_symlink()]
     size_mb = sum(p.stat().st_size for p in files) / 2**20
-    figures = {**report, "screenshot": str(ARTIFACTS / "enrollment-xvfb.png"), "wall_seconds": round(wall, 2),
-               "bundle_mib": round(size_mb, 1), "bundle_files": len(files)}
+    figures = {
+        **report,
+        "screenshot": str(ARTIFACTS / "enrollment-xvfb.png"),
+        "wall_seconds": round(wall, 2),
+        "bundle_mib": round(size_mb, 1),
+        "bundle_files": len(files),
+    }
     (ARTIFACTS / "smoke-xvfb.json").write_text(json.dumps(figures, indent=2))
-    print(f"\nbundle {size_mb:.0f} MiB; first frame after {report['first_frame_seconds']} s; "
-          f"smoke run {wall:.1f} s in all")
+    print(
+        f"\nbundle {size_mb:.0f} MiB; first frame after {report['first_frame_seconds']} s; "
+        f"smoke run {wall:.1f} s in all"
+    )
 
 
 def test_bundle_offscreen_shows_enrollment(kiosk_bundle: Path, home: Path) -> None:
@@ -143,8 +160,15 @@ def test_bundle_smoke_fails_without_a_display(kiosk_bundle: Path, home: Path) ->
     """The smoke mode can fail: with no display and no offscreen driver it must not exit 0."""
     shot = home / "never.png"
     env = clean_env(home, SDL_VIDEODRIVER="x11")  # and no DISPLAY
-    result = subprocess.run([str(EXE), "--smoke-test", str(shot), "--timeout", "30"],
-                            check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=home, env=env)
+    result = subprocess.run(
+        [str(EXE), "--smoke-test", str(shot), "--timeout", "30"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        cwd=home,
+        env=env,
+    )
     assert result.returncode != 0
     assert not shot.exists()
 
@@ -152,17 +176,39 @@ def test_bundle_smoke_fails_without_a_display(kiosk_bundle: Path, home: Path) ->
 def test_bundle_configure_writes_settings(kiosk_bundle: Path, home: Path) -> None:
     """The installer's --configure path, through the frozen code (no display needed)."""
     data = home / "data"
-    result = subprocess.run([str(EXE), "--configure", "--data-dir", str(data), "--printer",
-                             "ipp://printer.local:631/ipp/print", "--relay", "relay.example.com:443"],
-                            check=False, capture_output=True, text=True, timeout=120, cwd=home, env=clean_env(home))
+    result = subprocess.run(
+        [
+            str(EXE),
+            "--configure",
+            "--data-dir",
+            str(data),
+            "--printer",
+            "ipp://printer.local:631/ipp/print",
+            "--relay",
+            "relay.example.com:443",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=home,
+        env=clean_env(home),
+    )
     assert result.returncode == 0, result.stderr
     settings = json.loads((data / "settings.json").read_text())
     assert settings["printer"] == {**settings["printer"], "kind": "ipp", "uri": "ipp://printer.local:631/ipp/print"}
     assert settings["relay_address"] == "relay.example.com:443"
     assert oct((data / "settings.json").stat().st_mode & 0o777) == "0o600"
 
-    bad = subprocess.run([str(EXE), "--configure", "--data-dir", str(data), "--printer", "lpr://x"],
-                         check=False, capture_output=True, text=True, timeout=120, cwd=home, env=clean_env(home))
+    bad = subprocess.run(
+        [str(EXE), "--configure", "--data-dir", str(data), "--printer", "lpr://x"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=home,
+        env=clean_env(home),
+    )
     assert bad.returncode == 2 and "unknown printer" in bad.stderr
 
 
@@ -179,15 +225,23 @@ def test_bundle_carries_its_parts(kiosk_bundle: Path) -> None:
 
 def test_bundle_runs_the_kiosk_command_line(kiosk_bundle: Path, home: Path) -> None:
     """The unit's ExecStart path: kiosk.cli inside the bundle (version, and the core's imports)."""
-    version = subprocess.run([str(EXE), "--version"], check=False, capture_output=True, text=True,
-                             timeout=120, cwd=home, env=clean_env(home))
+    version = subprocess.run(
+        [str(EXE), "--version"], check=False, capture_output=True, text=True, timeout=120, cwd=home, env=clean_env(home)
+    )
     assert version.returncode == 0, version.stderr
     assert "cloudtab-kiosk" in version.stdout
 
     # Headless without enrollment stops at once with a sentence: grpc, cryptography and the
     # core all imported inside the frozen bundle to get there.
-    headless = subprocess.run([str(EXE), "--headless", "--data-dir", str(home / "data")], check=False,
-                              capture_output=True, text=True, timeout=120, cwd=home, env=clean_env(home))
+    headless = subprocess.run(
+        [str(EXE), "--headless", "--data-dir", str(home / "data")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=home,
+        env=clean_env(home),
+    )
     assert headless.returncode == 2, headless.stderr[-3000:]
     assert "not enrolled" in headless.stderr
 
@@ -197,8 +251,13 @@ def test_bundle_kiosk_keeps_running_in_a_session(kiosk_bundle: Path, xvfb_displa
     data = home / "data"
     log = home / "kiosk.log"
     with open(log, "w") as log_file:  # a file, not a pipe nobody reads while it runs
-        proc = subprocess.Popen([str(EXE), "--windowed"], cwd=home, stdout=log_file, stderr=subprocess.STDOUT,
-                                env=clean_env(home, DISPLAY=xvfb_display, CLOUDTAB_KIOSK_DATA_DIR=str(data)))
+        proc = subprocess.Popen(
+            [str(EXE), "--windowed"],
+            cwd=home,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=clean_env(home, DISPLAY=xvfb_display, CLOUDTAB_KIOSK_DATA_DIR=str(data)),
+        )
     try:
         try:
             proc.wait(timeout=8)
@@ -219,16 +278,35 @@ def test_installed_bundle_starts(kiosk_bundle: Path, tmp_path: Path) -> None:
     """scripts/install-kiosk with the real bundle: the copy in ~/.local/opt starts and has the settings."""
     home = tmp_path / "shop-home"
     home.mkdir()
-    install = subprocess.run([str(REPO / "scripts" / "install-kiosk"), "--bundle", str(kiosk_bundle),
-                              "--root", str(home), "--printer", "cups:Front_Desk"],
-                             check=False, capture_output=True, text=True, timeout=300, env=clean_env(home))
+    install = subprocess.run(
+        [
+            str(REPO / "scripts" / "install-kiosk"),
+            "--bundle",
+            str(kiosk_bundle),
+            "--root",
+            str(home),
+            "--printer",
+            "cups:Front_Desk",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(home),
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     settings = json.loads((home / ".local/share/cloudtab/kiosk/settings.json").read_text())
     assert settings["printer"]["queue"] == "Front_Desk"
 
     installed = home / ".local/opt/cloudtab-kiosk/cloudtab-kiosk"
     shot = home / "installed.png"
-    result = subprocess.run([str(installed), "--smoke-test", str(shot), "--timeout", "120"], check=False,
-                            capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=home,
-                            env=clean_env(home, SDL_VIDEODRIVER="offscreen", CLOUDTAB_KIOSK_SMOKE_T0=repr(time.time())))
+    result = subprocess.run(
+        [str(installed), "--smoke-test", str(shot), "--timeout", "120"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        cwd=home,
+        env=clean_env(home, SDL_VIDEODRIVER="offscreen", CLOUDTAB_KIOSK_SMOKE_T0=repr(time.time())),
+    )
     check_run(result, json.loads(shot.with_suffix(".json").read_text()), shot)

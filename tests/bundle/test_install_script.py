@@ -30,8 +30,9 @@ UNIT = "cloudtab-kiosk.service"
 
 
 def run(script: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(script), *args], check=False, capture_output=True, text=True, timeout=120,
-                          env=env or base_env())
+    return subprocess.run(
+        [str(script), *args], check=False, capture_output=True, text=True, timeout=120, env=env or base_env()
+    )
 
 
 def base_env() -> dict[str, str]:
@@ -68,8 +69,7 @@ def fake_bundle(tmp_path: Path) -> Path:
     (bundle / "_internal" / "payload.bin").write_bytes(b"\x00bundle payload")
     exe = bundle / "cloudtab-kiosk"
     exe.write_text(
-        "#!/bin/sh\n"
-        f"PYTHONPATH='{REPO}:{REPO / 'generated'}' exec '{sys.executable}' -m kiosk.bundle_main \"$@\"\n"
+        f"#!/bin/sh\nPYTHONPATH='{REPO}:{REPO / 'generated'}' exec '{sys.executable}' -m kiosk.bundle_main \"$@\"\n"
     )
     exe.chmod(0o755)
     return bundle
@@ -147,17 +147,20 @@ def test_unit_passes_systemd_analyze_verify(fake_bundle: Path, home: Path, tmp_p
     runtime.mkdir(mode=0o700)
     env = {**base_env(), "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
     unit_file = home / ".config/systemd/user" / UNIT
-    result = subprocess.run([analyze, "--user", "verify", str(unit_file)], check=False, capture_output=True,
-                            text=True, timeout=60, env=env)
+    result = subprocess.run(
+        [analyze, "--user", "verify", str(unit_file)], check=False, capture_output=True, text=True, timeout=60, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", f"systemd-analyze warned: {result.stderr}"
 
     # The check has teeth: a broken copy of the same unit is refused.
     broken = tmp_path / UNIT
-    broken.write_text(unit_file.read_text().replace("Restart=always", "Restart=sometimes")
-                      .replace(str(home), "/nonexistent"))
-    bad = subprocess.run([analyze, "--user", "verify", str(broken)], check=False, capture_output=True,
-                         text=True, timeout=60, env=env)
+    broken.write_text(
+        unit_file.read_text().replace("Restart=always", "Restart=sometimes").replace(str(home), "/nonexistent")
+    )
+    bad = subprocess.run(
+        [analyze, "--user", "verify", str(broken)], check=False, capture_output=True, text=True, timeout=60, env=env
+    )
     assert bad.returncode != 0 or bad.stderr.strip(), "systemd-analyze accepted a broken unit"
 
 
@@ -205,8 +208,9 @@ def test_bad_printer_is_refused_before_anything_is_written(fake_bundle: Path, ho
 
 
 def test_dry_run_writes_nothing(fake_bundle: Path, home: Path) -> None:
-    result = run(INSTALL, "--bundle", str(fake_bundle), "--root", str(home), "--dry-run",
-                 "--printer", "cups:Front_Desk")
+    result = run(
+        INSTALL, "--bundle", str(fake_bundle), "--root", str(home), "--dry-run", "--printer", "cups:Front_Desk"
+    )
     assert result.returncode == 0, result.stderr
     assert "would write" in result.stdout and UNIT in result.stdout
     assert tree(home) == {}
@@ -259,12 +263,15 @@ def test_uninstall_dry_run_and_foreign_prefix(fake_bundle: Path, home: Path, tmp
 
 # -- the session launcher (autostart and menu entries) --------------------------------
 
+
 def recording_bundle(tmp_path: Path, exit_code: int) -> Path:
     bundle = tmp_path / "rec-bundle"
     bundle.mkdir()
     exe = bundle / "cloudtab-kiosk"
-    exe.write_text('#!/bin/sh\n[ "$1" = --configure ] && exit 0  # the installer writing settings\n'
-                   f'echo "run data=$CLOUDTAB_KIOSK_DATA_DIR args=$*" >> "$KIOSK_LOG"\nexit {exit_code}\n')
+    exe.write_text(
+        '#!/bin/sh\n[ "$1" = --configure ] && exit 0  # the installer writing settings\n'
+        f'echo "run data=$CLOUDTAB_KIOSK_DATA_DIR args=$*" >> "$KIOSK_LOG"\nexit {exit_code}\n'
+    )
     exe.chmod(0o755)
     return bundle
 
@@ -274,8 +281,9 @@ def fake_systemctl(tmp_path: Path, enabled: bool) -> Path:
     bin_dir.mkdir()
     tool = bin_dir / "systemctl"
     status = 0 if enabled else 1
-    tool.write_text(f'#!/bin/sh\necho "systemctl $*" >> "$KIOSK_LOG"\n'
-                    f'case "$*" in *" start "*) exit 0 ;; esac\nexit {status}\n')
+    tool.write_text(
+        f'#!/bin/sh\necho "systemctl $*" >> "$KIOSK_LOG"\ncase "$*" in *" start "*) exit 0 ;; esac\nexit {status}\n'
+    )
     tool.chmod(0o755)
     return bin_dir
 
@@ -283,9 +291,14 @@ def fake_systemctl(tmp_path: Path, enabled: bool) -> Path:
 def session_env(tmp_path: Path, bin_dir: Path, log: Path) -> dict[str, str]:
     runtime = tmp_path / "runtime"
     runtime.mkdir(exist_ok=True, mode=0o700)
-    return {**base_env(), "PATH": f"{bin_dir}:/usr/bin:/bin", "KIOSK_LOG": str(log),
-            "XDG_RUNTIME_DIR": str(runtime), "CLOUDTAB_KIOSK_MAX_RUNS": "2",
-            "CLOUDTAB_KIOSK_RESTART_SEC": "0"}
+    return {
+        **base_env(),
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "KIOSK_LOG": str(log),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "CLOUDTAB_KIOSK_MAX_RUNS": "2",
+        "CLOUDTAB_KIOSK_RESTART_SEC": "0",
+    }
 
 
 def test_session_restarts_the_kiosk_without_systemd(tmp_path: Path, home: Path) -> None:

@@ -43,34 +43,53 @@ def make_pki(folder: Path) -> dict[str, Path]:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CloudTab test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-          .not_valid_after(now + datetime.timedelta(days=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.DNSName(BRIDGE_NAME),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.DNSName(BRIDGE_NAME),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
     paths["ca"].write_bytes(ca.public_bytes(pem))
     paths["cert"].write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    paths["key"].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    paths["key"].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return paths
 
 
-def unit_command(unit: str, instance: str = "", credentials: Path | None = None,
-                 replace: dict[str, str] | None = None) -> list[str]:
+def unit_command(
+    unit: str, instance: str = "", credentials: Path | None = None, replace: dict[str, str] | None = None
+) -> list[str]:
     """The ExecStart of deploy/systemd/`unit` as argv, run from this venv.
 
     `replace` changes named literal values (e.g. the bridge's listen address); each must
@@ -93,8 +112,14 @@ def unit_command(unit: str, instance: str = "", credentials: Path | None = None,
 class Nginx:
     """nginx -p DIR -c DIR/nginx.conf with deploy/nginx/cloudtab.conf included."""
 
-    def __init__(self, port: int, tls: dict[str, Path], bridge_port: int, relay_ports: tuple[int, int],
-                 extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        tls: dict[str, Path],
+        bridge_port: int,
+        relay_ports: tuple[int, int],
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """`extra`: further literal replacements (a test that shortens a timeout)."""
         binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
         if binary is None:
@@ -160,8 +185,9 @@ http {{
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t refused the configuration:\n{check.stderr}")
         with open(self.dir / "stderr.log", "wb") as stderr:
-            self.process = subprocess.Popen(self._cmd("-g", "daemon off;"), stdout=subprocess.DEVNULL,
-                                            stderr=stderr, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self._cmd("-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL
+            )
         if not wait_for_port(self.port, timeout=20):
             raise RuntimeError(f"nginx did not listen:\n{self.error_log()}")
 
@@ -198,8 +224,9 @@ class Service:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=ROOT)
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT
+            )
 
     def stop(self, timeout: float = 15.0) -> int | None:
         if self.process is None:

@@ -14,8 +14,11 @@ def test_operations_doc_points_at_the_tested_files() -> None:
         assert f"](../{path})" in doc, f"docs/operations.md does not link {path}"
         assert (ROOT / path).exists()
     # No pasted nginx configuration: it lives in one file only.
-    conf_lines = {line.strip() for line in (ROOT / "deploy/nginx/cloudtab.conf").read_text().splitlines()
-                  if line.strip().endswith(";") and not line.strip().startswith("#")}
+    conf_lines = {
+        line.strip()
+        for line in (ROOT / "deploy/nginx/cloudtab.conf").read_text().splitlines()
+        if line.strip().endswith(";") and not line.strip().startswith("#")
+    }
     copied = [line for line in doc.splitlines() if line.strip() in conf_lines]
     assert copied == [], f"docs/operations.md copies nginx lines: {copied}"
     for unit in (ROOT / "deploy/systemd").glob("*.service"):

@@ -85,9 +85,11 @@ def chromium_trusting(tmp_path: Path) -> Iterator[Callable[[Path], Any]]:
         def launch(ca: Path) -> Any:
             home = trusting_home(tmp_path / "phone-home", ca)
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
+                executable_path=CHROMIUM,
+                headless=True,
                 args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {BRIDGE_NAME} 127.0.0.1"],
-                env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+                env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+            )
             browsers.append(browser)
             return browser
 
@@ -96,25 +98,47 @@ def chromium_trusting(tmp_path: Path) -> Iterator[Callable[[Path], Any]]:
             browser.close()
 
 
-def test_behind_nginx_tls_everywhere(make_pg_database: Callable[[], str], gcs_bucket: str, ipp_printer: Any,
-                                     chromium_trusting: Callable[[Path], Any], services: list[Any],
-                                     tmp_path: Path) -> None:
+def test_behind_nginx_tls_everywhere(
+    make_pg_database: Callable[[], str],
+    gcs_bucket: str,
+    ipp_printer: Any,
+    chromium_trusting: Callable[[Path], Any],
+    services: list[Any],
+    tmp_path: Path,
+) -> None:
     pki = make_pki(tmp_path / "pki")
     ca = pki["ca"].read_bytes()
     creds = tmp_path / "credentials"  # what systemd's LoadCredential= hands the relay (%d)
     creds.mkdir()
     (creds / "tls.crt").write_bytes(pki["cert"].read_bytes())
     (creds / "tls.key").write_bytes(pki["key"].read_bytes())
-    relay_env = base_env(CLOUDTAB_DATABASE_URL=make_pg_database(), CLOUDTAB_GCS_BUCKET=gcs_bucket,
-                         CLOUDTAB_DATA_DIR=str(tmp_path / "relay-state"), CLOUDTAB_RELAY_HEARTBEAT_SECONDS="2")
+    relay_env = base_env(
+        CLOUDTAB_DATABASE_URL=make_pg_database(),
+        CLOUDTAB_GCS_BUCKET=gcs_bucket,
+        CLOUDTAB_DATA_DIR=str(tmp_path / "relay-state"),
+        CLOUDTAB_RELAY_HEARTBEAT_SECONDS="2",
+    )
 
     # Start order: migrate, then the relays, then the bridge.
-    migrate = subprocess.run(unit_command("cloudtab-migrate.service"), env=relay_env, capture_output=True,
-                             text=True, timeout=120, check=False)
+    migrate = subprocess.run(
+        unit_command("cloudtab-migrate.service"),
+        env=relay_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     relay_ports = (free_port(), free_port())
-    relays = [Service(f"relay-{port}", unit_command("cloudtab-relay@.service", str(port), creds), relay_env,
-                      tmp_path / f"relay-{port}.log") for port in relay_ports]
+    relays = [
+        Service(
+            f"relay-{port}",
+            unit_command("cloudtab-relay@.service", str(port), creds),
+            relay_env,
+            tmp_path / f"relay-{port}.log",
+        )
+        for port in relay_ports
+    ]
     for relay in relays:
         relay.start()
         services.append(relay)
@@ -122,29 +146,60 @@ def test_behind_nginx_tls_everywhere(make_pg_database: Callable[[], str], gcs_bu
         assert wait_until(functools.partial(relay_healthy, port, ca), timeout=40), relay.text()[-3000:]
 
     nginx_port, bridge_port = free_port(), free_port()
-    bridge_env = base_env(CLOUDTAB_BRIDGE_RELAY_ADDRESS=f"{RELAY_NAME}:{nginx_port}", CLOUDTAB_BRIDGE_RELAY_TLS="true",
-                          CLOUDTAB_BRIDGE_RELAY_CA_FILE=str(pki["ca"]), CLOUDTAB_BRIDGE_PROXY_FIX_X_FOR="1",
-                          CLOUDTAB_BRIDGE_PROXY_FIX_X_PROTO="1", CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT="100 per minute")
-    bridge = Service("bridge", unit_command("cloudtab-bridge.service", replace={
-        "--bind 127.0.0.1:8080": f"--bind 127.0.0.1:{bridge_port}", "--workers 4": "--workers 1"}),
-        bridge_env, tmp_path / "bridge.log")
+    bridge_env = base_env(
+        CLOUDTAB_BRIDGE_RELAY_ADDRESS=f"{RELAY_NAME}:{nginx_port}",
+        CLOUDTAB_BRIDGE_RELAY_TLS="true",
+        CLOUDTAB_BRIDGE_RELAY_CA_FILE=str(pki["ca"]),
+        CLOUDTAB_BRIDGE_PROXY_FIX_X_FOR="1",
+        CLOUDTAB_BRIDGE_PROXY_FIX_X_PROTO="1",
+        CLOUDTAB_BRIDGE_JOB_CREATE_LIMIT="100 per minute",
+    )
+    bridge = Service(
+        "bridge",
+        unit_command(
+            "cloudtab-bridge.service",
+            replace={"--bind 127.0.0.1:8080": f"--bind 127.0.0.1:{bridge_port}", "--workers 4": "--workers 1"},
+        ),
+        bridge_env,
+        tmp_path / "bridge.log",
+    )
     bridge.start()
     services.append(bridge)
     nginx = Nginx(nginx_port, pki, bridge_port, relay_ports)
     nginx.start()
     services.append(nginx)
 
-    added = subprocess.run([str(VENV_BIN / "cloudtab-relay"), "shop", "add", "Corner Copy", "--json"],
-                           env=relay_env, capture_output=True, text=True, timeout=60, check=True)
+    added = subprocess.run(
+        [str(VENV_BIN / "cloudtab-relay"), "shop", "add", "Corner Copy", "--json"],
+        env=relay_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     code = added.stdout.strip().splitlines()[-1].split('"enrollment_code": "')[1].split('"')[0]
 
     # The kiosk dials out to nginx over TLS (grpcs://), trusting the test CA.
     kiosk_dir = tmp_path / "kiosk"
-    kiosk = Service("kiosk", [str(VENV_BIN / "cloudtab-kiosk"), "--headless", "--data-dir", str(kiosk_dir),
-                              "--relay", f"grpcs://{RELAY_NAME}:{nginx_port}", "--enroll", code,
-                              "--bridge-url", f"https://{BRIDGE_NAME}:{nginx_port}", "--printer-uri", ipp_printer.uri],
-                    base_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(pki["ca"]), KIVY_NO_ARGS="1"),
-                    tmp_path / "kiosk.log")
+    kiosk = Service(
+        "kiosk",
+        [
+            str(VENV_BIN / "cloudtab-kiosk"),
+            "--headless",
+            "--data-dir",
+            str(kiosk_dir),
+            "--relay",
+            f"grpcs://{RELAY_NAME}:{nginx_port}",
+            "--enroll",
+            code,
+            "--bridge-url",
+            f"https://{BRIDGE_NAME}:{nginx_port}",
+            "--printer-uri",
+            ipp_printer.uri,
+        ],
+        base_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(pki["ca"]), KIVY_NO_ARGS="1"),
+        tmp_path / "kiosk.log",
+    )
     kiosk.start()
     services.append(kiosk)
     assert kiosk.wait_for(r"relay: connected$", 40), kiosk.text()[-3000:] + nginx.error_log()
@@ -184,7 +239,9 @@ def test_behind_nginx_tls_everywhere(make_pg_database: Callable[[], str], gcs_bu
             assert relay.stop() == 0, relay.text()[-2000:]
             send_job(2 + index)
             relay.start()
-            assert wait_until(functools.partial(relay_healthy, relay_ports[index], ca), timeout=40), relay.text()[-3000:]
+            assert wait_until(functools.partial(relay_healthy, relay_ports[index], ca), timeout=40), relay.text()[
+                -3000:
+            ]
     finally:
         phone.close()
 
@@ -199,8 +256,9 @@ def test_behind_nginx_tls_everywhere(make_pg_database: Callable[[], str], gcs_bu
 
 
 @pytest.mark.parametrize(("heartbeat", "survives"), [("1", True), ("30", False)])
-def test_subscription_outlives_grpc_read_timeout(heartbeat: str, survives: bool, relay_factory: Any,
-                                                 services: list[Any], tmp_path: Path) -> None:
+def test_subscription_outlives_grpc_read_timeout(
+    heartbeat: str, survives: bool, relay_factory: Any, services: list[Any], tmp_path: Path
+) -> None:
     """nginx cuts a gRPC stream that is quiet for grpc_read_timeout; the relay's heartbeat
     keeps a kiosk's subscription from ever being quiet that long. Here the timeout is
     3 s instead of the file's 1 h: with a 1 s heartbeat the kiosk stays connected on one
@@ -208,21 +266,37 @@ def test_subscription_outlives_grpc_read_timeout(heartbeat: str, survives: bool,
     timed out ... reading response header": the relay sends no headers before its first
     message) and the kiosk never gets connected."""
     pki = make_pki(tmp_path / "pki")
-    relay = relay_factory(name="hb", args=("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
-                                           "--heartbeat-seconds", heartbeat), start=False)
+    relay = relay_factory(
+        name="hb",
+        args=("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]), "--heartbeat-seconds", heartbeat),
+        start=False,
+    )
     relay.healthy = functools.partial(relay_healthy, relay.port, pki["ca"].read_bytes())
     relay.start()
     nginx_port = free_port()
-    nginx = Nginx(nginx_port, pki, free_port(), (relay.port, relay.port),
-                  extra={"grpc_read_timeout 1h;": "grpc_read_timeout 3s;"})
+    nginx = Nginx(
+        nginx_port, pki, free_port(), (relay.port, relay.port), extra={"grpc_read_timeout 1h;": "grpc_read_timeout 3s;"}
+    )
     nginx.start()
     services.append(nginx)
     _slug, code = relay.add_shop("Quiet Shop")
-    kiosk = Service("kiosk", [str(VENV_BIN / "cloudtab-kiosk"), "--headless", "--data-dir", str(tmp_path / "k"),
-                              "--relay", f"grpcs://{RELAY_NAME}:{nginx_port}", "--enroll", code,
-                              "--printer-folder", str(tmp_path / "printed")],
-                    base_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(pki["ca"]), KIVY_NO_ARGS="1"),
-                    tmp_path / "kiosk.log")
+    kiosk = Service(
+        "kiosk",
+        [
+            str(VENV_BIN / "cloudtab-kiosk"),
+            "--headless",
+            "--data-dir",
+            str(tmp_path / "k"),
+            "--relay",
+            f"grpcs://{RELAY_NAME}:{nginx_port}",
+            "--enroll",
+            code,
+            "--printer-folder",
+            str(tmp_path / "printed"),
+        ],
+        base_env(GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(pki["ca"]), KIVY_NO_ARGS="1"),
+        tmp_path / "kiosk.log",
+    )
     kiosk.start()
     services.append(kiosk)
     assert kiosk.wait_for(r"relay: connecting", 40), kiosk.text()[-3000:]

@@ -28,8 +28,15 @@ def busy_port() -> Iterator[int]:
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 90) -> tuple[int, list[str]]:
-    done = subprocess.run(argv, env=env or base_env(), capture_output=True, text=True, timeout=timeout,
-                          check=False, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        argv,
+        env=env or base_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     return done.returncode, lines
 
@@ -53,7 +60,9 @@ def test_relay_unreachable_database(tmp_path: Path) -> None:
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/cloudtab"
     for command in ("serve", "db upgrade"):
         code, lines = _run(_relay(tmp_path, "--database-url", url, command=command))
-        _one_line(code, lines, "cannot use the database", "Connection refused", "(--database-url / CLOUDTAB_DATABASE_URL)")
+        _one_line(
+            code, lines, "cannot use the database", "Connection refused", "(--database-url / CLOUDTAB_DATABASE_URL)"
+        )
 
 
 def test_relay_bad_database_url(tmp_path: Path) -> None:
@@ -71,24 +80,37 @@ def test_relay_missing_certificate(tmp_path: Path) -> None:
     key.write_text("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n")
     code, lines = _run(_relay(tmp_path, "--tls-cert", str(tmp_path / "missing.crt"), "--tls-key", str(key)))
     _one_line(code, lines, f"no such file: {tmp_path / 'missing.crt'}", "(--tls-cert / CLOUDTAB_RELAY_TLS_CERT)")
-    code, lines = _run(_relay(tmp_path), env=base_env(CLOUDTAB_RELAY_TLS_CERT=str(key),
-                                                      CLOUDTAB_RELAY_TLS_KEY=str(tmp_path / "gone.key")))
+    code, lines = _run(
+        _relay(tmp_path),
+        env=base_env(CLOUDTAB_RELAY_TLS_CERT=str(key), CLOUDTAB_RELAY_TLS_KEY=str(tmp_path / "gone.key")),
+    )
     _one_line(code, lines, "(--tls-cert / CLOUDTAB_RELAY_TLS_CERT)", "not a PEM file")
 
 
 def test_relay_port_in_use(tmp_path: Path, busy_port: int) -> None:
-    argv = [str(VENV_BIN / "cloudtab-relay"), "serve", "--data-dir", str(tmp_path / "relay"),
-            "--listen", f"127.0.0.1:{busy_port}"]
+    argv = [
+        str(VENV_BIN / "cloudtab-relay"),
+        "serve",
+        "--data-dir",
+        str(tmp_path / "relay"),
+        "--listen",
+        f"127.0.0.1:{busy_port}",
+    ]
     code, lines = _run(argv)
-    _one_line(code, lines, f"cannot listen on 127.0.0.1:{busy_port}: Address already in use",
-              "(--listen / CLOUDTAB_RELAY_LISTEN)")
+    _one_line(
+        code,
+        lines,
+        f"cannot listen on 127.0.0.1:{busy_port}: Address already in use",
+        "(--listen / CLOUDTAB_RELAY_LISTEN)",
+    )
     code, lines = _run(_relay(tmp_path, "--metrics-listen", f"127.0.0.1:{busy_port}"))
     _one_line(code, lines, "Address already in use", "(--metrics-listen / CLOUDTAB_RELAY_METRICS_LISTEN)")
 
 
 def test_relay_bad_listen_address(tmp_path: Path) -> None:
-    code, lines = _run([str(VENV_BIN / "cloudtab-relay"), "serve", "--data-dir", str(tmp_path / "r"),
-                        "--listen", "relay.example.com"])
+    code, lines = _run(
+        [str(VENV_BIN / "cloudtab-relay"), "serve", "--data-dir", str(tmp_path / "r"), "--listen", "relay.example.com"]
+    )
     _one_line(code, lines, "expected HOST:PORT, got 'relay.example.com'", "(--listen / CLOUDTAB_RELAY_LISTEN)")
 
 
@@ -118,13 +140,37 @@ def test_bridge_bad_rate_limit() -> None:
 
 
 def test_cloudtab_up_port_in_use(tmp_path: Path, busy_port: int) -> None:
-    code, lines = _run([str(VENV_BIN / "cloudtab"), "up", "--headless", "--data-dir", str(tmp_path / "data"),
-                        "--relay-listen", f"127.0.0.1:{free_port()}", "--bridge-listen", f"127.0.0.1:{busy_port}"])
+    code, lines = _run(
+        [
+            str(VENV_BIN / "cloudtab"),
+            "up",
+            "--headless",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--relay-listen",
+            f"127.0.0.1:{free_port()}",
+            "--bridge-listen",
+            f"127.0.0.1:{busy_port}",
+        ]
+    )
     _one_line(code, lines, f"--bridge-listen 127.0.0.1:{busy_port}: Address already in use")
 
 
 def test_cloudtab_up_missing_certificate(tmp_path: Path) -> None:
-    code, lines = _run([str(VENV_BIN / "cloudtab"), "up", "--headless", "--data-dir", str(tmp_path / "data"),
-                        "--lan", "--lan-address", "127.0.0.1", "--tls-cert", str(tmp_path / "shop.crt"),
-                        "--tls-key", str(tmp_path / "shop.key")])
+    code, lines = _run(
+        [
+            str(VENV_BIN / "cloudtab"),
+            "up",
+            "--headless",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--lan",
+            "--lan-address",
+            "127.0.0.1",
+            "--tls-cert",
+            str(tmp_path / "shop.crt"),
+            "--tls-key",
+            str(tmp_path / "shop.key"),
+        ]
+    )
     _one_line(code, lines, f"--tls-cert {tmp_path / 'shop.crt'}: cannot read a PEM certificate")

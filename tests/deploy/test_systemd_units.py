@@ -20,8 +20,12 @@ from tests.fixtures.services import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
-INSTANCES = ("cloudtab-migrate.service", "cloudtab-relay@50051.service", "cloudtab-relay@50052.service",
-             "cloudtab-bridge.service")
+INSTANCES = (
+    "cloudtab-migrate.service",
+    "cloudtab-relay@50051.service",
+    "cloudtab-relay@50052.service",
+    "cloudtab-bridge.service",
+)
 MAX_EXPOSURE = 2.0
 
 
@@ -56,29 +60,45 @@ def _root(tmp_path: Path) -> Path:
 def test_units_verify_clean(tmp_path: Path) -> None:
     analyze = _analyze()
     root = _root(tmp_path)
-    done = subprocess.run([analyze, "verify", f"--root={root}", *INSTANCES],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0 and done.stderr.strip() == "" and done.stdout.strip() == "", \
-        done.stdout + done.stderr
+    done = subprocess.run(
+        [analyze, "verify", f"--root={root}", *INSTANCES], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0 and done.stderr.strip() == "" and done.stdout.strip() == "", done.stdout + done.stderr
     # The check can fail: a misspelt key is reported.
     broken = root / "etc/systemd/system/cloudtab-bridge.service"
     broken.write_text(broken.read_text().replace("ProtectSystem=strict", "ProtectSytem=strict"))
-    bad = subprocess.run([analyze, "verify", f"--root={root}", "cloudtab-bridge.service"],
-                         capture_output=True, text=True, timeout=120, check=False)
+    bad = subprocess.run(
+        [analyze, "verify", f"--root={root}", "cloudtab-bridge.service"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "Unknown key 'ProtectSytem'" in bad.stderr
 
 
 @pytest.mark.parametrize("unit", ["cloudtab-relay@.service", "cloudtab-bridge.service", "cloudtab-migrate.service"])
 def test_units_are_sandboxed(unit: str, tmp_path: Path) -> None:
     service = _unit(unit)["Service"]
-    for key, value in (("ProtectSystem", "strict"), ("PrivateTmp", "yes"), ("NoNewPrivileges", "yes"),
-                       ("DynamicUser", "yes"), ("ProtectHome", "yes"), ("CapabilityBoundingSet", "")):
+    for key, value in (
+        ("ProtectSystem", "strict"),
+        ("PrivateTmp", "yes"),
+        ("NoNewPrivileges", "yes"),
+        ("DynamicUser", "yes"),
+        ("ProtectHome", "yes"),
+        ("CapabilityBoundingSet", ""),
+    ):
         assert service.get(key) == value, f"{unit}: {key}={service.get(key)!r}"
     assert service.get("StateDirectory"), f"{unit} has no StateDirectory"
     instance = tmp_path / unit.replace("@.", "@50051.")
     shutil.copy(UNITS / unit, instance)
-    done = subprocess.run([_analyze(), "security", "--offline=true", str(instance)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [_analyze(), "security", "--offline=true", str(instance)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
     assert match, done.stdout[-2000:] + done.stderr
     score = float(match.group(1))

@@ -41,8 +41,7 @@ def _tls_healthy(port: int, ca: bytes) -> bool:
 @pytest.fixture
 def tls_relay(relay_factory: Any, tmp_path: Path) -> Any:
     pki = make_pki(tmp_path / "pki")
-    relay = relay_factory(name="tls", args=("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"])),
-                          start=False)
+    relay = relay_factory(name="tls", args=("--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"])), start=False)
     relay.healthy = functools.partial(_tls_healthy, relay.port, pki["ca"].read_bytes())
     relay.start()
     relay.pki = pki
@@ -50,8 +49,17 @@ def tls_relay(relay_factory: Any, tmp_path: Path) -> Any:
 
 
 def _kiosk(tmp_path: Path, name: str, relay: str, *extra: str, **env: str) -> Service:
-    argv = [str(VENV_BIN / "cloudtab-kiosk"), "--headless", "--data-dir", str(tmp_path / name), "--relay", relay,
-            "--printer-folder", str(tmp_path / f"{name}-printed"), *extra]
+    argv = [
+        str(VENV_BIN / "cloudtab-kiosk"),
+        "--headless",
+        "--data-dir",
+        str(tmp_path / name),
+        "--relay",
+        relay,
+        "--printer-folder",
+        str(tmp_path / f"{name}-printed"),
+        *extra,
+    ]
     return Service(name, argv, base_env(KIVY_NO_ARGS="1", **env), tmp_path / f"{name}.log")
 
 
@@ -91,9 +99,20 @@ def test_kiosk_addresses_and_bridge_over_tls(tls_relay: Any, tmp_path: Path) -> 
     for with_ca, expected in ((True, 200), (False, 503)):
         listen = free_port()
         env = base_env(**({"CLOUDTAB_BRIDGE_RELAY_CA_FILE": ca} if with_ca else {}))
-        bridge = Service(f"bridge-{with_ca}", [str(VENV_BIN / "cloudtab-bridge"), "serve", "--relay",
-                                               f"localhost:{port}", "--relay-tls", "--listen", f"127.0.0.1:{listen}"],
-                         env, tmp_path / f"bridge-{with_ca}.log")
+        bridge = Service(
+            f"bridge-{with_ca}",
+            [
+                str(VENV_BIN / "cloudtab-bridge"),
+                "serve",
+                "--relay",
+                f"localhost:{port}",
+                "--relay-tls",
+                "--listen",
+                f"127.0.0.1:{listen}",
+            ],
+            env,
+            tmp_path / f"bridge-{with_ca}.log",
+        )
         bridge.start()
         try:
             assert wait_for_port(listen, timeout=30), bridge.text()
@@ -112,8 +131,15 @@ def test_kiosk_key_passphrase_unlock(tls_relay: Any, tmp_path: Path) -> None:
     ca = str(tls_relay.pki["ca"])
     address = f"grpcs://localhost:{tls_relay.port}"
     _slug, code = tls_relay.add_shop("Locked Shop")
-    first = _kiosk(tmp_path, "locked", address, "--enroll", code, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=ca,
-                   CLOUDTAB_KIOSK_PASSPHRASE=PASSPHRASE)
+    first = _kiosk(
+        tmp_path,
+        "locked",
+        address,
+        "--enroll",
+        code,
+        GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=ca,
+        CLOUDTAB_KIOSK_PASSPHRASE=PASSPHRASE,
+    )
     first.start()
     assert first.wait_for(r"relay: connected$", 40), first.text()[-3000:]
     assert first.stop() == 0
@@ -127,8 +153,9 @@ def test_kiosk_key_passphrase_unlock(tls_relay: Any, tmp_path: Path) -> None:
         assert refused.process is not None and refused.process.wait(60) == 1, refused.text()
         assert "passphrase" in refused.text() and "Traceback" not in refused.text(), refused.text()
 
-    again = _kiosk(tmp_path, "locked", address, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=ca,
-                   CLOUDTAB_KIOSK_PASSPHRASE=PASSPHRASE)
+    again = _kiosk(
+        tmp_path, "locked", address, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=ca, CLOUDTAB_KIOSK_PASSPHRASE=PASSPHRASE
+    )
     again.log = tmp_path / "locked-again.log"
     again.start()
     try:

@@ -25,9 +25,23 @@ class BridgeProcess:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "generated")])
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "web_bridge.cli", "serve", "--relay", relay_address,
-                 "--listen", f"127.0.0.1:{self.port}", "--job-limit", "1000 per minute"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+                [
+                    sys.executable,
+                    "-m",
+                    "web_bridge.cli",
+                    "serve",
+                    "--relay",
+                    relay_address,
+                    "--listen",
+                    f"127.0.0.1:{self.port}",
+                    "--job-limit",
+                    "1000 per minute",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

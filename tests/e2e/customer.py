@@ -31,14 +31,15 @@ def make_pdf(marker: str, pages: int = 3) -> bytes:
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for n in range(pages):
         text = f"{marker} page {n + 1}".encode()
-        stream = (b"0.1 0.2 0.6 rg 60 300 475 300 re f BT /F1 18 Tf 60 700 Td (" + text + b") Tj ET")
+        stream = b"0.1 0.2 0.6 rg 60 300 475 300 re f BT /F1 18 Tf 60 700 Td (" + text + b") Tj ET"
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         content = len(objects)
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (content, font))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (content, font)
+        )
         kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -83,8 +84,8 @@ class Options:
     """What the customer chooses on the page (the page's own option values)."""
 
     copies: int = 1
-    color: str = "bw"        # bw | color
-    duplex: str = "none"     # none | long | short
+    color: str = "bw"  # bw | color
+    duplex: str = "none"  # none | long | short
     pages: str = ""
     paper: str = "A4"
 
@@ -93,8 +94,9 @@ class Phone:
     """The customer's phone: one browser context with a 360x740 viewport."""
 
     def __init__(self, browser: Any, name: str) -> None:
-        self.context = browser.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=2,
-                                           is_mobile=True, has_touch=True)
+        self.context = browser.new_context(
+            viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.name = name
@@ -119,17 +121,20 @@ class Phone:
             raise AssertionError(f"upload page answered {response.status if response else 'nothing'}")
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
         self.shot("shop-page")
-        page.set_input_files("#file-input", files=[
-            {"name": f.name, "mimeType": f.media_type, "buffer": f.data} for f in files])
+        page.set_input_files(
+            "#file-input", files=[{"name": f.name, "mimeType": f.media_type, "buffer": f.data} for f in files]
+        )
         expect(page.locator("#file-list li")).to_have_count(len(files))
         rows = page.locator("#file-list li")
         for index in range(len(files)):  # copies per file; the page range on the first file
             rows.nth(index).locator(".file-opts input[type=number]").fill(str(options.copies))
         if options.pages:
             rows.nth(0).locator(".file-opts input[type=text]").fill(options.pages)
-        for selector, value in (("#opt-color", {"bw": "monochrome"}.get(options.color, options.color)),
-                                ("#opt-sides", SIDES.get(options.duplex, options.duplex)),
-                                ("#opt-media", options.paper)):
+        for selector, value in (
+            ("#opt-color", {"bw": "monochrome"}.get(options.color, options.color)),
+            ("#opt-sides", SIDES.get(options.duplex, options.duplex)),
+            ("#opt-media", options.paper),
+        ):
             choice = page.locator(selector)
             if choice.is_disabled():  # the shop's published capabilities offer only this value
                 expect(choice).to_have_value(value)

@@ -71,10 +71,27 @@ class CloudtabUp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAB_") and k != "DISPLAY"}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "generated")])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "launcher.cli", "up", "--headless", "--data-dir", str(data_dir),
-             "--relay-listen", self.relay_listen, "--bridge-listen", self.bridge_listen, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=data_dir.parent,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "launcher.cli",
+                "up",
+                "--headless",
+                "--data-dir",
+                str(data_dir),
+                "--relay-listen",
+                self.relay_listen,
+                "--bridge-listen",
+                self.bridge_listen,
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=data_dir.parent,
+            start_new_session=True,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 

@@ -51,8 +51,11 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     pdf = make_pdf(MARKER, pages=3)
     phone = Phone(chromium_browser, "up")
     try:
-        phone.send(url, [Upload("notes.pdf", "application/pdf", pdf)],
-                   Options(copies=2, color="color", duplex="long", pages="1-2", paper="A4"))
+        phone.send(
+            url,
+            [Upload("notes.pdf", "application/pdf", pdf)],
+            Options(copies=2, color="color", duplex="long", pages="1-2", paper="A4"),
+        )
         printed_dir = tmp_path / "data" / "printed"
         printed = wait_until(lambda: sorted(printed_dir.glob("*.pdf")), timeout=30)
         assert printed, f"the demo printer received nothing:\n{up.output()[-3000:]}"
@@ -78,8 +81,9 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     children = descendants(up.process.pid)
     assert len(children) >= 3, f"expected relay, bridge and kiosk below the launcher, got {children}"
     assert up.terminate() == 0, up.output()[-3000:]
-    assert wait_until(lambda: not [p for p in children if alive(p)], timeout=10), \
+    assert wait_until(lambda: not [p for p in children if alive(p)], timeout=10), (
         f"children left: {[p for p in children if alive(p)]}"
+    )
     assert "Traceback" not in up.output() + log_file.read_text(), up.output()[-3000:]
 
     again = launcher_runs()

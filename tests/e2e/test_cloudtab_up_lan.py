@@ -42,9 +42,11 @@ def browser_for(tmp_path: Path) -> Iterator[Any]:
 
         def launch(address: str, home: Path) -> Any:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
+                executable_path=CHROMIUM,
+                headless=True,
                 args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {NAME} {address}"],
-                env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+                env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+            )
             browsers.append(browser)
             return browser
 
@@ -124,9 +126,20 @@ def test_lan_with_the_owners_certificate(tmp_path: Path) -> None:
 
     pki = make_pki(tmp_path / "owner")
     port = free_port()
-    up = CloudtabUp(tmp_path / "data", tmp_path / "up-owner.log", "--lan", "--lan-address", "127.0.0.1",
-                    "--lan-name", NAME, "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
-                    bridge_listen=f":{port}")
+    up = CloudtabUp(
+        tmp_path / "data",
+        tmp_path / "up-owner.log",
+        "--lan",
+        "--lan-address",
+        "127.0.0.1",
+        "--lan-name",
+        NAME,
+        "--tls-cert",
+        str(pki["cert"]),
+        "--tls-key",
+        str(pki["key"]),
+        bridge_listen=f":{port}",
+    )
     try:
         url = up.customer_url()
         assert url.startswith(f"https://{NAME}:{port}/s/"), url

@@ -45,7 +45,9 @@ def test_terminal_keeps_the_url_and_survives_a_kiosk_crash(launcher_runs: Any, t
     assert wait_until(lambda: "relay: connected" in log_file.read_text(), timeout=30), log_file.read_text()
 
     bridge = up.child_pid("gunicorn")
-    assert bridge is not None, f"the upload page does not run under gunicorn: {[cmdline(p) for p in descendants(up.process.pid)]}"
+    assert bridge is not None, (
+        f"the upload page does not run under gunicorn: {[cmdline(p) for p in descendants(up.process.pid)]}"
+    )
     kiosk = up.child_pid("cloudtab-kiosk")
     relay = up.child_pid("cloudtab-relay")
     assert kiosk and relay
@@ -64,21 +66,30 @@ def test_terminal_keeps_the_url_and_survives_a_kiosk_crash(launcher_runs: Any, t
 
     children = descendants(up.process.pid)
     assert up.interrupt() == 0, up.output()[-3000:]
-    assert wait_until(lambda: not [p for p in children if alive(p)], timeout=10), \
+    assert wait_until(lambda: not [p for p in children if alive(p)], timeout=10), (
         f"children left: {[cmdline(p) for p in children if alive(p)]}"
+    )
 
     terminal = up.output()
     log_text = log_file.read_text()
     # The terminal: only the launcher's own lines and the QR; the URL stays visible.
     lines = terminal.splitlines()
     last_qr_row = max(i for i, line in enumerate(lines) if "▀" in line or "█" in line)
-    after_qr = lines[last_qr_row + 1:]
-    assert [line for line in terminal.splitlines() if line.startswith("[") and not line.startswith("[up")] == [], terminal
+    after_qr = lines[last_qr_row + 1 :]
+    assert [line for line in terminal.splitlines() if line.startswith("[") and not line.startswith("[up")] == [], (
+        terminal
+    )
     assert "Customer upload page: " + url in terminal and "█" in terminal
     assert after_qr and all(line.startswith("[up") for line in after_qr), after_qr
     # Every part logged to the file, once per line, without tracebacks.
-    for part in ("[relay ]", "[kiosk ]", "[up    ] stopping", "[up    ] kiosk stopped (0)",
-                 "[up    ] bridge stopped (0)", "[up    ] relay stopped (0)"):
+    for part in (
+        "[relay ]",
+        "[kiosk ]",
+        "[up    ] stopping",
+        "[up    ] kiosk stopped (0)",
+        "[up    ] bridge stopped (0)",
+        "[up    ] relay stopped (0)",
+    ):
         assert part in log_text, f"{part!r} missing from the log:\n{log_text}"
     for text in (terminal, log_text):
         assert "Traceback" not in text and "SystemExit" not in text and "Channel closed" not in text, text

@@ -43,8 +43,9 @@ def _db_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
     out: dict[str, list[tuple[Any, ...]]] = {}
     with psycopg.connect(url, connect_timeout=5) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        tables = [
+            r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        ]
         for table in tables:
             out[table] = list(conn.execute(f'SELECT * FROM "{table}"'))
     return out
@@ -54,9 +55,13 @@ def _columns(url: str, table: str) -> list[str]:
     import psycopg
 
     with psycopg.connect(url, connect_timeout=5) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
-            (table,))]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -75,7 +80,7 @@ def _bucket_objects(bucket: str) -> list[str]:
 
 def _colours(rgba: bytes) -> int:
     """Distinct colours among a sample of the pixels."""
-    return len({rgba[i:i + 4] for i in range(0, len(rgba) - 3, 4 * 97)})
+    return len({rgba[i : i + 4] for i in range(0, len(rgba) - 3, 4 * 97)})
 
 
 def _page_text(pdf: bytes, index: int) -> str:
@@ -93,9 +98,15 @@ def _page_text(pdf: bytes, index: int) -> str:
             doc.close()
 
 
-def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bucket: str, relay_factory: Any,
-                                     bridge_factory: Callable[[str], BridgeProcess], ipp_printer: Any,
-                                     chromium_browser: Any, tmp_path: Path) -> None:
+def test_job_through_every_real_part(
+    make_pg_database: Callable[[], str],
+    gcs_bucket: str,
+    relay_factory: Any,
+    bridge_factory: Callable[[str], BridgeProcess],
+    ipp_printer: Any,
+    chromium_browser: Any,
+    tmp_path: Path,
+) -> None:
     from kiosk.core.jobs import LocalState
     from kiosk.core.printing import IppPrinter, PrintState
     from kiosk.core.service import KioskCore
@@ -118,15 +129,22 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
         assert wait_until(lambda: core.connection.online, timeout=15), core.connection
         pdf = make_pdf(MARKER, pages=3)
         png = make_png()
-        job_id = phone.send(url, [Upload("thesis.pdf", "application/pdf", pdf),
-                                  Upload("photo.png", "image/png", png)],
-                            Options(copies=2, color="color", duplex="long", pages="1-2", paper="A4"),
-                            customer="Ada L.")
+        job_id = phone.send(
+            url,
+            [Upload("thesis.pdf", "application/pdf", pdf), Upload("photo.png", "image/png", png)],
+            Options(copies=2, color="color", duplex="long", pages="1-2", paper="A4"),
+            customer="Ada L.",
+        )
         phone.shot("sent")
 
         # The kiosk hears of it through relay B (the bridge created it on relay A).
-        ready = wait_until(lambda: job_id in {j.job_id for j in core.jobs()}
-                           and core.job(job_id).state in (LocalState.READY, LocalState.FAILED), timeout=30)
+        ready = wait_until(
+            lambda: (
+                job_id in {j.job_id for j in core.jobs()}
+                and core.job(job_id).state in (LocalState.READY, LocalState.FAILED)
+            ),
+            timeout=30,
+        )
         assert ready, f"kiosk never got the job: {core.jobs()}\n{relay_b.log_tail()}"
         job = core.job(job_id)
         assert job.state is LocalState.READY, job.error
@@ -134,8 +152,13 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
         assert "method=CreateJob" in relay_a.log_text() and "method=CreateJob" not in relay_b.log_text()
         assert "method=DownloadFile" in relay_b.log_text() and "method=DownloadFile" not in relay_a.log_text()
         assert (job.customer_name, [f.name for f in job.files]) == ("Ada L.", ["thesis.pdf", "photo.png"])
-        assert (job.options.copies, job.options.color, job.options.sides, job.options.page_ranges,
-                job.options.media) == (2, "color", "two-sided-long-edge", "", "A4")  # pages are per file
+        assert (
+            job.options.copies,
+            job.options.color,
+            job.options.sides,
+            job.options.page_ranges,
+            job.options.media,
+        ) == (2, "color", "two-sided-long-edge", "", "A4")  # pages are per file
         sealed_rows = _db_rows(database)["jobs"]
         sealed_col = _columns(database, "jobs").index("sealed_manifest")
         sealed = next(bytes(r[sealed_col]) for r in sealed_rows if job_id in r)
@@ -186,8 +209,10 @@ def test_job_through_every_real_part(make_pg_database: Callable[[], str], gcs_bu
     # Nothing of the job is left: no object in the bucket, no sealed manifest, no document byte.
     assert wait_until(lambda: not _bucket_objects(gcs_bucket), timeout=10), _bucket_objects(gcs_bucket)
     rows = _db_rows(database)
-    job_rows = {table: [r for r in table_rows if any(_as_bytes(v) == job_id.encode() for v in r)]
-                for table, table_rows in rows.items()}
+    job_rows = {
+        table: [r for r in table_rows if any(_as_bytes(v) == job_id.encode() for v in r)]
+        for table, table_rows in rows.items()
+    }
     job_cols = _columns(database, "jobs")
     (job_row,) = job_rows["jobs"]
     assert job_row[job_cols.index("sealed_manifest")] is None

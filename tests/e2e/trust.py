@@ -15,6 +15,9 @@ def trusting_home(home: Path, ca_file: Path) -> Path:
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True, timeout=30)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "CloudTab test CA", "-t", "C,,",
-                    "-i", str(ca_file)], check=True, timeout=30)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "CloudTab test CA", "-t", "C,,", "-i", str(ca_file)],
+        check=True,
+        timeout=30,
+    )
     return home

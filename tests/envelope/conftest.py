@@ -21,13 +21,7 @@ def harness_routes() -> dict[str, Path]:
         "/": HERE / "browser_harness.html",
         "/harness.js": HERE / "browser_harness.js",
     }
-    routes.update(
-        {
-            f"/js/{p.name}": p
-            for p in JS.glob("*.js")
-            if p.name.startswith(("envelope", "hpke", "sha256"))
-        }
-    )
+    routes.update({f"/js/{p.name}": p for p in JS.glob("*.js") if p.name.startswith(("envelope", "hpke", "sha256"))})
     return routes
 
 
@@ -44,4 +38,3 @@ def page(browser_page: Any, harness_url: str) -> Any:
     browser_page.goto(harness_url)
     expect(browser_page.locator("body")).to_have_attribute("data-ready", "1")
     return browser_page
-

@@ -39,9 +39,7 @@ def _labeled_extract(suite: bytes, salt: bytes, label: bytes, ikm: bytes) -> byt
     return _extract(salt, _V1 + suite + label + ikm)
 
 
-def _labeled_expand(
-    suite: bytes, prk: bytes, label: bytes, info: bytes, length: int
-) -> bytes:
+def _labeled_expand(suite: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
     return _expand(prk, length.to_bytes(2, "big") + _V1 + suite + label + info, length)
 
 
@@ -57,9 +55,7 @@ class Context:
 
     def nonce(self, seq: int) -> bytes:
         """base_nonce XOR seq (RFC 9180 section 5.2)."""
-        return bytes(
-            a ^ b for a, b in zip(self.base_nonce, seq.to_bytes(12, "big"), strict=True)
-        )
+        return bytes(a ^ b for a, b in zip(self.base_nonce, seq.to_bytes(12, "big"), strict=True))
 
     def seal(self, seq: int, aad: bytes, plaintext: bytes) -> bytes:
         """AEAD seal at sequence number ``seq``."""
@@ -67,12 +63,7 @@ class Context:
 
 
 def _schedule(shared_secret: bytes, info: bytes, aead_id: int) -> Context:
-    suite = (
-        b"HPKE"
-        + KEM_P256.to_bytes(2, "big")
-        + KDF_SHA256.to_bytes(2, "big")
-        + aead_id.to_bytes(2, "big")
-    )
+    suite = b"HPKE" + KEM_P256.to_bytes(2, "big") + KDF_SHA256.to_bytes(2, "big") + aead_id.to_bytes(2, "big")
     psk_id_hash = _labeled_extract(suite, b"", b"psk_id_hash", b"")
     info_hash = _labeled_extract(suite, b"", b"info_hash", info)
     context = b"\x00" + psk_id_hash + info_hash

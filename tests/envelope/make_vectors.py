@@ -92,9 +92,7 @@ def build() -> dict[str, Any]:
         reply_key=public_key_bytes(reply := private_key_from_hex(REPLY_SCALAR)),
     )
     manifest_json = manifest.to_json()
-    sealed = seal_base(
-        pub_key := shop.public_key(), eph, job_info(JOB_ID), manifest_json
-    )
+    sealed = seal_base(pub_key := shop.public_key(), eph, job_info(JOB_ID), manifest_json)
     del pub_key
     sealed_reply = seal_base(
         reply.public_key(),
@@ -162,9 +160,7 @@ def build() -> dict[str, Any]:
 
 def main() -> int:
     """Write the vector file."""
-    VECTOR_PATH.write_text(
-        json.dumps(build(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    VECTOR_PATH.write_text(json.dumps(build(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(VECTOR_PATH)
     return 0
 

@@ -42,9 +42,9 @@ DATA = ROOT / "tests" / "data"
 SIZES = [0, 1, 65536, 65537, 5_000_000]
 
 
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
 
 def pkcs8(key: Any) -> str:
     return b64(
@@ -133,8 +133,11 @@ def test_browser_reproduces_committed_vectors(page: Any) -> None:
                    opened_k: opened.k, opened_reply: opened.reply, sealed_reply: toHex(sealedReply), openedReply, otherJob,
                    files };
         }""",
-        {**vec, "ephemeral_public_hex": _ephemeral_public_hex(vec),
-         "reply_ephemeral_public_hex": _public_hex(vec["reply_ephemeral_private_scalar"])},
+        {
+            **vec,
+            "ephemeral_public_hex": _ephemeral_public_hex(vec),
+            "reply_ephemeral_public_hex": _public_hex(vec["reply_ephemeral_private_scalar"]),
+        },
     )
     assert result["sealed_reply"] == vec["sealed_reply"]
     assert result["openedReply"] == vec["reply_plaintext"]
@@ -279,9 +282,7 @@ def test_manifest_both_ways(page: Any) -> None:
             FileEntry(name="photo.png", type="image/png", size=9, sha256="cd" * 32),
         ),
         customer=Customer(name="Zoë", note='line\nbreak \u2028 "quoted"'),
-        options=JobOptions(
-            color="color", sides="two-sided-short-edge", media="Legal", pages_per_sheet=4
-        ),
+        options=JobOptions(color="color", sides="two-sided-short-edge", media="Legal", pages_per_sheet=4),
         reply_key=public_key_bytes(generate_private_key()),
     )
     sealed_py = seal_manifest(manifest, shop.public_key(), "job/ä 1")

@@ -21,9 +21,9 @@ EDGE_SIZES = [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 65536, 65537]
 SLICE_SIZE = 4 * 1024 * 1024  # envelope.SLICE_SIZE
 
 
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
 
 def random_splits(size: int, seed: int, largest: int) -> list[int]:
     """Update sizes summing to ``size``, including empty updates."""

@@ -78,26 +78,17 @@ def test_keygen_files(keys: Path) -> None:
     assert fingerprint(load_private_key(pem)) == fingerprint(decode_public_key(text))
 
 
-def test_keygen_with_passphrase(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_keygen_with_passphrase(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pw = tmp_path / "pw"
     pw.write_text("s3cret\n")
-    assert (
-        run(
-            capsys, "keygen", "--out", str(tmp_path / "k"), "--passphrase-file", str(pw)
-        )[0]
-        == 0
-    )
+    assert run(capsys, "keygen", "--out", str(tmp_path / "k"), "--passphrase-file", str(pw))[0] == 0
     assert b"ENCRYPTED" in (tmp_path / "k" / "shop_key.pem").read_bytes()
     load_private_key(tmp_path / "k" / "shop_key.pem", b"s3cret")
     code, _, err = run(capsys, "keygen", "--out", str(tmp_path / "k"))
     assert code == 1 and "exists already" in err
 
 
-def test_round_trip(
-    tmp_path: Path, keys: Path, bundle: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_round_trip(tmp_path: Path, keys: Path, bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = json.loads((bundle / "job.json").read_text())
     assert job["v"] == 1 and job["job_id"] == "JOB-1" and job["files"] == 3
     assert sorted(p.name for p in (bundle / "files").iterdir()) == ["0", "1", "2"]
@@ -132,9 +123,7 @@ def test_round_trip(
     assert not any(p.name.startswith(".cloudtab-open-") for p in tmp_path.iterdir())
 
 
-def test_public_key_as_text(
-    tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_public_key_as_text(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "f").write_bytes(b"x")
     key_text = (keys / "shop_key.pub").read_text().strip()
     code, _, err = run(
@@ -241,9 +230,7 @@ def test_failures_write_nothing(
     assert not any(p.name.startswith(".cloudtab-open-") for p in tmp_path.iterdir())
 
 
-def test_wrong_private_key(
-    tmp_path: Path, bundle: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_wrong_private_key(tmp_path: Path, bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "keygen", "--out", str(tmp_path / "other"))
     code, _, err = run(
         capsys,
@@ -279,9 +266,7 @@ def test_wrong_passphrase(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 1 and "passphrase" in err and err.count("\n") == 1
 
 
-def test_sanitised_names(
-    tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_sanitised_names(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Names come from the manifest: paths, hidden names, devices and duplicates are neutralised."""
     from envelope import Customer, SourceFile, decode_public_key, write_bundle
 
@@ -346,9 +331,7 @@ def test_console_script_module(tmp_path: Path) -> None:
     assert result.returncode == 2
 
 
-def test_seal_failure_keeps_existing_folder(
-    tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_seal_failure_keeps_existing_folder(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A non-empty --out folder is refused and left exactly as it was."""
     out = tmp_path / "existing"
     out.mkdir()

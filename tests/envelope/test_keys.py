@@ -51,9 +51,7 @@ def test_b64url_is_strict() -> None:
         with pytest.raises(ValueError):
             b64url_decode(bad)
     with pytest.raises(ValueError):
-        b64url_decode(
-            "AB"
-        )  # non-zero trailing bits would be "AA"... "AB" is not canonical
+        b64url_decode("AB")  # non-zero trailing bits would be "AA"... "AB" is not canonical
 
 
 def test_fingerprint_display_form() -> None:

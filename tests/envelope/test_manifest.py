@@ -27,12 +27,14 @@ from envelope.manifest import parse, validate
 SHA = "ab" * 32
 
 
-def sample(copies: int = 1, page_ranges: str = "", reply_key: bytes | None = None,
-           **options: Any) -> Manifest:
+def sample(copies: int = 1, page_ranges: str = "", reply_key: bytes | None = None, **options: Any) -> Manifest:
     return Manifest(
         content_key=new_content_key(),
-        files=(FileEntry(name="a.pdf", type="application/pdf", size=10, sha256=SHA, copies=copies,
-                         page_ranges=page_ranges),),
+        files=(
+            FileEntry(
+                name="a.pdf", type="application/pdf", size=10, sha256=SHA, copies=copies, page_ranges=page_ranges
+            ),
+        ),
         customer=Customer(name="Ann", note="thanks"),
         options=JobOptions(**options),
         reply_key=reply_key,
@@ -121,8 +123,13 @@ def test_format_1_reads_into_format_2_types() -> None:
     m = validate(data)
     assert (m.version, m.job_page_ranges, m.files[0].copies) == (1, "2-3", 2)
     assert m.options == JobOptions(color="monochrome", sides="two-sided-short-edge", media="Letter")
-    for key, bad in [("copies", 0), ("color", "monochrome"), ("duplex", "one-sided"), ("paper", "A5"),
-                     ("pages", "3-1")]:
+    for key, bad in [
+        ("copies", 0),
+        ("color", "monochrome"),
+        ("duplex", "one-sided"),
+        ("paper", "A5"),
+        ("pages", "3-1"),
+    ]:
         broken = json.loads(json.dumps(data))
         broken["options"][key] = bad
         with pytest.raises(ManifestError):

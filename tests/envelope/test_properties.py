@@ -33,9 +33,7 @@ K1 = bytes(range(32))
 K2 = bytes(range(1, 33))
 SHOP = generate_private_key()
 OTHER_SHOP = generate_private_key()
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 sizes = st.sampled_from(
     [
@@ -59,9 +57,7 @@ def records(sealed: bytes) -> list[bytes]:
     return [sealed[i : i + SEALED] for i in range(0, len(sealed), SEALED)]
 
 
-def must_fail(
-    key: bytes, sealed: bytes, size: int, digest: str, expected: type[EnvelopeError]
-) -> None:
+def must_fail(key: bytes, sealed: bytes, size: int, digest: str, expected: type[EnvelopeError]) -> None:
     """Opening fails with ``expected`` and never returns plaintext."""
     result = None
     with pytest.raises(expected):
@@ -77,9 +73,7 @@ def test_flipped_bit(size: int, seed: int, data: st.DataObject) -> None:
     sealed = bytearray(seal_bytes(key, plain))
     position = data.draw(st.integers(0, len(sealed) * 8 - 1))
     sealed[position // 8] ^= 1 << (position % 8)
-    must_fail(
-        key, bytes(sealed), size, hashlib.sha256(plain).hexdigest(), TamperedError
-    )
+    must_fail(key, bytes(sealed), size, hashlib.sha256(plain).hexdigest(), TamperedError)
 
 
 @SETTINGS
@@ -131,9 +125,7 @@ def test_appended_bytes(size: int, extra: bytes) -> None:
     plain = content(size, 3)
     key = file_key(K1, 0)
     sealed = seal_bytes(key, plain)
-    must_fail(
-        key, sealed + extra, size, hashlib.sha256(plain).hexdigest(), TamperedError
-    )
+    must_fail(key, sealed + extra, size, hashlib.sha256(plain).hexdigest(), TamperedError)
 
 
 @SETTINGS
@@ -151,16 +143,12 @@ def test_whole_record_appended_is_trailing_data(size: int) -> None:
             TrailingDataError,
         )
     else:
-        must_fail(
-            key, sealed + sealed, size, hashlib.sha256(plain).hexdigest(), TamperedError
-        )
+        must_fail(key, sealed + sealed, size, hashlib.sha256(plain).hexdigest(), TamperedError)
 
 
 @SETTINGS
 @given(size=sizes, i=st.integers(0, 5), j=st.integers(0, 5), other_job=st.booleans())
-def test_file_moved_to_other_position_or_job(
-    size: int, i: int, j: int, other_job: bool
-) -> None:
+def test_file_moved_to_other_position_or_job(size: int, i: int, j: int, other_job: bool) -> None:
     if i == j and not other_job:
         j = i + 1
     plain = content(size, 11)
@@ -221,9 +209,7 @@ job_ids = st.text(
 
 @SETTINGS
 @given(manifest=manifests, job=job_ids, other=job_ids)
-def test_manifest_round_trip_and_binding(
-    manifest: Manifest, job: str, other: str
-) -> None:
+def test_manifest_round_trip_and_binding(manifest: Manifest, job: str, other: str) -> None:
     sealed = seal_manifest(manifest, SHOP.public_key(), job)
     assert open_manifest(sealed, SHOP, job) == manifest
     if other != job:

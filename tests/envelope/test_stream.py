@@ -129,9 +129,7 @@ def test_empty_final_record_rejected() -> None:
 
     key = file_key(K, 0)
     aead = AESGCM(key)
-    forged = seal_record(aead, 0, False, bytes(RECORD_SIZE)) + seal_record(
-        aead, 1, True, b""
-    )
+    forged = seal_record(aead, 0, False, bytes(RECORD_SIZE)) + seal_record(aead, 1, True, b"")
     with pytest.raises(TamperedError):
         open_bytes(key, forged)
 

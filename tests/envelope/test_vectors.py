@@ -55,9 +55,7 @@ def test_rfc9180_key_schedule(v: dict[str, Any]) -> None:
     recipient = private_key_from_hex(v["skRm"])
     ephemeral = private_key_from_hex(v["skEm"])
     assert public_key_bytes(recipient).hex() == v["pkRm"]
-    enc, ctx = setup_base_s(
-        recipient.public_key(), ephemeral, bytes.fromhex(v["info"]), v["aead_id"]
-    )
+    enc, ctx = setup_base_s(recipient.public_key(), ephemeral, bytes.fromhex(v["info"]), v["aead_id"])
     assert enc.hex() == v["enc"]
     assert ctx.shared_secret.hex() == v["shared_secret"]
     assert ctx.key_schedule_context.hex() == v["key_schedule_context"]
@@ -95,9 +93,7 @@ def test_reference_hpke_matches_cryptography_suite() -> None:
     shop = private_key_from_hex(VEC["shop_private_scalar"])
     suite = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
     for scalar in ("01" * 32, VEC["ephemeral_private_scalar"]):
-        sealed = seal_base(
-            shop.public_key(), private_key_from_hex(scalar), b"info", b"hello"
-        )
+        sealed = seal_base(shop.public_key(), private_key_from_hex(scalar), b"info", b"hello")
         assert suite.decrypt(sealed, shop, info=b"info") == b"hello"
 
 
@@ -117,16 +113,12 @@ def test_sealed_manifest_bytes() -> None:
     manifest = parse(VEC["manifest_json"].encode("utf-8"))
     assert manifest.to_json() == VEC["manifest_json"].encode("utf-8")
     assert manifest.content_key.hex() == VEC["content_key"]
-    sealed = seal_base(
-        shop.public_key(), eph, job_info(VEC["job_id"]), manifest.to_json()
-    )
+    sealed = seal_base(shop.public_key(), eph, job_info(VEC["job_id"]), manifest.to_json())
     assert sealed.hex() == VEC["sealed_manifest"]
     assert open_manifest(sealed, shop, VEC["job_id"]) == manifest
 
 
-@pytest.mark.parametrize(
-    "item", VEC["files"], ids=lambda f: f"file{f['index']}-{f['size']}"
-)
+@pytest.mark.parametrize("item", VEC["files"], ids=lambda f: f"file{f['index']}-{f['size']}")
 def test_file_vectors(item: dict[str, Any]) -> None:
     plain = plaintext_of(item)
     assert hashlib.sha256(plain).hexdigest() == item["sha256"]
@@ -140,29 +132,19 @@ def test_file_vectors(item: dict[str, Any]) -> None:
     else:
         assert sealed[-32:].hex() == item["ciphertext_tail_32"]
         assert sealed[65536:65552].hex() == item["first_record_tag"]
-    assert (
-        open_bytes(
-            key, sealed, expected_size=item["size"], expected_sha256=item["sha256"]
-        )
-        == plain
-    )
+    assert open_bytes(key, sealed, expected_size=item["size"], expected_sha256=item["sha256"]) == plain
 
 
 def test_failure_vectors() -> None:
     shop = private_key_from_hex(VEC["shop_private_scalar"])
     k = bytes.fromhex(VEC["content_key"])
-    sealed = {
-        i["index"]: seal_bytes(file_key(k, i["index"]), plaintext_of(i))
-        for i in VEC["files"]
-    }
+    sealed = {i["index"]: seal_bytes(file_key(k, i["index"]), plaintext_of(i)) for i in VEC["files"]}
     expect = {f["case"]: f["expect"] for f in VEC["failures"]}
     checks: list[tuple[str, type[Exception], Any]] = [
         (
             "manifest opened with job id 'job-OTHER'",
             WrongKeyError,
-            lambda: open_manifest(
-                bytes.fromhex(VEC["sealed_manifest"]), shop, "job-OTHER"
-            ),
+            lambda: open_manifest(bytes.fromhex(VEC["sealed_manifest"]), shop, "job-OTHER"),
         ),
         (
             "reply opened with job id 'job-OTHER'",

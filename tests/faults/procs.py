@@ -52,9 +52,16 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 class RelayProcess:
     """A relay child process; SQLite + local folder unless told PostgreSQL / GCS."""
 
-    def __init__(self, workdir: Path, *, name: str = "relay", database_url: str | None = None,
-                 gcs_bucket: str | None = None, env: dict[str, str] | None = None,
-                 data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        name: str = "relay",
+        database_url: str | None = None,
+        gcs_bucket: str | None = None,
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.workdir = Path(workdir)
         self.data_dir = data_dir or self.workdir / f"{name}-data"
@@ -88,8 +95,14 @@ class RelayProcess:
         if self.gcs_bucket:
             args += ["--gcs-bucket", self.gcs_bucket]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=child_env(self.env), cwd=self.workdir)
+            self.process = subprocess.Popen(
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=child_env(self.env),
+                cwd=self.workdir,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -121,13 +134,15 @@ class RelayProcess:
             subprocess.CalledProcessError: the command failed.
         """
         cmd = [sys.executable, "-c", RELAY_MAIN, *args, *self._backend_args()]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=child_env(self.env), timeout=60,
-                              cwd=self.workdir, check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env=child_env(self.env), timeout=60, cwd=self.workdir, check=False
+        )
         if done.returncode:
             # Some CLIs want the options before the sub-command: try that too.
             cmd = [sys.executable, "-c", RELAY_MAIN, *self._backend_args(), *args]
-            done = subprocess.run(cmd, capture_output=True, text=True, env=child_env(self.env), timeout=60,
-                                  cwd=self.workdir, check=True)
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, env=child_env(self.env), timeout=60, cwd=self.workdir, check=True
+            )
         return done.stdout
 
     def add_shop(self, name: str) -> tuple[str, str]:
@@ -203,10 +218,10 @@ class PgCluster:
         self._run(str(self._bin("initdb")), "-D", str(self.data), "-U", "postgres", "--auth=trust")
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
-                   "-c max_connections=300")
-        self._run(str(self._bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log_path), "-o", options,
-                  "-w", "start")
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off -c max_connections=300"
+        self._run(
+            str(self._bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "start"
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self._bin("pg_ctl")), "-D", str(self.data), "-m", mode, "-w", "stop")

@@ -27,8 +27,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     data_dir = tmp_path / "relay-data"
     blobs = data_dir / "blobs"
     blobs.mkdir(parents=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(blobs)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(blobs)], capture_output=True, text=True, check=False
+    )
     if done.returncode:
         service_missing(f"a tmpfs mount for the blob folder (needs root): {done.stderr.strip()}")
     try:
@@ -55,10 +56,12 @@ def test_full_blob_folder_fails_cleanly(small_disk: Path, relay_procs: Any) -> N
     slug, code = relay.add_shop("Full Shop")
     kiosk = Kiosk.enroll(channel, code, slug)
     customer = Customer(channel)
-    small = customer.send(slug, [PlainFile("a.pdf", "application/pdf", os.urandom(100_000))],
-                          public_key=kiosk.public_key)
-    big = customer.create(slug, [PlainFile("b.pdf", "application/pdf", os.urandom(3_000_000))],
-                          public_key=kiosk.public_key)
+    small = customer.send(
+        slug, [PlainFile("a.pdf", "application/pdf", os.urandom(100_000))], public_key=kiosk.public_key
+    )
+    big = customer.create(
+        slug, [PlainFile("b.pdf", "application/pdf", os.urandom(3_000_000))], public_key=kiosk.public_key
+    )
     status, details = _code(lambda: customer.upload(big, 0))
     assert status == grpc.StatusCode.RESOURCE_EXHAUSTED, (status, details)
     assert "full" in details.lower() or "space" in details.lower(), details
@@ -68,8 +71,9 @@ def test_full_blob_folder_fails_cleanly(small_disk: Path, relay_procs: Any) -> N
     assert kiosk.events(0, 1, timeout=10)[0].job.job_id == small.job_id
     # Cancelling the big job frees its space; new work goes through.
     customer.cancel(big)
-    after = customer.send(slug, [PlainFile("c.pdf", "application/pdf", os.urandom(500_000))],
-                          public_key=kiosk.public_key)
+    after = customer.send(
+        slug, [PlainFile("c.pdf", "application/pdf", os.urandom(500_000))], public_key=kiosk.public_key
+    )
     assert kiosk.open(after.job_id)[1] == [after.files[0].data]
 
 
@@ -79,10 +83,12 @@ def test_unwritable_job_folder_fails_cleanly(small_disk: Path, relay_procs: Any)
     slug, code = relay.add_shop("Read-only Shop")
     kiosk = Kiosk.enroll(channel, code, slug)
     customer = Customer(channel)
-    earlier = customer.send(slug, [PlainFile("a.pdf", "application/pdf", os.urandom(100_000))],
-                            public_key=kiosk.public_key)
-    job = customer.create(slug, [PlainFile("d.pdf", "application/pdf", os.urandom(300_000))],
-                          public_key=kiosk.public_key)
+    earlier = customer.send(
+        slug, [PlainFile("a.pdf", "application/pdf", os.urandom(100_000))], public_key=kiosk.public_key
+    )
+    job = customer.create(
+        slug, [PlainFile("d.pdf", "application/pdf", os.urandom(300_000))], public_key=kiosk.public_key
+    )
     _remount(small_disk / "blobs", "ro")
     try:
         status, details = _code(lambda: customer.upload(job, 0))
@@ -96,5 +102,6 @@ def test_unwritable_job_folder_fails_cleanly(small_disk: Path, relay_procs: Any)
     customer.submit(job)
     assert kiosk.open(job.job_id)[1] == [job.files[0].data]
     log = relay.log_text()
-    assert "Read-only" in log or "read-only" in log or "EROFS" in log or "Permission" in log, \
+    assert "Read-only" in log or "read-only" in log or "EROFS" in log or "Permission" in log, (
         "the operator's log must name the cause"
+    )

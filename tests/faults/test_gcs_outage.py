@@ -30,10 +30,12 @@ def test_upload_during_gcs_outage_retries_to_success(relay_procs: Any, gcs_emula
     slug, code = relay.add_shop("Outage Shop")
     kiosk = Kiosk.enroll(channel, code, slug)
     customer = Customer(channel, timeout=60)
-    earlier = customer.send(slug, [PlainFile("e.pdf", "application/pdf", os.urandom(50_000))],
-                            public_key=kiosk.public_key)
-    job = customer.create(slug, [PlainFile("o.pdf", "application/pdf", os.urandom(3_000_000))],
-                          public_key=kiosk.public_key)
+    earlier = customer.send(
+        slug, [PlainFile("e.pdf", "application/pdf", os.urandom(50_000))], public_key=kiosk.public_key
+    )
+    job = customer.create(
+        slug, [PlainFile("o.pdf", "application/pdf", os.urandom(3_000_000))], public_key=kiosk.public_key
+    )
     half = len(job.ciphertexts[0]) // 2
     assert customer.upload(job, 0, 0, half).committed_offset == half
     gcs_emulator.stop()

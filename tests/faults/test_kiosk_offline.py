@@ -35,16 +35,18 @@ def _wait(predicate: Any, timeout: float, what: str, describe: Any = None) -> No
     raise AssertionError(f"timed out waiting for {what}" + (f"; now {describe()}" if describe else ""))
 
 
-def test_offline_kiosk_gets_every_job_in_order(relay_procs: Any, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_kiosk_gets_every_job_in_order(
+    relay_procs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Reconnect attempts at most 1 s apart, so the test's timing does not depend on jitter.
     original = subscription.Backoff.next
     monkeypatch.setattr(subscription.Backoff, "next", lambda self: min(original(self), 1.0))
     relay = relay_procs(name="offline", env={"CLOUDTAB_RELAY_RETENTION_SECONDS": str(RETENTION)})
     proxy = TcpProxy(relay.port)
     slug, code = relay.add_shop("Offline Shop")
-    core = core_service.KioskCore(tmp_path / "kiosk", printer=printing.PdfFolderPrinter(tmp_path / "out"),
-                                  idle_timeout=4.0)
+    core = core_service.KioskCore(
+        tmp_path / "kiosk", printer=printing.PdfFolderPrinter(tmp_path / "out"), idle_timeout=4.0
+    )
     profile = core.enroll(proxy.address, code)
     customer = Customer(relay.channel())
 
@@ -68,14 +70,20 @@ def test_offline_kiosk_gets_every_job_in_order(relay_procs: Any, tmp_path: Path,
         doomed = doomed_job.job_id
         time.sleep(RETENTION * 0.7)
         later = [send(f"later-{n}").job_id for n in range(3)]
-        _wait(lambda: customer.get(doomed_job).state == 8, RETENTION + 15,
-              "the relay to expire the job sent while offline")
+        _wait(
+            lambda: customer.get(doomed_job).state == 8,
+            RETENTION + 15,
+            "the relay to expire the job sent while offline",
+        )
         assert doomed not in {j.job_id for j in core.jobs()}, "the kiosk cannot know yet"
         proxy.restore()
         _wait(lambda: core.connection.online, 40, "the kiosk to reconnect")
-        _wait(lambda: all(state(j) == LS.READY for j in later) and state(doomed) is not None, 30,
-              f"every job after reconnecting: doomed={doomed[:6]} later={[j[:6] for j in later]}",
-              lambda: [(j.job_id[:6], j.state.value, j.error) for j in core.jobs()])
+        _wait(
+            lambda: all(state(j) == LS.READY for j in later) and state(doomed) is not None,
+            30,
+            f"every job after reconnecting: doomed={doomed[:6]} later={[j[:6] for j in later]}",
+            lambda: [(j.job_id[:6], j.state.value, j.error) for j in core.jobs()],
+        )
         assert state(doomed) == LS.EXPIRED, "a job that expired while offline must be shown as expired"
         # Newest first, as the queue shows them.
         order = [j.job_id for j in core.jobs() if j.job_id in set(later)]
@@ -85,4 +93,3 @@ def test_offline_kiosk_gets_every_job_in_order(relay_procs: Any, tmp_path: Path,
     finally:
         core.stop()
         proxy.close()
-

@@ -87,8 +87,7 @@ def test_subscription_survives_postgres_restart(pg_cluster: Any, relay_procs: An
             time.sleep(2)
         finally:
             pg_cluster.start()
-        after = [_retry(lambda: customer.send(slug, [SMALL], public_key=kiosk.public_key), 30).job_id
-                 for _ in range(3)]
+        after = [_retry(lambda: customer.send(slug, [SMALL], public_key=kiosk.public_key), 30).job_id for _ in range(3)]
         expected = before + after
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (on_a.queued() != expected or on_b.queued() != expected):

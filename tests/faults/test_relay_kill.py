@@ -52,13 +52,14 @@ def test_kill_during_upload_resumes_on_other_relay(pair: dict[str, Any]) -> None
         for n, pos in enumerate(range(0, len(data), piece)):
             if n == 10:
                 a.kill()  # mid-stream, ~2.5 MB in
-            yield cj.UploadFileRequest(data=data[pos:pos + piece])
+            yield cj.UploadFileRequest(data=data[pos : pos + piece])
 
     with pytest.raises(grpc.RpcError) as failed:
         customer_a.jobs.UploadFile(messages(), metadata=bearer(job.token), timeout=30)
     # The connection died (a transport status, no relay ErrorInfo), not a relay refusal.
-    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
-                                   grpc.StatusCode.INTERNAL), failed.value.code()
+    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL), (
+        failed.value.code()
+    )
     assert error_info(failed.value).reason is None, error_info(failed.value)
     customer_b = Customer(b.channel())
     committed = customer_b.offset(job, 0)
@@ -74,16 +75,16 @@ def test_kill_during_download_resumes_on_other_relay(pair: dict[str, Any]) -> No
     job = Customer(b.channel()).send(pair["slug"], [_doc()], public_key=kiosk.public_key)
     on_a = kiosk.on(a.channel())
     buffer = bytearray()
-    stream = on_a.stub.DownloadFile(sj.DownloadFileRequest(job_id=job.job_id, file_index=0, offset=0),
-                                    metadata=bearer(kiosk.token), timeout=30)
+    stream = on_a.stub.DownloadFile(
+        sj.DownloadFileRequest(job_id=job.job_id, file_index=0, offset=0), metadata=bearer(kiosk.token), timeout=30
+    )
     with pytest.raises(grpc.RpcError) as failed:
         for message in stream:
             assert message.offset == len(buffer)
             buffer += message.data
             if len(buffer) >= 2 * 1024 * 1024 and a.process and a.process.poll() is None:
                 a.kill()
-    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
-                                   grpc.StatusCode.INTERNAL)
+    assert failed.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL)
     assert error_info(failed.value).reason is None, error_info(failed.value)
     assert 0 < len(buffer) < len(job.ciphertexts[0])
     rest = kiosk.download(job.job_id, 0, offset=len(buffer))
@@ -123,4 +124,9 @@ def test_kill_during_subscription_resumes_on_other_relay(pair: dict[str, Any]) -
     sequences = [s for s, _, _ in seen]
     assert sequences == sorted(set(sequences)), f"lost order or duplicates: {sequences}"
     assert [(j, st) for _, j, st in seen] == [
-        (first.job_id, 2), (second.job_id, 2), (third.job_id, 2), (first.job_id, 3), (fourth.job_id, 2)]
+        (first.job_id, 2),
+        (second.job_id, 2),
+        (third.job_id, 2),
+        (first.job_id, 3),
+        (fourth.job_id, 2),
+    ]

@@ -45,9 +45,7 @@ def test_tree_diff_detects_a_change(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "generated" / "cloudtab", tmp_path / "cloudtab")
     target = tmp_path / "cloudtab" / "v1" / "common_pb2.pyi"
     target.write_text(target.read_text() + "\n# edited by hand\n")
-    assert _tree_diff(ROOT / "generated" / "cloudtab", tmp_path / "cloudtab") == [
-        "differs: v1/common_pb2.pyi"
-    ]
+    assert _tree_diff(ROOT / "generated" / "cloudtab", tmp_path / "cloudtab") == ["differs: v1/common_pb2.pyi"]
 
 
 def test_buf_lint_is_clean() -> None:
@@ -84,7 +82,10 @@ def _buf_breaking(module: Path, against: Path) -> subprocess.CompletedProcess[st
     buf = shutil.which("buf", path=str(VENV_BIN)) or shutil.which("buf")
     assert buf, "buf binary missing (pip package buf-bin)"
     return subprocess.run(
-        [buf, "breaking", str(module), "--against", str(against)], cwd=ROOT, capture_output=True, text=True,
+        [buf, "breaking", str(module), "--against", str(against)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=False,
     )
 
@@ -116,8 +117,13 @@ def test_buf_breaking_detects_a_removed_field(tmp_path: Path) -> None:
             "customer_jobs_pb2",
             {
                 "CustomerJobsService": [
-                    "CreateJob", "UploadFile", "GetUploadOffset", "SubmitJob",
-                    "CancelJob", "GetJob", "WatchJob",
+                    "CreateJob",
+                    "UploadFile",
+                    "GetUploadOffset",
+                    "SubmitJob",
+                    "CancelJob",
+                    "GetJob",
+                    "WatchJob",
                 ]
             },
         ),
@@ -125,8 +131,15 @@ def test_buf_breaking_detects_a_removed_field(tmp_path: Path) -> None:
             "shop_jobs_pb2",
             {
                 "ShopJobsService": [
-                    "Enroll", "RotateKey", "SubscribeJobs", "GetJob", "DownloadFile",
-                    "UpdateJob", "CompleteJob", "RejectJob", "PublishCapabilities",
+                    "Enroll",
+                    "RotateKey",
+                    "SubscribeJobs",
+                    "GetJob",
+                    "DownloadFile",
+                    "UpdateJob",
+                    "CompleteJob",
+                    "RejectJob",
+                    "PublishCapabilities",
                 ]
             },
         ),

@@ -28,7 +28,9 @@ from bench import report
         ("<= 3x", 1.0, None, None),
     ],
 )
-def test_met_is_computed_from_the_target(target: str | None, value: float, ratio: float | None, met: bool | None) -> None:
+def test_met_is_computed_from_the_target(
+    target: str | None, value: float, ratio: float | None, met: bool | None
+) -> None:
     assert report.check_target(target, value, ratio) is met
 
 
@@ -41,9 +43,17 @@ def test_a_target_outside_the_grammar_is_refused() -> None:
 
 def test_samples_give_median_min_max_and_count() -> None:
     row = report.finish(
-        {"figure": "cpu", "unit": "ms", "samples": [9.0, 5.0, 7.0, 6.0, 8.0], "baseline_samples": [2.0, 3.0, 1.0],
-         "target": "<= 3x"},
-        bench="b", when="d", where="m", at="c",
+        {
+            "figure": "cpu",
+            "unit": "ms",
+            "samples": [9.0, 5.0, 7.0, 6.0, 8.0],
+            "baseline_samples": [2.0, 3.0, 1.0],
+            "target": "<= 3x",
+        },
+        bench="b",
+        when="d",
+        where="m",
+        at="c",
     )
     assert (row["value"], row["min"], row["max"], row["n"]) == (7.0, 5.0, 9.0, 5)
     assert row["baseline"] == 2.0 and row["ratio"] == 3.5 and row["met"] is False
@@ -61,8 +71,13 @@ def test_partial_run_keeps_other_rows_and_their_dates(tmp_path: Path, monkeypatc
     monkeypatch.setattr(bench_main, "OUT", out)
     monkeypatch.setattr(bench_main, "DATA", data)
     monkeypatch.setattr(bench_main, "ROOT", tmp_path)
-    old = report.finish({"figure": "old figure", "value": 1.0, "target": "<= 2"}, bench="other_bench",
-                        when="2026-01-01 00:00 UTC", where="old machine", at="abc1234")
+    old = report.finish(
+        {"figure": "old figure", "value": 1.0, "target": "<= 2"},
+        bench="other_bench",
+        when="2026-01-01 00:00 UTC",
+        where="old machine",
+        at="abc1234",
+    )
     report.save(data, [old])
     fake = types.ModuleType("bench.fake_bench")
     fake.run = lambda: [{"figure": "new figure", "unit": "ms", "samples": [3.0] * 5, "target": "<= 2"}]  # type: ignore[attr-defined]

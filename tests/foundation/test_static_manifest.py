@@ -18,8 +18,13 @@ def test_committed_static_manifest_matches_the_tree() -> None:
 
 
 def test_static_manifest_script_check_mode_passes_on_the_tree() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "static-manifest"), "--check"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "static-manifest"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -22,13 +22,17 @@ ODT_MIME = "application/vnd.oasis.opendocument.text"
 
 def odt(body: str, scripts: str = "") -> bytes:
     """A zipped ODT whose content.xml has ``scripts`` and ``body`` (text elements)."""
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_NS}>{scripts}'
-               f"<office:body><office:text>{body}</office:text></office:body></office:document-content>")
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
-                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODT_MIME}"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                "</manifest:manifest>")
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_NS}>{scripts}'
+        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODT_MIME}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as package:
         package.writestr(zipfile.ZipInfo("mimetype"), ODT_MIME)
@@ -39,15 +43,18 @@ def odt(body: str, scripts: str = "") -> bytes:
 
 def macro_odt(canary: str) -> bytes:
     """An ODT with an embedded Basic macro bound to "document loaded" that writes ``canary``."""
-    code = (f'Sub Main\nDim n As Integer\nn = FreeFile\nOpen "{canary}" For Output As #n\n'
-            'Print #n, "macro ran"\nClose #n\nEnd Sub\n')
+    code = (
+        f'Sub Main\nDim n As Integer\nn = FreeFile\nOpen "{canary}" For Output As #n\n'
+        'Print #n, "macro ran"\nClose #n\nEnd Sub\n'
+    )
     scripts = (
         '<office:scripts><office:script script:language="ooo:Basic"><ooo:libraries>'
         '<ooo:library-embedded ooo:name="Standard"><ooo:module ooo:name="Module1"><ooo:source-code>'
         f"{code}</ooo:source-code></ooo:module></ooo:library-embedded></ooo:libraries></office:script>"
         '<office:event-listeners><script:event-listener script:language="ooo:script" '
         'script:event-name="dom:load" xlink:href="vnd.sun.star.script:Standard.Module1.Main?'
-        'language=Basic&amp;location=document" xlink:type="simple"/></office:event-listeners></office:scripts>')
+        'language=Basic&amp;location=document" xlink:type="simple"/></office:event-listeners></office:scripts>'
+    )
     return odt("<text:p>A document with an auto-run macro.</text:p>", scripts)
 
 
@@ -55,8 +62,10 @@ def linked_odt(http_base: str, local_image: str, local_text: str) -> bytes:
     """An ODT linking an image and an OLE object over HTTP, a local image and a local text file."""
 
     def frame(name: str, inner: str) -> str:
-        return (f'<text:p><draw:frame draw:name="{name}" text:anchor-type="as-char" svg:width="3cm" '
-                f'svg:height="3cm">{inner}</draw:frame></text:p>')
+        return (
+            f'<text:p><draw:frame draw:name="{name}" text:anchor-type="as-char" svg:width="3cm" '
+            f'svg:height="3cm">{inner}</draw:frame></text:p>'
+        )
 
     link = 'xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"'
     body = (
@@ -65,7 +74,8 @@ def linked_odt(http_base: str, local_image: str, local_text: str) -> bytes:
         'xlink:type="simple" text:filter-name="Text"/><text:p>placeholder</text:p></text:section>'
         + frame("web-image", f'<draw:image xlink:href="{http_base}/image.png" {link}/>')
         + frame("local-image", f'<draw:image xlink:href="file://{local_image}" {link}/>')
-        + frame("ole", f'<draw:object xlink:href="{http_base}/object.ods" {link}/>'))
+        + frame("ole", f'<draw:object xlink:href="{http_base}/object.ods" {link}/>')
+    )
     return odt(body)
 
 
@@ -83,21 +93,29 @@ def docx_bomb(unpacked: int, zip64: bool = True) -> bytes:
 
 def xlsx_rows(rows: int) -> bytes:
     """A minimal XLSX with one sheet of ``rows`` rows (one number each)."""
-    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-          'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-          'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-          '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
-          'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-          'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    wb = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
-          'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-          'relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    wb_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-               'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-               'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    ct = (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+        '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+        'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    wb = (
+        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    wb_rels = (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", ct)
@@ -105,10 +123,16 @@ def xlsx_rows(rows: int) -> bytes:
         package.writestr("xl/workbook.xml", wb)
         package.writestr("xl/_rels/workbook.xml.rels", wb_rels)
         with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
-            part.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
-                       b'.org/spreadsheetml/2006/main"><sheetData>')
+            part.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+                b'.org/spreadsheetml/2006/main"><sheetData>'
+            )
             for start in range(1, rows + 1, 10_000):
-                part.write(b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n)
-                                    for n in range(start, min(start + 10_000, rows + 1))))
+                part.write(
+                    b"".join(
+                        b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n)
+                        for n in range(start, min(start + 10_000, rows + 1))
+                    )
+                )
             part.write(b"</sheetData></worksheet>")
     return buf.getvalue()

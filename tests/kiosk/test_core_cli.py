@@ -48,9 +48,25 @@ def test_headless_kiosk_prints_and_completes(relay, tmp_path: Path) -> None:  # 
     out = tmp_path / "printed"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "generated")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "--headless", "--data-dir", str(tmp_path / "kiosk"),
-         "--relay", relay.address, "--enroll", code, "--printer-folder", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "--headless",
+            "--data-dir",
+            str(tmp_path / "kiosk"),
+            "--relay",
+            relay.address,
+            "--enroll",
+            code,
+            "--printer-folder",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     channel = relay.channel()
     try:
         customer = Customer(channel)

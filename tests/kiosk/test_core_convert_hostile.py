@@ -150,12 +150,15 @@ def test_the_memory_limit_stops_a_conversion(office_documents) -> None:
         convert_to_pdf(office_documents["pptx"], "pptx", ConvertLimits(memory_bytes=300 << 20))
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "it is a PDF"),
-    (b"%PDF-1.4\n%\xe2\xe3\n" + b"PK\x03\x04" + b"\x00" * 200, "it is a PDF"),  # PDF and zip at once
-    (b"\xff\xd8\xff\xe0JFIF", "it is a JPEG photo"),
-    (b"MZ\x90\x00 not a document", "not one"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "it is a PDF"),
+        (b"%PDF-1.4\n%\xe2\xe3\n" + b"PK\x03\x04" + b"\x00" * 200, "it is a PDF"),  # PDF and zip at once
+        (b"\xff\xd8\xff\xe0JFIF", "it is a JPEG photo"),
+        (b"MZ\x90\x00 not a document", "not one"),
+    ],
+)
 def test_a_file_whose_bytes_are_not_its_name_is_refused(data: bytes, reason: str) -> None:
     with pytest.raises(NotThatKind, match=reason):
         convert_to_pdf(data, "docx")
@@ -175,5 +178,3 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 40), (255, 0, 0)).save(out, format="PNG")
     return out.getvalue()
-
-

@@ -114,8 +114,10 @@ def test_cancel_a_print_in_progress(relay, customer, tmp_path, cups_server) -> N
 
         worker = threading.Thread(target=lambda: result.update(status=core.print_job(sent.job_id)))
         worker.start()
-        wait_for(lambda: core.journal.get(sent.job_id) and core.journal.get(sent.job_id).print_jobs,
-                 what="job in the print system")
+        wait_for(
+            lambda: core.journal.get(sent.job_id) and core.journal.get(sent.job_id).print_jobs,
+            what="job in the print system",
+        )
         assert core.cancel_print(sent.job_id) is True
         worker.join(30)
         status = result["status"]
@@ -137,9 +139,11 @@ def test_each_file_is_its_own_print_job_and_price_line(relay, customer, tmp_path
         core.enroll(relay.address, code)
         core.start()
         report, photo = sample_pdf(3), sample_image("PNG")
-        sent = customer.send(slug, [PlainFile("report.pdf", "application/pdf", report),
-                                    PlainFile("photo.png", "image/png", photo)],
-                             options=envelope.JobOptions(sides="two-sided-long-edge", color="color"))
+        sent = customer.send(
+            slug,
+            [PlainFile("report.pdf", "application/pdf", report), PlainFile("photo.png", "image/png", photo)],
+            options=envelope.JobOptions(sides="two-sided-long-edge", color="color"),
+        )
         job = wait_for(job_in(core, sent.job_id, LocalState.READY), what="ready")
         plan = core.print_plan(sent.job_id, job.options)
         assert [(f.index, f.price.pages, f.price.sheets) for f in plan.files] == [(0, 3, 2), (1, 1, 1)]
@@ -154,8 +158,10 @@ def test_each_file_is_its_own_print_job_and_price_line(relay, customer, tmp_path
         assert open_document(bytearray(recorded[0].document), "application/pdf").page_count == 3
         assert recorded[1].document.startswith(b"%PDF-") and recorded[1].document != report
         assert all(r.attributes["IPP_SIDES"] == "two-sided-long-edge" for r in recorded)
-        assert [r.attributes["IPP_JOB_NAME"] for r in recorded] == [f"cloudtab-{sent.job_code}-1",
-                                                                     f"cloudtab-{sent.job_code}-2"]
+        assert [r.attributes["IPP_JOB_NAME"] for r in recorded] == [
+            f"cloudtab-{sent.job_code}-1",
+            f"cloudtab-{sent.job_code}-2",
+        ]
     finally:
         core.stop()
 
@@ -190,14 +196,24 @@ def test_kill_9_keeps_printed_state_and_edits(relay, customer, tmp_path) -> None
     data, out = tmp_path / "kiosk", tmp_path / "printed"
     first = KioskCore(data)
     first.enroll(relay.address, code)
-    first.save_settings(first.settings.replace(prices=first.settings.prices.__class__(
-        bw_cents=10, colour_cents=50, currency="EUR")))
+    first.save_settings(
+        first.settings.replace(prices=first.settings.prices.__class__(bw_cents=10, colour_cents=50, currency="EUR"))
+    )
     customer_name = "Zelda Marker" + secrets.token_hex(3)
-    sent = customer.send(slug, [PlainFile("secret-name.pdf", "application/pdf", sample_pdf(3))], name=customer_name,
-                         options=envelope.JobOptions(color="monochrome"))
+    sent = customer.send(
+        slug,
+        [PlainFile("secret-name.pdf", "application/pdf", sample_pdf(3))],
+        name=customer_name,
+        options=envelope.JobOptions(color="monochrome"),
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "generated")]))
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(data), str(out), sent.job_id],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH_SCRIPT, str(data), str(out), sent.job_id],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
@@ -235,15 +251,18 @@ def test_demo_printer_sweeps_old_output(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("state", "reasons", "words"), [
-    (9, ["job-completed-successfully"], "Printed"),
-    (3, ["job-incoming"], "Waiting for the printer"),
-    (5, ["job-printing"], "Printing"),
-    (6, ["media-empty-error", "job-printing"], "Printing - The printer is out of paper"),
-    (5, ["media-jam-error"], "Printing - Paper is jammed in the printer"),
-    (8, ["aborted-by-system"], "The printer could not print it"),
-    (7, ["job-canceled-by-user"], "Printing was cancelled"),
-])
+@pytest.mark.parametrize(
+    ("state", "reasons", "words"),
+    [
+        (9, ["job-completed-successfully"], "Printed"),
+        (3, ["job-incoming"], "Waiting for the printer"),
+        (5, ["job-printing"], "Printing"),
+        (6, ["media-empty-error", "job-printing"], "Printing - The printer is out of paper"),
+        (5, ["media-jam-error"], "Printing - Paper is jammed in the printer"),
+        (8, ["aborted-by-system"], "The printer could not print it"),
+        (7, ["job-canceled-by-user"], "Printing was cancelled"),
+    ],
+)
 def test_printer_states_in_words(state: int, reasons: list[str], words: str) -> None:
     status = status_from_job({"job-state": [state], "job-state-reasons": list(reasons)})
     assert status.message == words == job_words(state, reasons)

@@ -29,9 +29,15 @@ def public(key: envelope.keys.PrivateKey) -> bytes:
 
 def test_job_opens_and_verifies(key: envelope.keys.PrivateKey, public: bytes) -> None:
     pdf, png = sample_pdf(3), sample_image("PNG")
-    sealed = seal_job(public, "job-1", [("a.pdf", "application/pdf", pdf), ("b.png", "image/png", png)],
-                      envelope.JobOptions(color="color", sides="two-sided-long-edge", media="A4"),
-                      customer="Grace", note="thanks", copies=2)
+    sealed = seal_job(
+        public,
+        "job-1",
+        [("a.pdf", "application/pdf", pdf), ("b.png", "image/png", png)],
+        envelope.JobOptions(color="color", sides="two-sided-long-edge", media="A4"),
+        customer="Grace",
+        note="thanks",
+        copies=2,
+    )
     manifest = open_job_manifest(sealed.sealed_manifest, key, "job-1")
     assert manifest.customer_name == "Grace" and manifest.note == "thanks"
     assert [f.name for f in manifest.files] == ["a.pdf", "b.png"]
@@ -90,7 +96,7 @@ def test_tampering_is_a_clean_decrypt_error(key: envelope.keys.PrivateKey, publi
     elif where == "last":
         cts[0][-1] ^= 0x01
     elif where == "truncate":
-        cts[0] = cts[0][:65536 + 16]
+        cts[0] = cts[0][: 65536 + 16]
     elif where == "extend":
         cts[0] += b"\x00" * 17
     elif where == "swap":
@@ -115,11 +121,13 @@ def test_kiosk_opens_format_1_manifests() -> None:
     from tests.envelope.hpke_ref import private_key_from_hex
 
     v1 = json.loads((Path(__file__).resolve().parents[1] / "data" / "envelope_vectors_v1.json").read_text())
-    manifest = open_job_manifest(bytes.fromhex(v1["sealed_manifest"]), private_key_from_hex(v1["shop_private_scalar"]),
-                                 v1["job_id"])
+    manifest = open_job_manifest(
+        bytes.fromhex(v1["sealed_manifest"]), private_key_from_hex(v1["shop_private_scalar"]), v1["job_id"]
+    )
     assert manifest.version == 1 and manifest.file_options is None and manifest.reply_key is None
-    assert manifest.options == PrintOptions(copies=2, sides="two-sided-long-edge", color="color",
-                                            page_ranges="1-3,5", media="A4")
+    assert manifest.options == PrintOptions(
+        copies=2, sides="two-sided-long-edge", color="color", page_ranges="1-3,5", media="A4"
+    )
     assert len(manifest.files) == 5
 
 
@@ -129,22 +137,31 @@ def test_format_2_per_file_options(key: envelope.keys.PrivateKey, public: bytes)
     content = envelope.new_content_key()
     pdf, png = sample_pdf(5), sample_image("PNG")
     entries = (
-        envelope.FileEntry("a.pdf", "application/pdf", len(pdf), hashlib.sha256(pdf).hexdigest(), copies=2,
-                           page_ranges="1-3,5"),
+        envelope.FileEntry(
+            "a.pdf", "application/pdf", len(pdf), hashlib.sha256(pdf).hexdigest(), copies=2, page_ranges="1-3,5"
+        ),
         envelope.FileEntry("b.png", "image/png", len(png), hashlib.sha256(png).hexdigest(), copies=3),
     )
-    job_options = envelope.JobOptions(color="color", sides="two-sided-short-edge", media="Letter", pages_per_sheet=2,
-                                      orientation="landscape")
+    job_options = envelope.JobOptions(
+        color="color", sides="two-sided-short-edge", media="Letter", pages_per_sheet=2, orientation="landscape"
+    )
     m = envelope.Manifest(content_key=content, files=entries, options=job_options, reply_key=reply)
-    manifest = open_job_manifest(envelope.seal_manifest(m, envelope.public_key_from_bytes(public), "job-v2"), key,
-                                 "job-v2")
-    shared = PrintOptions(color="color", sides="two-sided-short-edge", media="Letter", pages_per_sheet=2,
-                          orientation="landscape")
+    manifest = open_job_manifest(
+        envelope.seal_manifest(m, envelope.public_key_from_bytes(public), "job-v2"), key, "job-v2"
+    )
+    shared = PrintOptions(
+        color="color", sides="two-sided-short-edge", media="Letter", pages_per_sheet=2, orientation="landscape"
+    )
     assert manifest.options == shared  # copies differ, so the job's are 1; pages are per file
     assert manifest.file_options == (shared.with_(copies=2, page_ranges="1-3,5"), shared.with_(copies=3))
     assert manifest.reply_key == reply and manifest.version == 2
-    single = open_job_manifest(seal_job(public, "job-one", [("a.pdf", "application/pdf", pdf)], job_options,
-                                        copies=4, page_ranges="2-5").sealed_manifest, key, "job-one")
+    single = open_job_manifest(
+        seal_job(
+            public, "job-one", [("a.pdf", "application/pdf", pdf)], job_options, copies=4, page_ranges="2-5"
+        ).sealed_manifest,
+        key,
+        "job-one",
+    )
     assert single.options == shared.with_(copies=4, page_ranges="2-5")
 
 
@@ -153,21 +170,25 @@ def test_several_files_print_with_their_own_pages_and_copies(key: envelope.keys.
     pdf, png = sample_pdf(5), sample_image("PNG")
     content = envelope.new_content_key()
     entries = (
-        envelope.FileEntry("a.pdf", "application/pdf", len(pdf), hashlib.sha256(pdf).hexdigest(), copies=2,
-                           page_ranges="1-3,5"),
+        envelope.FileEntry(
+            "a.pdf", "application/pdf", len(pdf), hashlib.sha256(pdf).hexdigest(), copies=2, page_ranges="1-3,5"
+        ),
         envelope.FileEntry("b.png", "image/png", len(png), hashlib.sha256(png).hexdigest(), copies=3),
     )
     m = envelope.Manifest(content_key=content, files=entries, options=envelope.JobOptions(color="color"))
-    manifest = open_job_manifest(envelope.seal_manifest(m, envelope.public_key_from_bytes(public), "job-p"), key,
-                                 "job-p")
-    ciphertexts = [bytearray(envelope.seal_bytes(envelope.file_key(content, i), data)) for i, data in
-                   enumerate((pdf, png))]
+    manifest = open_job_manifest(
+        envelope.seal_manifest(m, envelope.public_key_from_bytes(public), "job-p"), key, "job-p"
+    )
+    ciphertexts = [
+        bytearray(envelope.seal_bytes(envelope.file_key(content, i), data)) for i, data in enumerate((pdf, png))
+    ]
     opened = open_ciphertexts("job-p", manifest, ciphertexts, "A4")
     table = PriceTable(bw_cents=10, colour_cents=50, currency="EUR")
-    plan = plan_print(opened.file_page_counts, manifest.options, table,
-                      file_print_options(manifest, manifest.options))
+    plan = plan_print(opened.file_page_counts, manifest.options, table, file_print_options(manifest, manifest.options))
     assert [(f.index, f.options.copies, f.options.page_ranges, f.options.color) for f in plan.files] == [
-        (0, 2, "1-3,5", "color"), (1, 3, "", "color")]
+        (0, 2, "1-3,5", "color"),
+        (1, 3, "", "color"),
+    ]
     assert (plan.total.pages, plan.total.sheets, plan.total.total_cents) == (5, 11, 550)
     edited = manifest.options.with_(color="monochrome")
     assert [f.color for f in file_print_options(manifest, edited) or []] == ["monochrome", "monochrome"]

@@ -46,7 +46,8 @@ def photo(fmt: str) -> bytes:
 
 
 def test_documents_and_photos_print_with_the_right_page_counts(  # type: ignore[no-untyped-def]
-        relay, shop, customer, make_core, ipp_printer, office_documents) -> None:
+    relay, shop, customer, make_core, ipp_printer, office_documents
+) -> None:
     slug, code = shop
     core = make_core(printer=IppPrinter(ipp_printer.uri), print_timeout=60.0)
     core.enroll(relay.address, code)
@@ -74,7 +75,8 @@ def test_documents_and_photos_print_with_the_right_page_counts(  # type: ignore[
 
 
 def test_a_polyglot_fails_its_own_job_and_the_next_job_prints(  # type: ignore[no-untyped-def]
-        relay, shop, customer, make_core, ipp_printer, office_documents) -> None:
+    relay, shop, customer, make_core, ipp_printer, office_documents
+) -> None:
     slug, code = shop
     core = make_core(printer=IppPrinter(ipp_printer.uri), print_timeout=60.0)
     core.enroll(relay.address, code)

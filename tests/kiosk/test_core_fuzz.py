@@ -41,18 +41,22 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
         elif action == "insert":
             data[pos:pos] = draw(st.binary(min_size=1, max_size=64))
         elif action == "delete":
-            del data[pos:pos + draw(st.integers(1, 256))]
+            del data[pos : pos + draw(st.integers(1, 256))]
         else:
             chunk = draw(st.binary(min_size=1, max_size=32))
-            data[pos:pos + len(chunk)] = chunk
+            data[pos : pos + len(chunk)] = chunk
     return media_type, bytes(data)
 
 
-random_files = st.tuples(st.sampled_from(sorted(SEEDS)),
-                         st.one_of(st.binary(max_size=4096),
-                                   st.binary(max_size=512).map(lambda b: b"%PDF-1.7\n" + b),
-                                   st.binary(max_size=512).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
-                                   st.binary(max_size=512).map(lambda b: b"\xff\xd8\xff\xe0" + b)))
+random_files = st.tuples(
+    st.sampled_from(sorted(SEEDS)),
+    st.one_of(
+        st.binary(max_size=4096),
+        st.binary(max_size=512).map(lambda b: b"%PDF-1.7\n" + b),
+        st.binary(max_size=512).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
+        st.binary(max_size=512).map(lambda b: b"\xff\xd8\xff\xe0" + b),
+    ),
+)
 
 
 def open_and_render(media_type: str, data: bytes, corrupt_at: int | None = None) -> None:

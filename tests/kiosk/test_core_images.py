@@ -40,8 +40,13 @@ def layout_of(pdf: bytes) -> list[tuple[tuple[float, float], list[tuple[float, f
     """Per page: (page size, boxes of its image objects) in points."""
     doc = pdfium.PdfDocument(pdf)
     try:
-        return [(page.get_size(), [obj.get_bounds() for obj in page.get_objects()
-                                   if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]) for page in doc]
+        return [
+            (
+                page.get_size(),
+                [obj.get_bounds() for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE],
+            )
+            for page in doc
+        ]
     finally:
         doc.close()
 
@@ -56,12 +61,15 @@ def pixel(pdf: bytes, fx: float, fy: float) -> tuple[int, int, int]:
         doc.close()
 
 
-@pytest.mark.parametrize(("fmt", "media_type", "kw"), [
-    ("HEIF", "image/heic", {"quality": 90}),
-    ("WEBP", "image/webp", {"quality": 90}),
-    ("PNG", "image/png", {}),
-    ("JPEG", "image/jpeg", {"quality": 90}),
-])
+@pytest.mark.parametrize(
+    ("fmt", "media_type", "kw"),
+    [
+        ("HEIF", "image/heic", {"quality": 90}),
+        ("WEBP", "image/webp", {"quality": 90}),
+        ("PNG", "image/png", {}),
+        ("JPEG", "image/jpeg", {"quality": 90}),
+    ],
+)
 def test_each_photo_type_becomes_one_landscape_page(fmt: str, media_type: str, kw: dict) -> None:
     pdf = photos_to_pdf(encode(two_halves(), fmt, **kw), media_type)
     [(size, boxes)] = layout_of(pdf)
@@ -104,12 +112,15 @@ def test_fit_keeps_margins_and_fill_covers_the_page() -> None:
     assert box == pytest.approx((0, 0, size[0], size[1]), abs=0.5)
 
 
-@pytest.mark.parametrize(("size", "per_sheet", "paper", "short", "long"), [
-    ("10x15", 1, "A4", 100 * MM, 150 * MM),
-    ("10x15", 2, "A4", 100 * MM, 150 * MM),
-    ("4x6", 2, "Letter", 4 * 72, 6 * 72),
-    ("10x15", 4, "A3", 100 * MM, 150 * MM),
-])
+@pytest.mark.parametrize(
+    ("size", "per_sheet", "paper", "short", "long"),
+    [
+        ("10x15", 1, "A4", 100 * MM, 150 * MM),
+        ("10x15", 2, "A4", 100 * MM, 150 * MM),
+        ("4x6", 2, "Letter", 4 * 72, 6 * 72),
+        ("10x15", 4, "A3", 100 * MM, 150 * MM),
+    ],
+)
 def test_photo_sizes_print_at_their_size(size: str, per_sheet: int, paper: str, short: float, long: float) -> None:
     png = encode(two_halves((600, 400)), "PNG")
     pdf = photos_to_pdf(png, "image/png", paper, PhotoLayout(fit="fill", size=size, per_sheet=per_sheet))
@@ -170,8 +181,16 @@ def tiff_pages(count: int) -> bytes:
         start = 8 + n * block
         pixel_at = start + ifd_size
         next_ifd = start + block if n + 1 < count else 0
-        tags = [(256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1),
-                (273, 4, pixel_at), (278, 3, 1), (279, 4, 1)]
+        tags = [
+            (256, 3, 1),
+            (257, 3, 1),
+            (258, 3, 8),
+            (259, 3, 1),
+            (262, 3, 1),
+            (273, 4, pixel_at),
+            (278, 3, 1),
+            (279, 4, 1),
+        ]
         out += struct.pack("<H", entries)
         for tag, kind, value in tags:
             out += struct.pack("<HHII", tag, kind, 1, value)

@@ -86,11 +86,14 @@ def test_rotation_keeps_old_key_until_unused_and_old(tmp_path: Path) -> None:
 
 def test_settings_round_trip_and_validation(tmp_path: Path) -> None:
     assert load_settings(tmp_path) == Settings()
-    settings = Settings(relay_address="127.0.0.1:5000", bridge_url="https://print.example",
-                        printer=PrinterSettings(kind="ipp", uri="ipp://printer:631/ipp/print"),
-                        prices=PriceTable(bw_cents=12, colour_cents=80, currency="CHF",
-                                          sheets=(("A3", "color", True, 150),)),
-                        offer=Offer(media=("A4", "A3"), pages_per_sheet=(1, 2)), sound=False)
+    settings = Settings(
+        relay_address="127.0.0.1:5000",
+        bridge_url="https://print.example",
+        printer=PrinterSettings(kind="ipp", uri="ipp://printer:631/ipp/print"),
+        prices=PriceTable(bw_cents=12, colour_cents=80, currency="CHF", sheets=(("A3", "color", True, 150),)),
+        offer=Offer(media=("A4", "A3"), pages_per_sheet=(1, 2)),
+        sound=False,
+    )
     save_settings(tmp_path, settings)
     assert load_settings(tmp_path) == settings
     assert mode(tmp_path / "settings.json") == 0o600

@@ -31,18 +31,39 @@ def follow(printer, handle, timeout: float = 30.0):  # type: ignore[no-untyped-d
     return status
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    (PrintOptions(copies=2, sides="two-sided-long-edge", color="color", page_ranges="1-2", media="A4"),
-     {"IPP_COPIES": "2", "IPP_SIDES": "two-sided-long-edge", "IPP_PRINT_COLOR_MODE": "color",
-      "IPP_PAGE_RANGES": "1-2", "IPP_MEDIA": "iso_a4_210x297mm"}),
-    (PrintOptions(copies=1, sides="two-sided-short-edge", color="monochrome", page_ranges="", media="Letter"),
-     {"IPP_COPIES": "1", "IPP_SIDES": "two-sided-short-edge", "IPP_PRINT_COLOR_MODE": "monochrome",
-      "IPP_MEDIA": "na_letter_8.5x11in"}),
-    (PrintOptions(copies=3, sides="one-sided", page_ranges="3,1", media="Legal"),
-     {"IPP_COPIES": "3", "IPP_SIDES": "one-sided", "IPP_MEDIA": "na_legal_8.5x14in"}),
-])
-def test_ipp_print_spools_the_bytes_with_the_options(ipp_printer, options: PrintOptions,  # type: ignore[no-untyped-def]
-                                                     expected: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            PrintOptions(copies=2, sides="two-sided-long-edge", color="color", page_ranges="1-2", media="A4"),
+            {
+                "IPP_COPIES": "2",
+                "IPP_SIDES": "two-sided-long-edge",
+                "IPP_PRINT_COLOR_MODE": "color",
+                "IPP_PAGE_RANGES": "1-2",
+                "IPP_MEDIA": "iso_a4_210x297mm",
+            },
+        ),
+        (
+            PrintOptions(copies=1, sides="two-sided-short-edge", color="monochrome", page_ranges="", media="Letter"),
+            {
+                "IPP_COPIES": "1",
+                "IPP_SIDES": "two-sided-short-edge",
+                "IPP_PRINT_COLOR_MODE": "monochrome",
+                "IPP_MEDIA": "na_letter_8.5x11in",
+            },
+        ),
+        (
+            PrintOptions(copies=3, sides="one-sided", page_ranges="3,1", media="Legal"),
+            {"IPP_COPIES": "3", "IPP_SIDES": "one-sided", "IPP_MEDIA": "na_legal_8.5x14in"},
+        ),
+    ],
+)
+def test_ipp_print_spools_the_bytes_with_the_options(
+    ipp_printer,
+    options: PrintOptions,  # type: ignore[no-untyped-def]
+    expected: dict[str, str],
+) -> None:
     pdf = sample_pdf(3)
     printer = IppPrinter(ipp_printer.uri)
     handle = printer.print_pdf(bytearray(pdf), options, "cloudtab-ABC123")
@@ -79,10 +100,13 @@ def test_printer_attributes_and_listing(ipp_printer) -> None:  # type: ignore[no
 
 
 def test_printer_refuses_unsupported_values(ipp_printer) -> None:  # type: ignore[no-untyped-def]
-    body = ipp.encode_request(ipp.PRINT_JOB, [
-        (ipp.OPERATION, ipp.operation_attributes(ipp_printer.uri, document_format=(ipp.MIME, ["application/pdf"]))),
-        (ipp.JOB, [ipp.Attribute("media", ipp.KEYWORD, ["iso_a0_841x1189mm"])]),
-    ])
+    body = ipp.encode_request(
+        ipp.PRINT_JOB,
+        [
+            (ipp.OPERATION, ipp.operation_attributes(ipp_printer.uri, document_format=(ipp.MIME, ["application/pdf"]))),
+            (ipp.JOB, [ipp.Attribute("media", ipp.KEYWORD, ["iso_a0_841x1189mm"])]),
+        ],
+    )
     response = ipp.send(ipp_printer.uri, body, sample_pdf(1))
     assert not response.ok
     assert "not supported" in response.message

@@ -41,6 +41,7 @@ def job_in(core: KioskCore, job_id: str, *states: LocalState) -> Callable[[], Ki
         except Exception:  # noqa: BLE001 - not there yet
             return None
         return job if job.state in states else None
+
     return check
 
 
@@ -119,8 +120,12 @@ def test_job_flows_to_printer_and_completes(relay, shop, customer, make_core, ip
     core.start()
     wait_for(lambda: core.connection.online, what="online")
     pdf = sample_pdf(3)
-    sent = customer.send(slug, [PlainFile("thesis.pdf", "application/pdf", pdf, copies=2, page_ranges="1-2")],
-                         name="Ada", options=envelope.JobOptions(color="color", sides="two-sided-long-edge"))
+    sent = customer.send(
+        slug,
+        [PlainFile("thesis.pdf", "application/pdf", pdf, copies=2, page_ranges="1-2")],
+        name="Ada",
+        options=envelope.JobOptions(color="color", sides="two-sided-long-edge"),
+    )
     job = wait_for(job_in(core, sent.job_id, LocalState.READY), what="job ready")
     assert job.job_code == sent.job_code and job.customer_name == "Ada"
     assert job.page_count == 3 and job.files[0].name == "thesis.pdf"

@@ -58,8 +58,11 @@ def encrypted_pdf(user_password: str, owner_password: str = "owner") -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Filter /Standard /V 1 /R 2 /O <" + o_value.hex().encode() + b"> /U <"
-        + u_value.hex().encode() + b"> /P -4 >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <"
+        + o_value.hex().encode()
+        + b"> /U <"
+        + u_value.hex().encode()
+        + b"> /P -4 >>",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -70,13 +73,17 @@ def encrypted_pdf(user_password: str, owner_password: str = "owner") -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 5 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, file_id.hex().encode(), file_id.hex().encode(), xref))
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 5 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        file_id.hex().encode(),
+        file_id.hex().encode(),
+        xref,
+    )
     return bytes(out)
 
 
 def not_blank(page: render.RenderedPage) -> bool:
-    pixels = {page.rgba[i:i + 4] for i in range(0, len(page.rgba), 4 * 97)}
+    pixels = {page.rgba[i : i + 4] for i in range(0, len(page.rgba), 4 * 97)}
     return len(pixels) > 1 and any(p[:3] != b"\xff\xff\xff" for p in pixels)
 
 
@@ -108,7 +115,7 @@ def test_images_become_a_page_of_the_paper_size(fmt: str, paper: str) -> None:
     assert not_blank(page)
     # The middle of the page shows the image's blue ellipse.
     middle = (page.height // 2 * page.width + page.width // 2) * 4
-    r, g, b = page.rgba[middle:middle + 3]
+    r, g, b = page.rgba[middle : middle + 3]
     assert b > 150 and r < 90, (r, g, b)
 
 
@@ -135,8 +142,9 @@ def test_exif_rotated_jpeg_is_shown_upright() -> None:
     assert height > width
 
 
-@pytest.mark.parametrize("data", [b"", b"%PDF-1.7\n garbage", b"hello world", b"\xff\xd8\xff\xe0 broken jpeg",
-                                  b"\x89PNG\r\n\x1a\n\x00\x00"])
+@pytest.mark.parametrize(
+    "data", [b"", b"%PDF-1.7\n garbage", b"hello world", b"\xff\xd8\xff\xe0 broken jpeg", b"\x89PNG\r\n\x1a\n\x00\x00"]
+)
 def test_malformed_files_are_clean_errors(data: bytes) -> None:
     with pytest.raises(DocumentError):
         open_document(bytearray(data), "application/pdf")
@@ -174,6 +182,7 @@ def test_two_thousand_pages_open_lazily() -> None:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG claiming a huge size whose data is one compressed row (a decompression bomb)."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -202,5 +211,3 @@ def test_close_wipes_the_buffer() -> None:
     assert doc.pdf_bytes() == bytes(buffer)
     doc.close()
     assert len(buffer) > 0 and not any(buffer)
-
-

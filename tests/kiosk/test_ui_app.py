@@ -32,8 +32,14 @@ def run_driver(config: dict[str, Any], display: str, tmp_path: Path, timeout: fl
     config_path.write_text(json.dumps(config))
     env = kivy_env(display, tmp_path / "kivy-home")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "generated"), env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, str(DRIVER), str(config_path)], env=env, cwd=ROOT,
-                          capture_output=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), str(config_path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
     output = (proc.stdout + proc.stderr).decode(errors="replace")
     if not result_path.exists():
         pytest.fail(f"the kiosk app crashed (exit {proc.returncode}):\n{output[-4000:]}")
@@ -84,8 +90,11 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["zoom_after_pinch"] > 1.5
     assert checks["printer_status"] == "Printed."
     assert checks["printed_options"] == [
-        ("PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
-         "pages_per_sheet=1, orientation='portrait')")]
+        (
+            "PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
+            "pages_per_sheet=1, orientation='portrait')"
+        )
+    ]
     assert checks["completed"] == ["job-K7P2QX"]
     assert "cannot be decrypted" in checks["broken_error"]
     assert checks["broken_print_disabled"] is True
@@ -100,15 +109,24 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
     assert checks["poster_words"] == " ".join(fingerprint_words(b"\x04" + bytes(64)))  # as the page derives
     assert checks["keyboard_shown"] is True
-    for name in ("fake_enrollment", "fake_enrollment_keyboard", "fake_queue", "fake_job_view", "fake_job_error",
-                 "fake_queue_offline", "fake_settings", "fake_poster"):
+    for name in (
+        "fake_enrollment",
+        "fake_enrollment_keyboard",
+        "fake_queue",
+        "fake_job_view",
+        "fake_job_error",
+        "fake_queue_offline",
+        "fake_settings",
+        "fake_poster",
+    ):
         assert_not_blank(result["screenshots"][name])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("printer_kind", ["folder", "ipp"])
-def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tmp_path: Path,
-                                               printer_kind: str, request: pytest.FixtureRequest) -> None:
+def test_enroll_receive_preview_print_complete(
+    xvfb_display: str, relay: Any, tmp_path: Path, printer_kind: str, request: pytest.FixtureRequest
+) -> None:
     """Real KioskCore + relay: enroll on screen, a customer's sealed PDF arrives, preview, print, complete.
 
     Then a damaged PDF is flagged and rejected, settings are saved, a test
@@ -122,8 +140,11 @@ def test_enroll_receive_preview_print_complete(xvfb_display: str, relay: Any, tm
     document = sample_pdf(4, "Spring flyer")
     (tmp_path / "flyer.pdf").write_bytes(document)
     config: dict[str, Any] = {
-        "mode": "real", "data_dir": str(tmp_path / "kiosk-data"), "relay_address": relay.address,
-        "enrollment_code": code, "document": str(tmp_path / "flyer.pdf"),
+        "mode": "real",
+        "data_dir": str(tmp_path / "kiosk-data"),
+        "relay_address": relay.address,
+        "enrollment_code": code,
+        "document": str(tmp_path / "flyer.pdf"),
         "shot_prefix": "" if printer_kind == "folder" else "ipp_",
     }
     ipp = None

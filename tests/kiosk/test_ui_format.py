@@ -22,10 +22,18 @@ from kiosk.ui.sound import RATE, chime_wav
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (0, "expired"), (-5, "expired"), (59, "0:59 left"), (61, "1:01 left"),
-    (1799, "29:59 left"), (3600, "1:00:00 left"), (3725, "1:02:05 left"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "expired"),
+        (-5, "expired"),
+        (59, "0:59 left"),
+        (61, "1:01 left"),
+        (1799, "29:59 left"),
+        (3600, "1:00:00 left"),
+        (3725, "1:02:05 left"),
+    ],
+)
 def test_time_left(seconds: int, text: str) -> None:
     assert fmt.time_left_text(timedelta(seconds=seconds)) == text
 
@@ -54,8 +62,11 @@ def test_state_text_covers_every_state() -> None:
 
 
 def test_price_and_sheets_text_from_a_real_price() -> None:
-    price = compute_price(5, PrintOptions(copies=2, sides="two-sided-long-edge", color="color"),
-                          PriceTable(bw_cents=10, colour_cents=45, currency="CHF"))
+    price = compute_price(
+        5,
+        PrintOptions(copies=2, sides="two-sided-long-edge", color="color"),
+        PriceTable(bw_cents=10, colour_cents=45, currency="CHF"),
+    )
     assert fmt.sheets_text(price) == "5 pages, 6 sheets (2 copies)"
     assert fmt.price_text(price) == "CHF 2.70"
     assert fmt.price_text(None) == "-"
@@ -83,7 +94,7 @@ def test_chime_is_a_short_audible_wav() -> None:
         frames = wav.readframes(wav.getnframes())
         duration = wav.getnframes() / RATE
     assert 0.1 < duration < 1.0
-    samples = [int.from_bytes(frames[i: i + 2], "little", signed=True) for i in range(0, len(frames), 2)]
+    samples = [int.from_bytes(frames[i : i + 2], "little", signed=True) for i in range(0, len(frames), 2)]
     assert max(samples) > 10_000 and min(samples) < -10_000
     assert abs(samples[0]) < 2_000 and abs(samples[-1]) < 2_000  # faded: no click
 
@@ -98,40 +109,47 @@ def test_screen_size_without_x(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_kivy_free_modules_do_not_import_kivy() -> None:
-    code = ("import sys; import kiosk.ui.format, kiosk.ui.screen_size, kiosk.ui.sound; "
-            "print(sorted(m for m in sys.modules if m == 'kivy' or m.startswith('kivy.')))")
+    code = (
+        "import sys; import kiosk.ui.format, kiosk.ui.screen_size, kiosk.ui.sound; "
+        "print(sorted(m for m in sys.modules if m == 'kivy' or m.startswith('kivy.')))"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "generated")]))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
-@pytest.mark.parametrize(("raw", "shown"), [
-    ("this PDF is damaged", "This PDF is damaged."),
-    ("Already a sentence.", "Already a sentence."),
-    ("  what?  ", "What?"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("this PDF is damaged", "This PDF is damaged."),
+        ("Already a sentence.", "Already a sentence."),
+        ("  what?  ", "What?"),
+        ("", ""),
+    ],
+)
 def test_sentence(raw: str, shown: str) -> None:
     assert fmt.sentence(raw) == shown
 
 
-@pytest.mark.parametrize(("text", "bad"), [
-    ("OFFLINE - offline (UNAVAILABLE: failed to connect to all addresses; Connection refused)", True),
-    ("completed - completed", True),
-    ("job-printing", True),
-    ("media-empty-error", True),
-    ("Traceback (most recent call last):", True),
-    ("JOB_STATE_COMPLETED", True),
-    ("RelayError: boom", True),
-    ("Enter the one-time code from 'cloudtab-relay shop add'", True),
-    ("the printer answered 0x040b", True),
-    ("Printing - The printer is out of paper", False),
-    ("Offline: cannot reach the relay. Retrying; new jobs arrive when it is back.", False),
-    ("2 copies, Colour, 2-sided, A4", False),
-    ("annual-report-2026-final.pdf: 3 pages, 3 sheets = EUR 0.30", False),
-    ("Printed at 10:42.", False),
-])
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("OFFLINE - offline (UNAVAILABLE: failed to connect to all addresses; Connection refused)", True),
+        ("completed - completed", True),
+        ("job-printing", True),
+        ("media-empty-error", True),
+        ("Traceback (most recent call last):", True),
+        ("JOB_STATE_COMPLETED", True),
+        ("RelayError: boom", True),
+        ("Enter the one-time code from 'cloudtab-relay shop add'", True),
+        ("the printer answered 0x040b", True),
+        ("Printing - The printer is out of paper", False),
+        ("Offline: cannot reach the relay. Retrying; new jobs arrive when it is back.", False),
+        ("2 copies, Colour, 2-sided, A4", False),
+        ("annual-report-2026-final.pdf: 3 pages, 3 sheets = EUR 0.30", False),
+        ("Printed at 10:42.", False),
+    ],
+)
 def test_protocol_words_are_caught(text: str, bad: bool) -> None:
     assert fmt.has_protocol_words(text) is bad
     assert (fmt.plain(text, "fallback") == "fallback") is bad
@@ -150,9 +168,16 @@ def test_connection_and_print_status_in_words() -> None:
     assert fmt.print_status_tone(raw) == "warning"
 
 
-@pytest.mark.parametrize(("size", "scale"), [
-    ((800, 600), 0.625), ((1024, 600), 0.75), ((1280, 800), 1.0), ((1920, 1080), 1.35), ((1080, 1920), 0.844),
-])
+@pytest.mark.parametrize(
+    ("size", "scale"),
+    [
+        ((800, 600), 0.625),
+        ((1024, 600), 0.75),
+        ((1280, 800), 1.0),
+        ((1920, 1080), 1.35),
+        ((1080, 1920), 0.844),
+    ],
+)
 def test_ui_scale_follows_the_window(size: tuple[int, int], scale: float) -> None:
     from kiosk.ui.screen_size import ui_scale
 

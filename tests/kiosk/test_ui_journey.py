@@ -21,16 +21,23 @@ from tests.security import pdfs
 
 
 @pytest.mark.parametrize("size", ["800x600", "1920x1080"])
-def test_journey_prints_through_cups_and_leaves_nothing(size: str, relay: Any, cups_server: Any,
-                                                       tmp_path: Path) -> None:
+def test_journey_prints_through_cups_and_leaves_nothing(
+    size: str, relay: Any, cups_server: Any, tmp_path: Path
+) -> None:
     _slug, code = relay.add_shop("Corner Copy Shop")
     marker = b"CTJOURNEY" + secrets.token_hex(6).upper().encode()
     document = tmp_path / "letter.pdf"
     document.write_bytes(pdfs.simple_pdf(marker))
     config: dict[str, Any] = {
-        "mode": "real", "data_dir": str(tmp_path / "kiosk-data"), "relay_address": relay.address,
-        "enrollment_code": code, "document": str(document), "shot_prefix": f"journey_{size}_",
-        "cups_server": cups_server.server, "cups_queue": cups_server.queue, "journey_only": True,
+        "mode": "real",
+        "data_dir": str(tmp_path / "kiosk-data"),
+        "relay_address": relay.address,
+        "enrollment_code": code,
+        "document": str(document),
+        "shot_prefix": f"journey_{size}_",
+        "cups_server": cups_server.server,
+        "cups_queue": cups_server.queue,
+        "journey_only": True,
     }
     with xvfb_server(f"{size}x24") as display:
         result = run_driver(config, display, tmp_path, timeout=180)

@@ -35,9 +35,25 @@ def test_every_screen_fits(size: str, tmp_path: Path) -> None:
     problems = {step: found for step, found in checks["problems"].items() if found}
     assert problems == {}, "\n".join(f"{step}: {p}" for step, found in problems.items() for p in found)
     steps = set(checks["problems"])
-    assert {"enrollment", "queue", "job_view", "job_view_zoomed", "keypad_pages", "confirm_complete_unprinted",
-            "job_printing", "confirm_print_again", "confirm_complete_printed", "job_two_files", "job_error",
-            "reject", "queue_offline", "settings", "settings_advanced", "confirm_unsaved", "poster"} <= steps
+    assert {
+        "enrollment",
+        "queue",
+        "job_view",
+        "job_view_zoomed",
+        "keypad_pages",
+        "confirm_complete_unprinted",
+        "job_printing",
+        "confirm_print_again",
+        "confirm_complete_printed",
+        "job_two_files",
+        "job_error",
+        "reject",
+        "queue_offline",
+        "settings",
+        "settings_advanced",
+        "confirm_unsaved",
+        "poster",
+    } <= steps
     shown = [text for texts in checks["strings"].values() for text in texts]
     assert shown
     assert [t for t in shown if has_protocol_words(t)] == []

@@ -97,16 +97,27 @@ class FakeCore:
     def __init__(self, enrolled: bool = True, online: bool = True, min_version: str = "") -> None:
         self._lock = threading.Lock()
         self._listeners: list[Any] = []
-        self.settings = Settings(relay_address="relay.example.com:443", bridge_url="https://print.example.com",
-                                 prices=PriceTable(bw_cents=10, colour_cents=50, currency="EUR"))
-        self.connection = ConnectionState(online=online, status="online" if online else "offline",
-                                          message="" if online else "relay unreachable, retrying in 4 s",
-                                          update_needed=bool(min_version))
+        self.settings = Settings(
+            relay_address="relay.example.com:443",
+            bridge_url="https://print.example.com",
+            prices=PriceTable(bw_cents=10, colour_cents=50, currency="EUR"),
+        )
+        self.connection = ConnectionState(
+            online=online,
+            status="online" if online else "offline",
+            message="" if online else "relay unreachable, retrying in 4 s",
+            update_needed=bool(min_version),
+        )
         self._shop = ShopProfile(
-            shop_id="shop-1", slug="corner-copy", display_name="Corner Copy Shop",
-            public_key=b"\x04" + bytes(64), fingerprint=bytes(32),
-            fingerprint_display="7KQ2-M9XD-4TZ1-PB8C", retention_seconds=1800,
-            min_kiosk_version=min_version, accepted_media_types=("application/pdf",),
+            shop_id="shop-1",
+            slug="corner-copy",
+            display_name="Corner Copy Shop",
+            public_key=b"\x04" + bytes(64),
+            fingerprint=bytes(32),
+            fingerprint_display="7KQ2-M9XD-4TZ1-PB8C",
+            retention_seconds=1800,
+            min_kiosk_version=min_version,
+            accepted_media_types=("application/pdf",),
         )
         self.enrolled = enrolled
         self._pdfs: dict[str, bytes] = {}
@@ -142,19 +153,33 @@ class FakeCore:
         self._emit("enrolled")
         return self._shop
 
-    def add_job(self, code: str, customer: str, pages: int, options: PrintOptions, *, broken: bool = False,
-                minutes_left: float = 25.0, files: tuple[str, ...] = ("report.pdf",),
-                printed_at: datetime | None = None) -> str:
+    def add_job(
+        self,
+        code: str,
+        customer: str,
+        pages: int,
+        options: PrintOptions,
+        *,
+        broken: bool = False,
+        minutes_left: float = 25.0,
+        files: tuple[str, ...] = ("report.pdf",),
+        printed_at: datetime | None = None,
+    ) -> str:
         """Put a job in the queue (from any thread) and emit job_added."""
         job_id = f"job-{code}"
         now = datetime.now(UTC)
         pdf = sample_pdf(pages, f"{customer}'s document")
         job = KioskJob(
-            job_id=job_id, job_code=code, state=LocalState.FAILED if broken else LocalState.READY,
-            received_time=now, customer_name=customer, note="Please staple" if pages > 2 else "",
+            job_id=job_id,
+            job_code=code,
+            state=LocalState.FAILED if broken else LocalState.READY,
+            received_time=now,
+            customer_name=customer,
+            note="Please staple" if pages > 2 else "",
             files=tuple(FileInfo(name=name, media_type="application/pdf", size=len(pdf)) for name in files),
             printed_at=printed_at,
-            options=options, page_count=None if broken else pages,
+            options=options,
+            page_count=None if broken else pages,
             price=None if broken else compute_price(pages, options, self.settings.prices),
             expire_time=now + timedelta(minutes=minutes_left),
             error="This job cannot be decrypted: it was tampered with or sealed to another key." if broken else None,
@@ -213,8 +238,7 @@ class FakeCore:
     def print_job(self, job_id: str, options: PrintOptions) -> PrintStatus:
         self.printed.append((job_id, options))
         status = PrintStatus(PrintState.COMPLETED, "Printed")
-        self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options,
-                  printed_at=datetime.now(UTC))
+        self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options, printed_at=datetime.now(UTC))
         return status
 
     def complete(self, job_id: str) -> None:

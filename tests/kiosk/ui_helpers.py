@@ -214,7 +214,7 @@ def no_popup(app: Any) -> bool:
 def texture_has_ink(texture: Any) -> bool:
     """True when a texture's pixels are not all one colour (read back from GL)."""
     pixels = texture.pixels
-    return len({pixels[i: i + 4] for i in range(0, min(len(pixels), 4 * 200_000), 4 * 97)}) > 1
+    return len({pixels[i : i + 4] for i in range(0, min(len(pixels), 4 * 200_000), 4 * 97)}) > 1
 
 
 def popup_named(app: Any, name: str) -> Any:

@@ -89,10 +89,19 @@ def _is_control(widget: Any) -> bool:
 def _measure(widget: Any, width: float | None) -> tuple[float, float]:
     from kivy.core.text import Label as CoreLabel
 
-    label = CoreLabel(text=str(widget.text), font_size=widget.font_size, font_name=widget.font_name,
-                      bold=widget.bold, italic=widget.italic, markup=widget.markup, padding=widget.padding,
-                      text_size=(width, None), halign=widget.halign, line_height=widget.line_height,
-                      max_lines=0)
+    label = CoreLabel(
+        text=str(widget.text),
+        font_size=widget.font_size,
+        font_name=widget.font_name,
+        bold=widget.bold,
+        italic=widget.italic,
+        markup=widget.markup,
+        padding=widget.padding,
+        text_size=(width, None),
+        halign=widget.halign,
+        line_height=widget.line_height,
+        max_lines=0,
+    )
     label.refresh()
     return float(label.content_width), float(label.content_height)
 
@@ -106,8 +115,9 @@ def text_problem(widget: Any) -> str:
         wrap = None
     need_w, need_h = _measure(widget, wrap)
     if need_w > widget.width + TOLERANCE or need_h > widget.height + TOLERANCE:
-        return (f"text cut: needs {need_w:.0f}x{need_h:.0f} px, has {widget.width:.0f}x{widget.height:.0f}"
-                + (" (shortened)" if getattr(widget, "shorten", False) else ""))
+        return f"text cut: needs {need_w:.0f}x{need_h:.0f} px, has {widget.width:.0f}x{widget.height:.0f}" + (
+            " (shortened)" if getattr(widget, "shorten", False) else ""
+        )
     if wrap:
         for word in str(widget.text).split():
             word_w, _ = _measure_word(widget, word)
@@ -119,8 +129,9 @@ def text_problem(widget: Any) -> str:
 def _measure_word(widget: Any, word: str) -> tuple[float, float]:
     from kivy.core.text import Label as CoreLabel
 
-    label = CoreLabel(text=word, font_size=widget.font_size, font_name=widget.font_name, bold=widget.bold,
-                      markup=widget.markup)
+    label = CoreLabel(
+        text=word, font_size=widget.font_size, font_name=widget.font_name, bold=widget.bold, markup=widget.markup
+    )
     label.refresh()
     return float(label.content_width), float(label.content_height)
 
@@ -137,8 +148,12 @@ def layout_problems(root: Any, window_size: tuple[float, float]) -> list[str]:
         scroll = _scroll_parent(widget)
         if scroll is not None:
             sx0, sy0, sx1, sy1 = window_rect(scroll)
-            inside = rect[0] >= sx0 - TOLERANCE and rect[1] >= sy0 - TOLERANCE and \
-                rect[2] <= sx1 + TOLERANCE and rect[3] <= sy1 + TOLERANCE
+            inside = (
+                rect[0] >= sx0 - TOLERANCE
+                and rect[1] >= sy0 - TOLERANCE
+                and rect[2] <= sx1 + TOLERANCE
+                and rect[3] <= sy1 + TOLERANCE
+            )
             if not inside:
                 continue  # scrolled out of (or partly out of) view: reachable by scrolling
         elif rect[0] < -TOLERANCE or rect[1] < -TOLERANCE or rect[2] > win_w + TOLERANCE or rect[3] > win_h + TOLERANCE:
@@ -150,7 +165,7 @@ def layout_problems(root: Any, window_size: tuple[float, float]) -> list[str]:
         controls.append((widget, rect))
     for i, (a, ra) in enumerate(controls):
         ancestors_a = set(map(id, _chain(a)))
-        for b, rb in controls[i + 1:]:
+        for b, rb in controls[i + 1 :]:
             if id(b) in ancestors_a or id(a) in set(map(id, _chain(b))):
                 continue
             w = min(ra[2], rb[2]) - max(ra[0], rb[0])

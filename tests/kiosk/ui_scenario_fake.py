@@ -56,11 +56,15 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     tap(enroll.ids.enroll)
     yield Until(lambda: app.screens.current == "queue", 10, "queue screen after enrollment")
 
-    threading.Thread(target=lambda: (
-        core.add_job("K7P2QX", "Ada Lovelace", 3, PrintOptions(copies=2, color="color", sides="two-sided-long-edge")),
-        core.add_job("M4R8ZT", "Grace Hopper", 1, PrintOptions(), broken=True, minutes_left=3),
-        core.add_job("B2N6WE", "Alan Turing", 5, PrintOptions(page_ranges="1-3"), minutes_left=12),
-    )).start()
+    threading.Thread(
+        target=lambda: (
+            core.add_job(
+                "K7P2QX", "Ada Lovelace", 3, PrintOptions(copies=2, color="color", sides="two-sided-long-edge")
+            ),
+            core.add_job("M4R8ZT", "Grace Hopper", 1, PrintOptions(), broken=True, minutes_left=3),
+            core.add_job("B2N6WE", "Alan Turing", 5, PrintOptions(page_ranges="1-3"), minutes_left=12),
+        )
+    ).start()
     queue = _screen(app, "queue")
     yield Until(lambda: queue.job_count == 3, 10, "three jobs in the queue")
     runner.check("flashes_after_arrival", app.flash.count)

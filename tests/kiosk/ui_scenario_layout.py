@@ -74,15 +74,28 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield Until(lambda: app.screens.current == "queue", 10, "queue after enrollment")
 
     now = datetime.now(UTC)
-    threading.Thread(target=lambda: (
-        core.add_job("K7P2QX", "Ada Lovelace-Byron of the Analytical Engine Society", 3,
-                     PrintOptions(copies=2, color="color", sides="two-sided-long-edge")),
-        core.add_job("M4R8ZT", "Grace Hopper", 1, PrintOptions(), broken=True, minutes_left=3),
-        core.add_job("B2N6WE", "Alan Turing", 4, PrintOptions(), minutes_left=12,
-                     files=("annual-report-2026-final.pdf", "holiday-photo.jpg")),
-        core.add_job("H3J5LW", "Edsger Dijkstra", 2, PrintOptions(), minutes_left=20,
-                     printed_at=now - timedelta(minutes=7)),
-    )).start()
+    threading.Thread(
+        target=lambda: (
+            core.add_job(
+                "K7P2QX",
+                "Ada Lovelace-Byron of the Analytical Engine Society",
+                3,
+                PrintOptions(copies=2, color="color", sides="two-sided-long-edge"),
+            ),
+            core.add_job("M4R8ZT", "Grace Hopper", 1, PrintOptions(), broken=True, minutes_left=3),
+            core.add_job(
+                "B2N6WE",
+                "Alan Turing",
+                4,
+                PrintOptions(),
+                minutes_left=12,
+                files=("annual-report-2026-final.pdf", "holiday-photo.jpg"),
+            ),
+            core.add_job(
+                "H3J5LW", "Edsger Dijkstra", 2, PrintOptions(), minutes_left=20, printed_at=now - timedelta(minutes=7)
+            ),
+        )
+    ).start()
     queue = _screen(app, "queue")
     yield Until(lambda: queue.job_count == 4, 10, "four jobs")
     yield 1.0
@@ -111,8 +124,10 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     box = view.ids.viewer.ids.watermark.visible_box()
     sx0, sy0, sx1, sy1 = stage.x, stage.y, stage.right, stage.top
     runner.check("zoom", stage.zoom)
-    runner.check("watermark_inside_stage", box[0] >= sx0 - 1 and box[1] >= sy0 - 1 and box[0] + box[2] <= sx1 + 1
-                 and box[1] + box[3] <= sy1 + 1)
+    runner.check(
+        "watermark_inside_stage",
+        box[0] >= sx0 - 1 and box[1] >= sy0 - 1 and box[0] + box[2] <= sx1 + 1 and box[1] + box[3] <= sy1 + 1,
+    )
     yield from record("job_view_zoomed")
     stage.reset_view()
 
@@ -137,9 +152,13 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield Until(lambda: no_popup(app), 5, "popup closed")
     runner.check("completed_after_cancel", list(core.completed))
 
-    core._set("job-K7P2QX", state=LocalState.PRINTING,
-              print_status=PrintStatus(PrintState.PROCESSING, "Printing - The printer is out of paper",
-                                       ("media-empty-error", "job-printing")))
+    core._set(
+        "job-K7P2QX",
+        state=LocalState.PRINTING,
+        print_status=PrintStatus(
+            PrintState.PROCESSING, "Printing - The printer is out of paper", ("media-empty-error", "job-printing")
+        ),
+    )
     yield 0.5
     runner.check("print_button_while_printing", view.ids.print_button.text)
     runner.check("status_while_printing", view.printer_status)

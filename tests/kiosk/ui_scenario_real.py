@@ -77,8 +77,11 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
 
     from ui_fake_core import sample_pdf
 
-    document = (Path(config["document"]).read_bytes() if config.get("document")
-                else sample_pdf(config.get("document_pages", 4), "Spring flyer"))
+    document = (
+        Path(config["document"]).read_bytes()
+        if config.get("document")
+        else sample_pdf(config.get("document_pages", 4), "Spring flyer")
+    )
 
     def customer() -> None:
         try:
@@ -88,8 +91,9 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
 
     threading.Thread(target=customer, daemon=True).start()
     queue = _screen(app, "queue")
-    yield Until(lambda: "error" in sent or (sent.get("job_id") and queue.row(sent["job_id"])), 60,
-                "customer's job in the queue")
+    yield Until(
+        lambda: "error" in sent or (sent.get("job_id") and queue.row(sent["job_id"])), 60, "customer's job in the queue"
+    )
     _require("error" not in sent, f"customer failed: {sent.get('error')}")
     runner.check("job_code", sent["job_code"])
     runner.check("flashes_after_arrival", app.flash.count)
@@ -121,8 +125,11 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, prefix + "job_view")
     tap(view.ids.print_button)
-    yield Until(lambda: not view.busy and view.printer_status and "sending" not in view.printer_status.lower(), 60,
-                "print finished")
+    yield Until(
+        lambda: not view.busy and view.printer_status and "sending" not in view.printer_status.lower(),
+        60,
+        "print finished",
+    )
     runner.check("printer_status", view.printer_status)
     yield from settle(app)
     screenshot(runner, shots, prefix + "job_printed")
@@ -132,8 +139,11 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, prefix + "confirm_complete")
     yield from confirm_popup(app)
-    yield Until(lambda: app.screens.current == "queue" or not view.busy and "complete" in view.printer_status.lower(),
-                30, "Complete done")
+    yield Until(
+        lambda: app.screens.current == "queue" or not view.busy and "complete" in view.printer_status.lower(),
+        30,
+        "Complete done",
+    )
     runner.check("screen_after_complete", app.screens.current)
     yield 0.5
 
@@ -146,14 +156,21 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
 
     def broken_customer() -> None:
         try:
-            broken.update(send_job(config["relay_address"], core.shop, b"%PDF-1.7\n" + bytes(range(256)) * 40,
-                                   name="damaged.pdf"))
+            broken.update(
+                send_job(config["relay_address"], core.shop, b"%PDF-1.7\n" + bytes(range(256)) * 40, name="damaged.pdf")
+            )
         except Exception as exc:  # noqa: BLE001  (reported in the result)
             broken["error"] = repr(exc)
 
     threading.Thread(target=broken_customer, daemon=True).start()
-    yield Until(lambda: "error" in broken or (broken.get("job_id") and queue.row(broken["job_id"])
-                                              and queue.row(broken["job_id"]).error), 60, "damaged job flagged")
+    yield Until(
+        lambda: (
+            "error" in broken
+            or (broken.get("job_id") and queue.row(broken["job_id"]) and queue.row(broken["job_id"]).error)
+        ),
+        60,
+        "damaged job flagged",
+    )
     _require("error" not in broken, f"customer failed: {broken.get('error')}")
     runner.check("broken_row_error", queue.row(broken["job_id"]).error)
     yield 0.5
@@ -206,8 +223,15 @@ def real_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield Until(lambda: _confirm_popup(app) is not None, 5, "rotate key confirmation")
     confirm = _confirm_popup(app)
     tap(confirm.ids.confirm)
-    yield Until(lambda: not settings.busy and settings.status.startswith(("New key", "Rotating")) is True
-                and not settings.status.startswith("Rotating"), 30, "key rotated")
+    yield Until(
+        lambda: (
+            not settings.busy
+            and settings.status.startswith(("New key", "Rotating")) is True
+            and not settings.status.startswith("Rotating")
+        ),
+        30,
+        "key rotated",
+    )
     runner.check("rotate_status", settings.status)
     yield Until(lambda: no_popup(app), 5, "confirmation closed")
     runner.check("fingerprint_after_rotation", settings.fingerprint)

@@ -74,7 +74,8 @@ def test_wrong_offset_names_committed_offset(setup) -> None:  # type: ignore[no-
         err = error_of(lambda offset=offset: job.upload(0, b"y" * 10, offset=offset))
         assert err.code() == SC.FAILED_PRECONDITION
         assert reason_of(lambda offset=offset: job.upload(0, b"y" * 10, offset=offset)) == (
-            "OFFSET_MISMATCH", {"committed_offset": "40"}
+            "OFFSET_MISMATCH",
+            {"committed_offset": "40"},
         )
     assert job.offset(0).committed_offset == 40
 
@@ -262,7 +263,8 @@ def test_shop_auth_failures_and_isolation(setup) -> None:  # type: ignore[no-unt
     # A kiosk must say its version: an empty one does not bypass the gate.
     unversioned = shop_jobs_pb2.EnrollRequest(enrollment_code=code3, public_key=new_public_key())
     assert reason_of(lambda: enroll_stub.Enroll(unversioned, timeout=10)) == (
-        "INVALID_REQUEST", {"field": "kiosk_version"}
+        "INVALID_REQUEST",
+        {"field": "kiosk_version"},
     )
     # A shop that has not enrolled is not in the directory; the failed attempts did not burn the code.
     assert code_of(lambda: get_shop(channel, slug3)) == SC.NOT_FOUND

@@ -97,7 +97,9 @@ async def _until(check: Callable[[], bool], timeout: float) -> bool:
     return check()
 
 
-def test_burst_of_streams_on_a_tiny_pool(relay_factory: Any, make_pg_database: Callable[[], str], gcs_bucket: str) -> None:
+def test_burst_of_streams_on_a_tiny_pool(
+    relay_factory: Any, make_pg_database: Callable[[], str], gcs_bucket: str
+) -> None:
     try:
         import psycopg  # noqa: F401
     except ImportError:

@@ -24,7 +24,7 @@ def _stuff(bits: str) -> bytes:
     bits += "1" * (-len(bits) % 8)
     out = bytearray()
     for pos in range(0, len(bits), 8):
-        byte = int(bits[pos:pos + 8], 2)
+        byte = int(bits[pos : pos + 8], 2)
         out.append(byte)
         if byte == 0xFF:
             out.append(0)
@@ -61,8 +61,7 @@ def png_rgb_bomb(side: int = 7000) -> bytes:
     row = b"\0" * (side * 3 + 1)
     data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + pdfs._chunk(b"IHDR", ihdr) + pdfs._chunk(b"IDAT", data)
-            + pdfs._chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + pdfs._chunk(b"IHDR", ihdr) + pdfs._chunk(b"IDAT", data) + pdfs._chunk(b"IEND", b"")
 
 
 def self_kid_page_tree() -> bytes:
@@ -81,8 +80,13 @@ def deep_page_tree(depth: int = 5000) -> bytes:
 
 def thin_page(box: bytes) -> bytes:
     """One page with a MediaBox such as [0 0 9999999999 1]."""
-    return pdfs.build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                           b"<< /Type /Page /Parent 2 0 R /MediaBox " + box + b" >>"])
+    return pdfs.build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox " + box + b" >>",
+        ]
+    )
 
 
 EXE = b"MZ\x90\x00" + b"evil-payload-" * 8
@@ -93,28 +97,45 @@ def polyglot_pdf(callback_url: str = "http://127.0.0.1:9/cb") -> bytes:
     an embedded .exe, a link annotation running JavaScript, and a ZIP appended."""
     content = b"BT /F1 24 Tf 72 720 Td (Hostile) Tj ET"
     js = b"app.launchURL('" + callback_url.encode() + b"', true);"
-    pdf = pdfs.build_pdf([
-        (b"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R /Names << /JavaScript 7 0 R "
-         b"/EmbeddedFiles 8 0 R >> /AA << /WC 6 0 R >> >>"),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-         b"/Resources << /Font << /F1 5 0 R >> >> /AA << /O 6 0 R /C 11 0 R >> /Annots [12 0 R 13 0 R] >>"),
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
-        b"<< /Names [(open) 6 0 R] >>",
-        b"<< /Names [(evil.exe) 9 0 R] >>",
-        b"<< /Type /Filespec /F (evil.exe) /UF (evil.exe) /EF << /F 10 0 R >> >>",
-        b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(EXE) + EXE + b"\nendstream",
-        b"<< /Type /Action /S /Launch /F (evil.exe) >>",
-        b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 740] /A 6 0 R >>",
-        b"<< /Type /Annot /Subtype /FileAttachment /Rect [300 300 320 320] /FS 9 0 R >>",
-    ])
+    pdf = pdfs.build_pdf(
+        [
+            (
+                b"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R /Names << /JavaScript 7 0 R "
+                b"/EmbeddedFiles 8 0 R >> /AA << /WC 6 0 R >> >>"
+            ),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            (
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> /AA << /O 6 0 R /C 11 0 R >> /Annots [12 0 R 13 0 R] >>"
+            ),
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
+            b"<< /Names [(open) 6 0 R] >>",
+            b"<< /Names [(evil.exe) 9 0 R] >>",
+            b"<< /Type /Filespec /F (evil.exe) /UF (evil.exe) /EF << /F 10 0 R >> >>",
+            b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(EXE) + EXE + b"\nendstream",
+            b"<< /Type /Action /S /Launch /F (evil.exe) >>",
+            b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 740] /A 6 0 R >>",
+            b"<< /Type /Annot /Subtype /FileAttachment /Rect [300 300 320 320] /FS 9 0 R >>",
+        ]
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("payload.exe", EXE)
     return pdf + buffer.getvalue()
 
 
-FORBIDDEN = (b"/JavaScript", b"/JS", b"/AA", b"/OpenAction", b"/Launch", b"/EmbeddedFile", b"/Annots",
-             b"/Filespec", b"PK\x03\x04", b"evil", b"MZ\x90")
+FORBIDDEN = (
+    b"/JavaScript",
+    b"/JS",
+    b"/AA",
+    b"/OpenAction",
+    b"/Launch",
+    b"/EmbeddedFile",
+    b"/Annots",
+    b"/Filespec",
+    b"PK\x03\x04",
+    b"evil",
+    b"MZ\x90",
+)

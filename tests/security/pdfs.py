@@ -21,8 +21,7 @@ def build_pdf(objects: list[bytes], root: int = 1) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, root, xref))
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref))
     return out.getvalue()
 
 
@@ -31,40 +30,50 @@ def simple_pdf(text: bytes = b"Hello", pad: int = 0) -> bytes:
     content = b"BT /F1 24 Tf 72 720 Td (" + text + b") Tj ET 0 0 1 rg 72 72 200 200 re f"
     filler = os.urandom(pad)
     extra = [b"<< /Length %d >>\nstream\n" % len(filler) + filler + b"\nendstream"] if pad else []
-    return build_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-         b"/Resources << /Font << /F1 5 0 R >> >> >>"),
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        *extra,
-    ])
+    return build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            (
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> >>"
+            ),
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *extra,
+        ]
+    )
 
 
 def hostile_pdf(callback_url: str, attachment_name: bytes, attachment: bytes) -> bytes:
     """A page with an /OpenAction JavaScript that calls ``callback_url``, a page
     /AA action doing the same, a launch action, and an embedded file."""
-    js = (b"app.launchURL('" + callback_url.encode() + b"', true); "
-          b"this.exportDataObject({cName: '" + attachment_name + b"', nLaunch: 2});")
+    js = (
+        b"app.launchURL('" + callback_url.encode() + b"', true); "
+        b"this.exportDataObject({cName: '" + attachment_name + b"', nLaunch: 2});"
+    )
     content = b"BT /F1 24 Tf 72 720 Td (Hostile) Tj ET"
-    return build_pdf([
-        (b"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R /Names << /JavaScript 7 0 R "
-         b"/EmbeddedFiles 8 0 R >> /AA << /WC 6 0 R >> >>"),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-         b"/Resources << /Font << /F1 5 0 R >> >> /AA << /O 6 0 R /C 11 0 R >> >>"),
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
-        b"<< /Names [(open) 6 0 R] >>",
-        b"<< /Names [(" + attachment_name + b") 9 0 R] >>",
-        b"<< /Type /Filespec /F (" + attachment_name + b") /UF (" + attachment_name
-        + b") /EF << /F 10 0 R >> >>",
-        b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(attachment) + attachment
-        + b"\nendstream",
-        b"<< /Type /Action /S /Launch /F (" + attachment_name + b") >>",
-    ])
+    return build_pdf(
+        [
+            (
+                b"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R /Names << /JavaScript 7 0 R "
+                b"/EmbeddedFiles 8 0 R >> /AA << /WC 6 0 R >> >>"
+            ),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            (
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> /AA << /O 6 0 R /C 11 0 R >> >>"
+            ),
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
+            b"<< /Names [(open) 6 0 R] >>",
+            b"<< /Names [(" + attachment_name + b") 9 0 R] >>",
+            b"<< /Type /Filespec /F (" + attachment_name + b") /UF (" + attachment_name + b") /EF << /F 10 0 R >> >>",
+            b"<< /Type /EmbeddedFile /Length %d >>\nstream\n" % len(attachment) + attachment + b"\nendstream",
+            b"<< /Type /Action /S /Launch /F (" + attachment_name + b") >>",
+        ]
+    )
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

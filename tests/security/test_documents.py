@@ -57,11 +57,11 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
         if kind == "flip" and data:
             data[pos] ^= draw(st.integers(1, 255))
         elif kind == "cut":
-            del data[pos:pos + draw(st.integers(1, 64))]
+            del data[pos : pos + draw(st.integers(1, 64))]
         elif kind == "insert":
             data[pos:pos] = draw(st.binary(min_size=1, max_size=64))
         else:
-            data[pos:pos] = data[pos:pos + draw(st.integers(1, 256))]
+            data[pos:pos] = data[pos : pos + draw(st.integers(1, 256))]
     return bytes(data)
 
 
@@ -83,8 +83,11 @@ def image_seeds() -> dict[str, bytes]:
 @given(st.data())
 def test_fuzzed_image_bytes_fail_cleanly(image_seeds: dict[str, bytes], data: st.DataObject) -> None:
     media_type = data.draw(st.sampled_from(sorted(image_seeds)))
-    blob = data.draw(st.one_of(mutated(image_seeds[media_type]),
-                               st.binary(max_size=512).map(lambda b: image_seeds[media_type][:16] + b)))
+    blob = data.draw(
+        st.one_of(
+            mutated(image_seeds[media_type]), st.binary(max_size=512).map(lambda b: image_seeds[media_type][:16] + b)
+        )
+    )
     _open_and_render(blob, media_type)
 
 
@@ -98,11 +101,14 @@ def test_declared_type_is_only_a_hint() -> None:
         document.close()
 
 
-@pytest.mark.parametrize(("width", "height", "full"), [
-    (20_000, 20_000, True),   # 400 Mpx of real zero rows: ~400 MB decoded, ~390 KB compressed
-    (8_000, 8_000, True),     # 64 Mpx: under Pillow's own limit, over the kiosk's
-    (60_000, 60_000, False),  # header only claims 3.6 Gpx
-])
+@pytest.mark.parametrize(
+    ("width", "height", "full"),
+    [
+        (20_000, 20_000, True),  # 400 Mpx of real zero rows: ~400 MB decoded, ~390 KB compressed
+        (8_000, 8_000, True),  # 64 Mpx: under Pillow's own limit, over the kiosk's
+        (60_000, 60_000, False),  # header only claims 3.6 Gpx
+    ],
+)
 def test_png_decompression_bomb_is_refused(width: int, height: int, full: bool) -> None:
     bomb = pdfs.png_bomb(width, height) if full else pdfs.png_header_bomb(width, height)
     assert len(bomb) < 2_000_000
@@ -165,8 +171,7 @@ def test_pdf_with_javascript_and_attachment_renders_inert(
         document.close()
     time.sleep(0.3)  # give a launched URL time to arrive, if anything launched it
     assert hits == [], "PDF JavaScript ran"
-    leaked = [p for p in tmp_path.rglob("*") if name.decode() in p.name or
-              (p.is_file() and payload in p.read_bytes())]
+    leaked = [p for p in tmp_path.rglob("*") if name.decode() in p.name or (p.is_file() and payload in p.read_bytes())]
     assert leaked == [], "attachment extracted"
     assert not {n for n in set(os.listdir("/tmp")) - before if name.decode() in n}
 
@@ -177,7 +182,7 @@ HOSTILE_NAMES = [
     "/absolute/path.pdf",
     "bell\x07and\x1b[31mred\x1b[0m.pdf",
     "new\nline\rreturn.pdf",
-    "invoice\u202efdp.exe",          # RIGHT-TO-LEFT OVERRIDE: shows as "invoiceexe.pdf"
+    "invoice\u202efdp.exe",  # RIGHT-TO-LEFT OVERRIDE: shows as "invoiceexe.pdf"
     "\u2067isolate\u2069.pdf",
     "mark\u200f\u061c.pdf",
     "null\x00byte.pdf",
@@ -197,6 +202,7 @@ def test_hostile_file_names_are_sanitised(hostile: str) -> None:
 
     import envelope
     from kiosk.core import decrypt
+
     private_key = envelope.generate_private_key()
     data = SEED_PDF
     manifest = envelope.Manifest(

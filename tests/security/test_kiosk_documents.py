@@ -98,8 +98,9 @@ def test_page_tree_pdfium_cannot_walk_is_refused(pool: workers.WorkerPool, build
     _normal_job_works(pool)
 
 
-@pytest.mark.parametrize("box", [b"[0 0 9999999999 1]", b"[0 0 99999999999 0.5]", b"[0 0 14400 14400]",
-                                 b"[0 0 3 14400]"])
+@pytest.mark.parametrize(
+    "box", [b"[0 0 9999999999 1]", b"[0 0 99999999999 0.5]", b"[0 0 14400 14400]", b"[0 0 3 14400]"]
+)
 def test_render_bitmap_is_capped_in_width_height_and_pixels(pool: workers.WorkerPool, box: bytes) -> None:
     opened = _open(pool, "thin.pdf", "application/pdf", hostile.thin_page(box))
     try:
@@ -139,17 +140,23 @@ def test_printer_spool_gets_a_rewritten_pdf(relay_setup: dict[str, Any], ipp_pri
     profile = core.enroll(relay_setup["relay"].address, relay_setup["code"])
     customer = Customer(relay_setup["channel"])
     slug = relay_setup["slug"]
-    bad = customer.send(slug, [PlainFile("hostile.pdf", "application/pdf", hostile.polyglot_pdf())],
-                        public_key=profile.public_key)
-    broken = customer.send(slug, [PlainFile("tree.pdf", "application/pdf", hostile.self_kid_page_tree())],
-                           public_key=profile.public_key)
+    bad = customer.send(
+        slug, [PlainFile("hostile.pdf", "application/pdf", hostile.polyglot_pdf())], public_key=profile.public_key
+    )
+    broken = customer.send(
+        slug, [PlainFile("tree.pdf", "application/pdf", hostile.self_kid_page_tree())], public_key=profile.public_key
+    )
     core.start()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             jobs = {j.job_id: j for j in core.jobs()}
-            if jobs.get(bad.job_id, None) and jobs[bad.job_id].state is LocalState.READY \
-                    and jobs.get(broken.job_id) and jobs[broken.job_id].state is LocalState.FAILED:
+            if (
+                jobs.get(bad.job_id, None)
+                and jobs[bad.job_id].state is LocalState.READY
+                and jobs.get(broken.job_id)
+                and jobs[broken.job_id].state is LocalState.FAILED
+            ):
                 break
             time.sleep(0.1)
         assert jobs[broken.job_id].state is LocalState.FAILED and jobs[broken.job_id].error == "page 1 is damaged"

@@ -51,21 +51,30 @@ def _lying_job(customer: Customer, slug: str, public_key: bytes, stored: int) ->
     plain = b"%PDF-1.4\n%"
     entry = envelope.FileEntry("small.pdf", "application/pdf", len(plain), hashlib.sha256(plain).hexdigest())
     key = envelope.new_content_key()
-    response = customer.jobs.CreateJob(customer_jobs_pb2.CreateJobRequest(
-        shop_slug=slug, file_sizes=[stored], key_fingerprint=envelope.fingerprint(public_key)), timeout=15)
+    response = customer.jobs.CreateJob(
+        customer_jobs_pb2.CreateJobRequest(
+            shop_slug=slug, file_sizes=[stored], key_fingerprint=envelope.fingerprint(public_key)
+        ),
+        timeout=15,
+    )
     job_id = response.job.job_id
-    manifest = envelope.Manifest(content_key=key, files=(entry,), customer=envelope.Customer("Mallory", ""),
-                                 options=envelope.JobOptions())
+    manifest = envelope.Manifest(
+        content_key=key, files=(entry,), customer=envelope.Customer("Mallory", ""), options=envelope.JobOptions()
+    )
     sealed = envelope.seal_manifest(manifest, envelope.public_key_from_bytes(public_key), job_id)
     job = SealedJob(job_id, response.job.job_code, response.customer_token, [], [os.urandom(stored)], sealed, manifest)
     customer.upload_all(job)
-    customer.jobs.SubmitJob(customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=sealed),
-                            metadata=bearer(job.token), timeout=15)
+    customer.jobs.SubmitJob(
+        customer_jobs_pb2.SubmitJobRequest(job_id=job_id, sealed_manifest=sealed),
+        metadata=bearer(job.token),
+        timeout=15,
+    )
     return job_id
 
 
 def test_declared_size_larger_than_manifest_is_refused_before_download(
-        setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     downloads: list[tuple[str, int]] = []
     real = RelayClient.download_file
 
@@ -79,8 +88,9 @@ def test_declared_size_larger_than_manifest_is_refused_before_download(
     profile = core.enroll(relay.address, setup["code"])
     customer = Customer(channel)
     lying = _lying_job(customer, slug, profile.public_key, 3 << 20)
-    honest = customer.send(slug, [PlainFile("ok.pdf", "application/pdf", pdfs.simple_pdf(b"ok"))],
-                           public_key=profile.public_key)
+    honest = customer.send(
+        slug, [PlainFile("ok.pdf", "application/pdf", pdfs.simple_pdf(b"ok"))], public_key=profile.public_key
+    )
     core.start()
     try:
         bad = _wait(core, lying, lambda j: j.state is LocalState.FAILED)
@@ -97,8 +107,9 @@ def test_jobs_wait_for_the_memory_budget(setup: dict[str, Any]) -> None:
     relay, channel, slug, tmp = setup["relay"], setup["channel"], setup["slug"], setup["tmp"]
     pdf = pdfs.simple_pdf(b"big", pad=400_000)
     footprint = envelope.ciphertext_size(len(pdf)) + len(pdf)
-    core = core_service.KioskCore(tmp / "kiosk", printer=printing.PdfFolderPrinter(tmp / "printed"),
-                                  memory_budget=footprint + footprint // 2)
+    core = core_service.KioskCore(
+        tmp / "kiosk", printer=printing.PdfFolderPrinter(tmp / "printed"), memory_budget=footprint + footprint // 2
+    )
     profile = core.enroll(relay.address, setup["code"])
     customer = Customer(channel)
     first = customer.send(slug, [PlainFile("a.pdf", "application/pdf", pdf)], public_key=profile.public_key)

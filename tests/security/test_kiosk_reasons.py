@@ -27,8 +27,9 @@ from tests.security import hostile, pdfs
 SECRET = "SECRET-NAME-7c1f"
 
 
-def test_automatic_rejections_use_fixed_reasons(relay_procs: Any, tmp_path: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_automatic_rejections_use_fixed_reasons(
+    relay_procs: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     relay = relay_procs(name="reasons")
     slug, code = relay.add_shop("Reasons Shop")
@@ -37,15 +38,25 @@ def test_automatic_rejections_use_fixed_reasons(relay_procs: Any, tmp_path: Path
     customer = Customer(relay.channel())
     pdf = pdfs.simple_pdf(b"one page")
     sent = {
-        RejectReason.PAGES: customer.send(slug, [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf)],
-                                          options=envelope.PrintOptions(pages="4299"), public_key=profile.public_key),
+        RejectReason.PAGES: customer.send(
+            slug,
+            [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf)],
+            options=envelope.PrintOptions(pages="4299"),
+            public_key=profile.public_key,
+        ),
         RejectReason.UNSUPPORTED: customer.send(
-            slug, [PlainFile("ok.pdf", "application/pdf", pdf),
-                   PlainFile(f"{SECRET}-b.pdf", "application/pdf", b"MZ\x90\x00 " + SECRET.encode())],
-            public_key=profile.public_key),
+            slug,
+            [
+                PlainFile("ok.pdf", "application/pdf", pdf),
+                PlainFile(f"{SECRET}-b.pdf", "application/pdf", b"MZ\x90\x00 " + SECRET.encode()),
+            ],
+            public_key=profile.public_key,
+        ),
         RejectReason.DAMAGED: customer.send(
-            slug, [PlainFile(f"{SECRET}-c.pdf", "application/pdf", hostile.self_kid_page_tree())],
-            public_key=profile.public_key),
+            slug,
+            [PlainFile(f"{SECRET}-c.pdf", "application/pdf", hostile.self_kid_page_tree())],
+            public_key=profile.public_key,
+        ),
     }
     core.start()
     try:

@@ -51,33 +51,55 @@ class BridgeCustomer:
         self.client, self.slug, self.shop_key = client, slug, shop_key
 
     def create(self, tag: str) -> SealedJob:
-        files = [PlainFile(f"{MARKER}-{tag}-secret-name.pdf", "application/pdf",
-                           pdfs.simple_pdf(f"{MARKER} {tag}".encode(), pad=70_000))]
+        files = [
+            PlainFile(
+                f"{MARKER}-{tag}-secret-name.pdf",
+                "application/pdf",
+                pdfs.simple_pdf(f"{MARKER} {tag}".encode(), pad=70_000),
+            )
+        ]
         key, sealed, entries = seal_files(files)
-        response = self.client.post("/api/jobs", json={
-            "shop": self.slug, "file_sizes": [len(c) for c in sealed],
-            "key_fingerprint": envelope.fingerprint(self.shop_key).hex()})
+        response = self.client.post(
+            "/api/jobs",
+            json={
+                "shop": self.slug,
+                "file_sizes": [len(c) for c in sealed],
+                "key_fingerprint": envelope.fingerprint(self.shop_key).hex(),
+            },
+        )
         assert response.status_code == 201, response.get_json()
         body = response.get_json()
         job_id = body["job"]["job_id"]
-        manifest = envelope.Manifest(content_key=key, files=tuple(entries),
-                                     customer=envelope.Customer(name=f"{MARKER} name", note=f"{MARKER} note"))
+        manifest = envelope.Manifest(
+            content_key=key,
+            files=tuple(entries),
+            customer=envelope.Customer(name=f"{MARKER} name", note=f"{MARKER} note"),
+        )
         sealed_manifest = envelope.seal_manifest(manifest, envelope.public_key_from_bytes(self.shop_key), job_id)
-        return SealedJob(job_id, body["job"]["job_code"], body["customer_token"], files, sealed, sealed_manifest,
-                         manifest)
+        return SealedJob(
+            job_id, body["job"]["job_code"], body["customer_token"], files, sealed, sealed_manifest, manifest
+        )
 
     def _auth(self, job: SealedJob) -> dict[str, str]:
         return {"Authorization": "Bearer " + job.token}
 
     def upload(self, job: SealedJob, end: int | None = None) -> None:
         data = job.ciphertexts[0][:end]
-        response = self.client.put(f"/api/jobs/{job.job_id}/files/0?offset=0", data=data,
-                                   headers=self._auth(job), content_type="application/octet-stream")
+        response = self.client.put(
+            f"/api/jobs/{job.job_id}/files/0?offset=0",
+            data=data,
+            headers=self._auth(job),
+            content_type="application/octet-stream",
+        )
         assert response.status_code == 200, response.get_json()
 
     def submit(self, job: SealedJob) -> None:
-        response = self.client.post(f"/api/jobs/{job.job_id}/submit", data=job.sealed_manifest,
-                                    headers=self._auth(job), content_type="application/octet-stream")
+        response = self.client.post(
+            f"/api/jobs/{job.job_id}/submit",
+            data=job.sealed_manifest,
+            headers=self._auth(job),
+            content_type="application/octet-stream",
+        )
         assert response.status_code == 200, response.get_json()
 
     def state(self, job: SealedJob) -> str:
@@ -98,8 +120,9 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite-local", "postgres-gcs"])
-def journey(request: pytest.FixtureRequest, module_relay_procs: Any,
-            tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def journey(
+    request: pytest.FixtureRequest, module_relay_procs: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     from web_bridge import create_app
 
     tmp = tmp_path_factory.mktemp(request.param)
@@ -109,9 +132,14 @@ def journey(request: pytest.FixtureRequest, module_relay_procs: Any,
         bucket = f"leftovers-{secrets.token_hex(6)}"
         emulator.create_bucket(bucket)
         backend = {"database_url": request.getfixturevalue("make_pg_database")(), "gcs_bucket": bucket}
-    relay = module_relay_procs(name=f"leftovers-{request.param}", env={
-        "CLOUDTAB_RELAY_RETENTION_SECONDS": str(RETENTION),
-        "CLOUDTAB_RELAY_UPLOAD_RETENTION_SECONDS": str(RETENTION)}, **backend)
+    relay = module_relay_procs(
+        name=f"leftovers-{request.param}",
+        env={
+            "CLOUDTAB_RELAY_RETENTION_SECONDS": str(RETENTION),
+            "CLOUDTAB_RELAY_UPLOAD_RETENTION_SECONDS": str(RETENTION),
+        },
+        **backend,
+    )
     slug, code = relay.add_shop(f"Leftover Shop {request.param}")
 
     log_path = tmp / "in-process.log"
@@ -134,18 +162,30 @@ def journey(request: pytest.FixtureRequest, module_relay_procs: Any,
         customer.upload(jobs["abandon"], end=1000)
         core.start()
         ids = {tag: job.job_id for tag, job in jobs.items()}
-        _wait(lambda: all(core.job(ids[t]).state == LS.READY for t in ("complete", "reject", "cancel", "expire"))
-              if all(j.job_id in {k.job_id for k in core.jobs()} for t, j in jobs.items() if t != "abandon")
-              else False, 30, "kiosk READY on every submitted job")
+        _wait(
+            lambda: (
+                all(core.job(ids[t]).state == LS.READY for t in ("complete", "reject", "cancel", "expire"))
+                if all(j.job_id in {k.job_id for k in core.jobs()} for t, j in jobs.items() if t != "abandon")
+                else False
+            ),
+            30,
+            "kiosk READY on every submitted job",
+        )
         status = core.print_job(ids["complete"])
         assert status.state == printing.PrintState.COMPLETED, status
         core.complete(ids["complete"])
         core.reject(ids["reject"], "We are closed today")
         customer.cancel(jobs["cancel"])
-        _wait(lambda: customer.state(jobs["expire"]) == "expired" and customer.state(jobs["abandon"]) == "expired",
-              RETENTION + 20, "expiry")
-        _wait(lambda: core.job(ids["expire"]).state == LS.EXPIRED and core.job(ids["cancel"]).state == LS.CANCELLED,
-              15, "kiosk shows expired and cancelled")
+        _wait(
+            lambda: customer.state(jobs["expire"]) == "expired" and customer.state(jobs["abandon"]) == "expired",
+            RETENTION + 20,
+            "expiry",
+        )
+        _wait(
+            lambda: core.job(ids["expire"]).state == LS.EXPIRED and core.job(ids["cancel"]).state == LS.CANCELLED,
+            15,
+            "kiosk shows expired and cancelled",
+        )
         final = {tag: customer.state(job) for tag, job in jobs.items()}
         kiosk_token = core.keystore.token
     finally:
@@ -154,23 +194,43 @@ def journey(request: pytest.FixtureRequest, module_relay_procs: Any,
         root.setLevel(previous)
         handler.close()
     relay.stop()
-    return {"relay": relay, "backend": backend, "jobs": jobs, "final": final, "log": log_path,
-            "kiosk_dir": tmp / "kiosk", "spool": tmp / "spool", "kiosk_token": kiosk_token, "code": code,
-            "emulator": request.getfixturevalue("gcs_emulator") if backend else None}
+    return {
+        "relay": relay,
+        "backend": backend,
+        "jobs": jobs,
+        "final": final,
+        "log": log_path,
+        "kiosk_dir": tmp / "kiosk",
+        "spool": tmp / "spool",
+        "kiosk_token": kiosk_token,
+        "code": code,
+        "emulator": request.getfixturevalue("gcs_emulator") if backend else None,
+    }
 
 
 def _needles(journey: dict[str, Any]) -> list[bytes]:
     needles = [MARKER.encode()]
     for job in journey["jobs"].values():
         key = job.manifest.content_key
-        needles += [job.files[0].name.encode(), key, _b64(key), key.hex().encode(),
-                    job.ciphertexts[0][100:164], job.sealed_manifest[70:134]]
+        needles += [
+            job.files[0].name.encode(),
+            key,
+            _b64(key),
+            key.hex().encode(),
+            job.ciphertexts[0][100:164],
+            job.sealed_manifest[70:134],
+        ]
     return needles
 
 
 def test_journey_reached_every_terminal_state(journey: dict[str, Any]) -> None:
-    assert journey["final"] == {"complete": "completed", "reject": "rejected", "cancel": "cancelled",
-                                "expire": "expired", "abandon": "expired"}
+    assert journey["final"] == {
+        "complete": "completed",
+        "reject": "rejected",
+        "cancel": "cancelled",
+        "expire": "expired",
+        "abandon": "expired",
+    }
 
 
 def test_nothing_left_behind(journey: dict[str, Any]) -> None:
@@ -178,8 +238,9 @@ def test_nothing_left_behind(journey: dict[str, Any]) -> None:
     job_ids = [job.job_id for job in journey["jobs"].values()]
     # Positive control: the printed spool (an honest limit, docs/security.md) does
     # hold the marker, so the scanner and the planted documents really work.
-    assert any(MARKER in _text(p.read_bytes()) for p in journey["spool"].rglob("*.pdf")), \
+    assert any(MARKER in _text(p.read_bytes()) for p in journey["spool"].rglob("*.pdf")), (
         "marker not found even in the print spool"
+    )
     # Local folder (blob store, SQLite file, everything the relay wrote).
     leftover_blobs = [str(p) for p in relay.data_dir.rglob("*") if any(j in str(p) for j in job_ids)]
     assert leftover_blobs == []

@@ -39,8 +39,9 @@ CONTROLS = ["\x00", "\n", "\r", "\x1b[31m", "\x7f", "\x85", "\u009b"]
 
 @pytest.fixture(scope="module")
 def relay(module_relay_procs: Any) -> Any:
-    return module_relay_procs(name="boundary", env={
-        "CLOUDTAB_RELAY_UPLOAD_IDLE_SECONDS": "2", "CLOUDTAB_RELAY_MAX_UPLOADS_PER_PEER": "3"})
+    return module_relay_procs(
+        name="boundary", env={"CLOUDTAB_RELAY_UPLOAD_IDLE_SECONDS": "2", "CLOUDTAB_RELAY_MAX_UPLOADS_PER_PEER": "3"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,9 @@ def shop(relay: Any) -> dict[str, Any]:
 
 def _new_job(shop: dict[str, Any], size: int = 3 * RECORD) -> Any:
     data = pdfs.simple_pdf(b"x", pad=size)
-    return shop["customer"].create(shop["slug"], [PlainFile("a.pdf", "application/pdf", data)],
-                                   public_key=shop["kiosk"].public_key)
+    return shop["customer"].create(
+        shop["slug"], [PlainFile("a.pdf", "application/pdf", data)], public_key=shop["kiosk"].public_key
+    )
 
 
 @pytest.mark.parametrize("bad", CONTROLS)
@@ -63,14 +65,32 @@ def test_control_characters_in_strings_are_invalid_argument(relay: Any, shop: di
     job = _new_job(shop)
     forged = f"{job.job_id}{bad}2026-12-03 10:00:00,000 INFO relay_grpc forged line"
     calls = [
-        ("job_id", lambda: customer.jobs.GetJob(customer_jobs_pb2.GetJobRequest(job_id=forged),
-                                                metadata=bearer(job.token), timeout=10)),
-        ("shop_slug", lambda: customer.jobs.CreateJob(customer_jobs_pb2.CreateJobRequest(
-            shop_slug=shop["slug"] + bad, file_sizes=[10]), timeout=10)),
-        ("reason", lambda: kiosk.stub.RejectJob(shop_jobs_pb2.RejectJobRequest(
-            job_id=job.job_id, reason="no" + bad), metadata=bearer(kiosk.token), timeout=10)),
-        ("job_id", lambda: kiosk.stub.GetJob(shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=forged),
-                                             metadata=bearer(kiosk.token), timeout=10)),
+        (
+            "job_id",
+            lambda: customer.jobs.GetJob(
+                customer_jobs_pb2.GetJobRequest(job_id=forged), metadata=bearer(job.token), timeout=10
+            ),
+        ),
+        (
+            "shop_slug",
+            lambda: customer.jobs.CreateJob(
+                customer_jobs_pb2.CreateJobRequest(shop_slug=shop["slug"] + bad, file_sizes=[10]), timeout=10
+            ),
+        ),
+        (
+            "reason",
+            lambda: kiosk.stub.RejectJob(
+                shop_jobs_pb2.RejectJobRequest(job_id=job.job_id, reason="no" + bad),
+                metadata=bearer(kiosk.token),
+                timeout=10,
+            ),
+        ),
+        (
+            "job_id",
+            lambda: kiosk.stub.GetJob(
+                shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=forged), metadata=bearer(kiosk.token), timeout=10
+            ),
+        ),
     ]
     for field, call in calls:
         with pytest.raises(grpc.RpcError) as caught:
@@ -87,8 +107,13 @@ def test_control_characters_in_strings_are_invalid_argument(relay: Any, shop: di
 def test_upload_header_with_a_control_character_is_invalid_argument(shop: dict[str, Any]) -> None:
     customer = shop["customer"]
     job = _new_job(shop)
-    messages = iter([customer_jobs_pb2.UploadFileRequest(
-        header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id + "\x00", file_index=0, offset=0))])
+    messages = iter(
+        [
+            customer_jobs_pb2.UploadFileRequest(
+                header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id + "\x00", file_index=0, offset=0)
+            )
+        ]
+    )
     with pytest.raises(grpc.RpcError) as caught:
         customer.jobs.UploadFile(messages, metadata=bearer(job.token), timeout=10)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -104,13 +129,14 @@ def test_safe_formatter_escapes_every_logged_value() -> None:
 def test_malformed_protobuf_is_one_warning_line(relay: Any) -> None:
     before = relay.log_text()
     with grpc.insecure_channel(relay.address) as channel:
-        raw = channel.unary_unary("/cloudtab.v1.CustomerJobsService/GetJob",
-                                  request_serializer=None, response_deserializer=None)
+        raw = channel.unary_unary(
+            "/cloudtab.v1.CustomerJobsService/GetJob", request_serializer=None, response_deserializer=None
+        )
         for _ in range(5):
             with pytest.raises(grpc.RpcError):
                 raw(b"\xff\xff\xff\xff\x0f", timeout=10)
     time.sleep(0.5)
-    added = relay.log_text()[len(before):]
+    added = relay.log_text()[len(before) :]
     lines = [line for line in added.splitlines() if logsafe.MALFORMED in line]
     assert len(lines) == 5 and all(" WARNING " in line for line in lines), added
     assert "Traceback" not in added and " ERROR " not in added
@@ -130,7 +156,8 @@ def test_empty_upload_messages_do_not_keep_a_stream_alive(shop: dict[str, Any]) 
 
     def messages() -> Iterator[Any]:
         yield customer_jobs_pb2.UploadFileRequest(
-            header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0))
+            header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0)
+        )
         for _ in range(120):  # a minute of empty messages: far past the 2 s idle limit
             time.sleep(0.5)
             yield customer_jobs_pb2.UploadFileRequest(data=b"")
@@ -146,7 +173,8 @@ def test_short_chunks_are_refused_but_a_stream_tail(relay: Any, shop: dict[str, 
     job = _new_job(shop, size=2 * RECORD)
     data = job.ciphertexts[0]
     header = customer_jobs_pb2.UploadFileRequest(
-        header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0))
+        header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0)
+    )
     one = customer_jobs_pb2.UploadFileRequest(data=data[:1])
     two = customer_jobs_pb2.UploadFileRequest(data=data[1:2])
     with pytest.raises(grpc.RpcError) as caught:
@@ -156,14 +184,32 @@ def test_short_chunks_are_refused_but_a_stream_tail(relay: Any, shop: dict[str, 
     offset = customer.offset(job, 0)
     assert offset == 1  # the tail was kept
     for n in range(offset, 64):  # one-byte tails, one stream each, up to the bound
-        reply = customer.jobs.UploadFile(iter([customer_jobs_pb2.UploadFileRequest(
-            header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=n)),
-            customer_jobs_pb2.UploadFileRequest(data=data[n:n + 1])]), metadata=bearer(job.token), timeout=10)
+        reply = customer.jobs.UploadFile(
+            iter(
+                [
+                    customer_jobs_pb2.UploadFileRequest(
+                        header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=n)
+                    ),
+                    customer_jobs_pb2.UploadFileRequest(data=data[n : n + 1]),
+                ]
+            ),
+            metadata=bearer(job.token),
+            timeout=10,
+        )
         assert reply.committed_offset == n + 1
     with pytest.raises(grpc.RpcError) as caught:
-        customer.jobs.UploadFile(iter([customer_jobs_pb2.UploadFileRequest(
-            header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=64)),
-            customer_jobs_pb2.UploadFileRequest(data=data[64:65])]), metadata=bearer(job.token), timeout=10)
+        customer.jobs.UploadFile(
+            iter(
+                [
+                    customer_jobs_pb2.UploadFileRequest(
+                        header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=64)
+                    ),
+                    customer_jobs_pb2.UploadFileRequest(data=data[64:65]),
+                ]
+            ),
+            metadata=bearer(job.token),
+            timeout=10,
+        )
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "short chunks" in caught.value.details()
     # Whole records still go on, and the file completes.
@@ -180,16 +226,27 @@ def test_uploads_per_address_are_capped(shop: dict[str, Any]) -> None:
     calls = []
     for job in jobs[:3]:
         q: queue.Queue[Any] = queue.Queue()
-        q.put(customer_jobs_pb2.UploadFileRequest(
-            header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0)))
+        q.put(
+            customer_jobs_pb2.UploadFileRequest(
+                header=customer_jobs_pb2.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0)
+            )
+        )
         queues.append(q)
         calls.append(customer.jobs.UploadFile.future(_stream(q), metadata=bearer(job.token), timeout=30))
     time.sleep(1.0)  # the three streams are open at the relay
     try:
         with pytest.raises(grpc.RpcError) as caught:
-            customer.jobs.UploadFile(iter([customer_jobs_pb2.UploadFileRequest(
-                header=customer_jobs_pb2.UploadFileHeader(job_id=jobs[3].job_id, file_index=0, offset=0))]),
-                metadata=bearer(jobs[3].token), timeout=10)
+            customer.jobs.UploadFile(
+                iter(
+                    [
+                        customer_jobs_pb2.UploadFileRequest(
+                            header=customer_jobs_pb2.UploadFileHeader(job_id=jobs[3].job_id, file_index=0, offset=0)
+                        )
+                    ]
+                ),
+                metadata=bearer(jobs[3].token),
+                timeout=10,
+            )
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert caught.value.details() == "too many concurrent uploads from one address (limit 3)"
     finally:
@@ -230,6 +287,9 @@ def test_sqlite_secure_delete_is_on(tmp_path: Path) -> None:
 
 
 def test_relay_still_serves_after_the_campaign(shop: dict[str, Any]) -> None:
-    job = shop["customer"].send(shop["slug"], [PlainFile("ok.pdf", "application/pdf", pdfs.simple_pdf(b"ok"))],
-                                public_key=shop["kiosk"].public_key)
+    job = shop["customer"].send(
+        shop["slug"],
+        [PlainFile("ok.pdf", "application/pdf", pdfs.simple_pdf(b"ok"))],
+        public_key=shop["kiosk"].public_key,
+    )
     assert shop["kiosk"].get_job(job.job_id).job_id == job.job_id

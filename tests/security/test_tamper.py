@@ -70,8 +70,12 @@ def test_tamper_classes_through_relay(setup: dict[str, Any]) -> None:
     def create(files: list[PlainFile], public_key: bytes = shop_key) -> SealedJob:
         job = customer.create(slug, files, public_key=shop_key)
         if public_key != shop_key:  # sealed to a key the shop does not hold, under the shop's fingerprint
-            job = _with(job, sealed_manifest=envelope.seal_manifest(
-                job.manifest, envelope.public_key_from_bytes(public_key), job.job_id))
+            job = _with(
+                job,
+                sealed_manifest=envelope.seal_manifest(
+                    job.manifest, envelope.public_key_from_bytes(public_key), job.job_id
+                ),
+            )
         return job
 
     good = create([_pdf("good-first")])
@@ -95,8 +99,14 @@ def test_tamper_classes_through_relay(setup: dict[str, Any]) -> None:
     donor = create([_pdf("donor")])
     moved = create([_pdf("moved")])
     customer.upload_all(moved)
-    customer.submit(_with(moved, sealed_manifest=envelope.seal_manifest(
-        moved.manifest, envelope.public_key_from_bytes(shop_key), donor.job_id)))
+    customer.submit(
+        _with(
+            moved,
+            sealed_manifest=envelope.seal_manifest(
+                moved.manifest, envelope.public_key_from_bytes(shop_key), donor.job_id
+            ),
+        )
+    )
     expect_fail[moved.job_id] = "manifest of another job"
 
     # Sealed to another key under the shop's fingerprint.
@@ -143,7 +153,7 @@ def test_tamper_classes_through_relay(setup: dict[str, Any]) -> None:
     part = blob_parts(relay, swapped_records.job_id, 0)
     raw = part[0].read_bytes()
     assert len(raw) > 2 * RECORD, "expected one part holding the whole file"
-    part[0].write_bytes(raw[RECORD:2 * RECORD] + raw[:RECORD] + raw[2 * RECORD:])
+    part[0].write_bytes(raw[RECORD : 2 * RECORD] + raw[:RECORD] + raw[2 * RECORD :])
 
     core.start()
     try:
@@ -196,8 +206,11 @@ def test_flipped_blob_byte_fails_only_that_job(setup: dict[str, Any]) -> None:
         states: dict[str, Any] = {}
         while time.monotonic() < deadline:
             states = {j.job_id: j for j in core.jobs()}
-            if {bad.job_id, ok.job_id} <= set(states) and states[bad.job_id].state == jobs_mod.LocalState.FAILED \
-                    and states[ok.job_id].state == jobs_mod.LocalState.READY:
+            if (
+                {bad.job_id, ok.job_id} <= set(states)
+                and states[bad.job_id].state == jobs_mod.LocalState.FAILED
+                and states[ok.job_id].state == jobs_mod.LocalState.READY
+            ):
                 break
             time.sleep(0.2)
         assert states[bad.job_id].state == jobs_mod.LocalState.FAILED, states.get(bad.job_id)
@@ -213,6 +226,7 @@ def test_truncated_or_extended_blob_fails_cleanly(setup: dict[str, Any], monkeyp
     sentence, the next job still opens. (One fetch attempt here: with the
     default five, the kiosk takes over a minute to give up, see the report.)"""
     from kiosk.core import actions
+
     monkeypatch.setattr(actions, "MAX_FETCH_ATTEMPTS", 1)
     relay, channel, slug, tmp = setup["relay"], setup["channel"], setup["slug"], setup["tmp"]
     core = core_service.KioskCore(tmp / "kiosk", printer=printing.PdfFolderPrinter(tmp / "printed"))

@@ -42,8 +42,15 @@ def world(module_relay_procs: Any) -> dict[str, Any]:
     customer = Customer(channel)
     job = customer.send(shop_a.slug, [PDF], public_key=shop_a.public_key)
     other = customer.send(shop_a.slug, [PDF], public_key=shop_a.public_key)
-    return {"relay": relay, "channel": channel, "a": shop_a, "b": shop_b, "customer": customer,
-            "job": job, "other": other}
+    return {
+        "relay": relay,
+        "channel": channel,
+        "a": shop_a,
+        "b": shop_b,
+        "customer": customer,
+        "job": job,
+        "other": other,
+    }
 
 
 def shop_calls(channel: grpc.Channel, job_id: str) -> dict[str, Callable[[Any], Any]]:
@@ -51,14 +58,17 @@ def shop_calls(channel: grpc.Channel, job_id: str) -> dict[str, Callable[[Any], 
     stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(channel)
     t = 5
     return {
-        "RotateKey": lambda md: stub.RotateKey(sj.RotateKeyRequest(public_key=b"\x04" + b"\x01" * 64),
-                                               metadata=md, timeout=t),
-        "SubscribeJobs": lambda md: stub.SubscribeJobs(sj.SubscribeJobsRequest(kiosk_version="0.1.0"),
-                                                       metadata=md, timeout=t),
+        "RotateKey": lambda md: stub.RotateKey(
+            sj.RotateKeyRequest(public_key=b"\x04" + b"\x01" * 64), metadata=md, timeout=t
+        ),
+        "SubscribeJobs": lambda md: stub.SubscribeJobs(
+            sj.SubscribeJobsRequest(kiosk_version="0.1.0"), metadata=md, timeout=t
+        ),
         "GetJob": lambda md: stub.GetJob(sj.ShopJobsServiceGetJobRequest(job_id=job_id), metadata=md, timeout=t),
         "DownloadFile": lambda md: stub.DownloadFile(sj.DownloadFileRequest(job_id=job_id), metadata=md, timeout=t),
-        "UpdateJob": lambda md: stub.UpdateJob(sj.UpdateJobRequest(job_id=job_id, state=common_pb2.JOB_STATE_RECEIVED),
-                                               metadata=md, timeout=t),
+        "UpdateJob": lambda md: stub.UpdateJob(
+            sj.UpdateJobRequest(job_id=job_id, state=common_pb2.JOB_STATE_RECEIVED), metadata=md, timeout=t
+        ),
         "CompleteJob": lambda md: stub.CompleteJob(sj.CompleteJobRequest(job_id=job_id), metadata=md, timeout=t),
         "RejectJob": lambda md: stub.RejectJob(sj.RejectJobRequest(job_id=job_id, reason="no"), metadata=md, timeout=t),
     }
@@ -75,10 +85,12 @@ def customer_calls(channel: grpc.Channel, job_id: str) -> dict[str, Callable[[An
 
     return {
         "UploadFile": upload,
-        "GetUploadOffset": lambda md: stub.GetUploadOffset(cj.GetUploadOffsetRequest(job_id=job_id), metadata=md,
-                                                           timeout=t),
-        "SubmitJob": lambda md: stub.SubmitJob(cj.SubmitJobRequest(job_id=job_id, sealed_manifest=b"x" * 200),
-                                               metadata=md, timeout=t),
+        "GetUploadOffset": lambda md: stub.GetUploadOffset(
+            cj.GetUploadOffsetRequest(job_id=job_id), metadata=md, timeout=t
+        ),
+        "SubmitJob": lambda md: stub.SubmitJob(
+            cj.SubmitJobRequest(job_id=job_id, sealed_manifest=b"x" * 200), metadata=md, timeout=t
+        ),
         "CancelJob": lambda md: stub.CancelJob(cj.CancelJobRequest(job_id=job_id), metadata=md, timeout=t),
         "GetJob": lambda md: stub.GetJob(cj.GetJobRequest(job_id=job_id), metadata=md, timeout=t),
         "WatchJob": lambda md: stub.WatchJob(cj.WatchJobRequest(job_id=job_id), metadata=md, timeout=t),
@@ -102,8 +114,16 @@ def test_missing_token_is_unauthenticated(world: dict[str, Any]) -> None:
 
 
 MALFORMED = [
-    "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token " + RANDOM_TOKEN, "Bearer " + RANDOM_TOKEN[:10],
-    "Bearer " + "A" * 4000, "Bearer a.b.c", "Bearer %00%00", "Bearer " + RANDOM_TOKEN + " " + RANDOM_TOKEN,
+    "",
+    "Bearer",
+    "Bearer ",
+    "Basic dXNlcjpwYXNz",
+    "Token " + RANDOM_TOKEN,
+    "Bearer " + RANDOM_TOKEN[:10],
+    "Bearer " + "A" * 4000,
+    "Bearer a.b.c",
+    "Bearer %00%00",
+    "Bearer " + RANDOM_TOKEN + " " + RANDOM_TOKEN,
     "Bearer " + RANDOM_TOKEN,
 ]
 

@@ -42,8 +42,13 @@ IDLE_SECONDS = 3  # the relay's upload idle limit in this module
 
 @pytest.fixture(scope="module")
 def world(module_relay_procs: Any) -> dict[str, Any]:
-    relay = module_relay_procs(name="uploads", env={"CLOUDTAB_RELAY_UPLOAD_IDLE_SECONDS": str(IDLE_SECONDS),
-                                                    "CLOUDTAB_RELAY_STREAM_IDLE_SECONDS": str(IDLE_SECONDS)})
+    relay = module_relay_procs(
+        name="uploads",
+        env={
+            "CLOUDTAB_RELAY_UPLOAD_IDLE_SECONDS": str(IDLE_SECONDS),
+            "CLOUDTAB_RELAY_STREAM_IDLE_SECONDS": str(IDLE_SECONDS),
+        },
+    )
     channel = relay.channel()
     slug, code = relay.add_shop("Upload Shop")
     kiosk = Kiosk.enroll(channel, code, slug)
@@ -89,9 +94,9 @@ def test_offset_games(world: dict[str, Any]) -> None:
     assert first.committed_offset == 100_000 and not first.complete
 
     for offset in (-1, 100_001, len(data), len(data) + 10, 2**62, 0, 50_000, 99_999):
-        code, _ = _status(lambda o=offset: _raw_upload(world, job, 0, o, [data[max(o, 0):o + 1000] or b"x"]))
+        code, _ = _status(lambda o=offset: _raw_upload(world, job, 0, o, [data[max(o, 0) : o + 1000] or b"x"]))
         assert code == grpc.StatusCode.FAILED_PRECONDITION, (offset, code)
-        reply = _info(lambda o=offset: _raw_upload(world, job, 0, o, [data[max(o, 0):o + 1000] or b"x"]))
+        reply = _info(lambda o=offset: _raw_upload(world, job, 0, o, [data[max(o, 0) : o + 1000] or b"x"]))
         assert reply == ("OFFSET_MISMATCH", {"committed_offset": "100000"}), (offset, reply)
     assert customer.offset(job, 0) == 100_000
     # The honest resume completes the file with intact bytes.
@@ -106,11 +111,13 @@ def test_more_bytes_than_declared(world: dict[str, Any]) -> None:
     job = customer.create(world["slug"], public_key=world["kiosk"].public_key, files=[_doc(10_000)])
     data = job.ciphertexts[0]
     assert _status(lambda: _raw_upload(world, job, 0, 0, [data + b"EXTRA"])) == (
-        grpc.StatusCode.RESOURCE_EXHAUSTED, "PAST_DECLARED_SIZE"
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "PAST_DECLARED_SIZE",
     )
     assert customer.offset(job, 0) == 0
     assert _status(lambda: _raw_upload(world, job, 0, 0, [data, b"E"])) == (
-        grpc.StatusCode.RESOURCE_EXHAUSTED, "PAST_DECLARED_SIZE"
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "PAST_DECLARED_SIZE",
     )
     assert customer.offset(job, 0) == len(data)
     customer.submit(job)
@@ -125,8 +132,9 @@ def test_too_many_files(world: dict[str, Any]) -> None:
     fingerprint = __import__("envelope").fingerprint(world["kiosk"].public_key)
 
     def create(sizes: list[int]) -> Any:
-        return stub.CreateJob(cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=sizes,
-                                                  key_fingerprint=fingerprint), timeout=10)
+        return stub.CreateJob(
+            cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=sizes, key_fingerprint=fingerprint), timeout=10
+        )
 
     assert _status(lambda: create([100] * (limits.max_files_per_job + 1)))[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert _status(lambda: create([limits.max_file_bytes + 1]))[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -135,15 +143,30 @@ def test_too_many_files(world: dict[str, Any]) -> None:
         assert _status(lambda: create([limits.max_file_bytes] * over_job))[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert _status(lambda: create([]))[0] == grpc.StatusCode.INVALID_ARGUMENT
     assert _status(lambda: create([-1]))[0] == grpc.StatusCode.INVALID_ARGUMENT
-    assert _status(lambda: stub.CreateJob(cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[10],
-                                                              key_fingerprint=b"short"), timeout=10))[0] \
+    assert (
+        _status(
+            lambda: stub.CreateJob(
+                cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[10], key_fingerprint=b"short"), timeout=10
+            )
+        )[0]
         == grpc.StatusCode.INVALID_ARGUMENT
-    assert _status(lambda: stub.CreateJob(cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[10],
-                                                              key_fingerprint=b"\0" * 32), timeout=10))[0] \
+    )
+    assert (
+        _status(
+            lambda: stub.CreateJob(
+                cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[10], key_fingerprint=b"\0" * 32), timeout=10
+            )
+        )[0]
         == grpc.StatusCode.FAILED_PRECONDITION
-    assert _status(lambda: stub.CreateJob(cj.CreateJobRequest(shop_slug="no-such-shop", file_sizes=[10],
-                                                              key_fingerprint=fingerprint), timeout=10))[0] \
+    )
+    assert (
+        _status(
+            lambda: stub.CreateJob(
+                cj.CreateJobRequest(shop_slug="no-such-shop", file_sizes=[10], key_fingerprint=fingerprint), timeout=10
+            )
+        )[0]
         == grpc.StatusCode.NOT_FOUND
+    )
 
 
 def test_file_index_beyond_declared(world: dict[str, Any]) -> None:
@@ -151,16 +174,25 @@ def test_file_index_beyond_declared(world: dict[str, Any]) -> None:
     job = customer.create(world["slug"], public_key=world["kiosk"].public_key, files=[_doc(1000), _doc(1000)])
     for index in (2, 99, -1):
         assert _status(lambda i=index: _raw_upload(world, job, i, 0, [b"x"]))[0] == grpc.StatusCode.OUT_OF_RANGE
-        assert _status(lambda i=index: customer.jobs.GetUploadOffset(
-            cj.GetUploadOffsetRequest(job_id=job.job_id, file_index=i), metadata=bearer(job.token), timeout=5
-        ))[0] == grpc.StatusCode.OUT_OF_RANGE
+        assert (
+            _status(
+                lambda i=index: customer.jobs.GetUploadOffset(
+                    cj.GetUploadOffsetRequest(job_id=job.job_id, file_index=i), metadata=bearer(job.token), timeout=5
+                )
+            )[0]
+            == grpc.StatusCode.OUT_OF_RANGE
+        )
     stub = customer.jobs
     no_header = iter([cj.UploadFileRequest(data=b"x")])
-    assert _status(lambda: stub.UploadFile(no_header, metadata=bearer(job.token), timeout=5))[0] \
+    assert (
+        _status(lambda: stub.UploadFile(no_header, metadata=bearer(job.token), timeout=5))[0]
         == grpc.StatusCode.INVALID_ARGUMENT
+    )
     header = cj.UploadFileRequest(header=cj.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0))
-    assert _status(lambda: stub.UploadFile(iter([header, header]), metadata=bearer(job.token), timeout=5))[0] \
+    assert (
+        _status(lambda: stub.UploadFile(iter([header, header]), metadata=bearer(job.token), timeout=5))[0]
         == grpc.StatusCode.INVALID_ARGUMENT
+    )
 
 
 def test_submit_with_missing_files(world: dict[str, Any]) -> None:
@@ -212,27 +244,33 @@ def test_message_over_max_size(world: dict[str, Any]) -> None:
     header = cj.UploadFileRequest(header=cj.UploadFileHeader(job_id=job.job_id, file_index=0, offset=0))
     calls = {
         "GetShop": lambda: directory.GetShop(sd.GetShopRequest(slug=text), timeout=t),
-        "CreateJob": lambda: cust.CreateJob(cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[2**40] * (OVER // 4)),
-                                            timeout=t),
-        "UploadFile": lambda: cust.UploadFile(iter([header, cj.UploadFileRequest(data=blob)]), metadata=cust_md,
-                                              timeout=t),
-        "GetUploadOffset": lambda: cust.GetUploadOffset(cj.GetUploadOffsetRequest(job_id=text), metadata=cust_md,
-                                                        timeout=t),
-        "SubmitJob": lambda: cust.SubmitJob(cj.SubmitJobRequest(job_id=job.job_id, sealed_manifest=blob),
-                                            metadata=cust_md, timeout=t),
+        "CreateJob": lambda: cust.CreateJob(
+            cj.CreateJobRequest(shop_slug=world["slug"], file_sizes=[2**40] * (OVER // 4)), timeout=t
+        ),
+        "UploadFile": lambda: cust.UploadFile(
+            iter([header, cj.UploadFileRequest(data=blob)]), metadata=cust_md, timeout=t
+        ),
+        "GetUploadOffset": lambda: cust.GetUploadOffset(
+            cj.GetUploadOffsetRequest(job_id=text), metadata=cust_md, timeout=t
+        ),
+        "SubmitJob": lambda: cust.SubmitJob(
+            cj.SubmitJobRequest(job_id=job.job_id, sealed_manifest=blob), metadata=cust_md, timeout=t
+        ),
         "CancelJob": lambda: cust.CancelJob(cj.CancelJobRequest(job_id=text), metadata=cust_md, timeout=t),
         "customer.GetJob": lambda: cust.GetJob(cj.GetJobRequest(job_id=text), metadata=cust_md, timeout=t),
         "WatchJob": lambda: cust.WatchJob(cj.WatchJobRequest(job_id=text), metadata=cust_md, timeout=t),
         "Enroll": lambda: shop.Enroll(sj.EnrollRequest(enrollment_code=text, public_key=blob), timeout=t),
         "RotateKey": lambda: shop.RotateKey(sj.RotateKeyRequest(public_key=blob), metadata=shop_md, timeout=t),
-        "SubscribeJobs": lambda: shop.SubscribeJobs(sj.SubscribeJobsRequest(kiosk_version=text), metadata=shop_md,
-                                                    timeout=t),
+        "SubscribeJobs": lambda: shop.SubscribeJobs(
+            sj.SubscribeJobsRequest(kiosk_version=text), metadata=shop_md, timeout=t
+        ),
         "shop.GetJob": lambda: shop.GetJob(sj.ShopJobsServiceGetJobRequest(job_id=text), metadata=shop_md, timeout=t),
         "DownloadFile": lambda: shop.DownloadFile(sj.DownloadFileRequest(job_id=text), metadata=shop_md, timeout=t),
         "UpdateJob": lambda: shop.UpdateJob(sj.UpdateJobRequest(job_id=text, state=3), metadata=shop_md, timeout=t),
         "CompleteJob": lambda: shop.CompleteJob(sj.CompleteJobRequest(job_id=text), metadata=shop_md, timeout=t),
-        "RejectJob": lambda: shop.RejectJob(sj.RejectJobRequest(job_id=job.job_id, reason=text), metadata=shop_md,
-                                            timeout=t),
+        "RejectJob": lambda: shop.RejectJob(
+            sj.RejectJobRequest(job_id=job.job_id, reason=text), metadata=shop_md, timeout=t
+        ),
     }
     codes = {name: rpc_code(fn) for name, fn in calls.items()}
     assert codes == {name: grpc.StatusCode.RESOURCE_EXHAUSTED for name in calls}

@@ -25,13 +25,15 @@ FINGERPRINT = "ab" * 32
 def app() -> Iterator[Flask]:
     from web_bridge import create_app
 
-    app = create_app({
-        "TESTING": True,
-        "RELAY_ADDRESS": f"127.0.0.1:{free_port()}",
-        "RELAY_TIMEOUT": 2.0,
-        "JOB_CREATE_LIMIT": "3 per minute",
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "RELAY_ADDRESS": f"127.0.0.1:{free_port()}",
+            "RELAY_TIMEOUT": 2.0,
+            "JOB_CREATE_LIMIT": "3 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     yield app
 
 
@@ -101,23 +103,34 @@ def test_oversized_json_is_413(client: FlaskClient) -> None:
 
 def test_oversized_sealed_manifest_is_413(client: FlaskClient) -> None:
     response = client.post(
-        f"/api/jobs/{JOB}/submit", data=b"\0" * (64 * 1024 + 1),
-        content_type="application/octet-stream", headers={"Authorization": "Bearer " + FAKE_TOKEN},
+        f"/api/jobs/{JOB}/submit",
+        data=b"\0" * (64 * 1024 + 1),
+        content_type="application/octet-stream",
+        headers={"Authorization": "Bearer " + FAKE_TOKEN},
     )
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("body", [
-    "{", "[1, 2]", "null", '"text"', '{"shop": "x", "file_sizes": "many"}',
-    '{"shop": "corner", "file_sizes": [-1], "key_fingerprint": "' + FINGERPRINT + '"}',
-    '{"shop": "corner", "file_sizes": [1e309], "key_fingerprint": "' + FINGERPRINT + '"}',
-    '{"shop": "corner", "file_sizes": [1], "key_fingerprint": "zz"}',
-    '{"shop": "corner", "file_sizes": [], "key_fingerprint": "' + FINGERPRINT + '"}',
-    "\xff\xfe garbage",
-], ids=lambda b: b[:24])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{",
+        "[1, 2]",
+        "null",
+        '"text"',
+        '{"shop": "x", "file_sizes": "many"}',
+        '{"shop": "corner", "file_sizes": [-1], "key_fingerprint": "' + FINGERPRINT + '"}',
+        '{"shop": "corner", "file_sizes": [1e309], "key_fingerprint": "' + FINGERPRINT + '"}',
+        '{"shop": "corner", "file_sizes": [1], "key_fingerprint": "zz"}',
+        '{"shop": "corner", "file_sizes": [], "key_fingerprint": "' + FINGERPRINT + '"}',
+        "\xff\xfe garbage",
+    ],
+    ids=lambda b: b[:24],
+)
 def test_malformed_json_is_400(app: Flask, body: str) -> None:
-    response = app.test_client().post("/api/jobs", data=body.encode("utf-8", "surrogateescape"),
-                                      content_type="application/json")
+    response = app.test_client().post(
+        "/api/jobs", data=body.encode("utf-8", "surrogateescape"), content_type="application/json"
+    )
     assert response.status_code == 400, response.get_data(as_text=True)
     payload = response.get_json()
     assert set(payload) >= {"error", "message"}
@@ -129,18 +142,21 @@ def test_wrong_content_type_is_415(client: FlaskClient) -> None:
     assert response.status_code == 415
 
 
-@pytest.mark.parametrize("path", [
-    "/static/../__init__.py",
-    "/static/..%2f__init__.py",
-    "/static/%2e%2e/%2e%2e/setup.cfg",
-    "/static/js/..%2f..%2f..%2fsecurity.py",
-    "/static//etc/passwd",
-    "/s/..%2f..%2fetc%2fpasswd",
-    "/j/..%2f..%2fetc%2fpasswd",
-    "/api/jobs/..%2f..%2fetc%2fpasswd",
-    "/api/qr/..%2f..%2fsetup.cfg.svg",
-    "/api/jobs/" + JOB + "/files/..%2f1",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../__init__.py",
+        "/static/..%2f__init__.py",
+        "/static/%2e%2e/%2e%2e/setup.cfg",
+        "/static/js/..%2f..%2f..%2fsecurity.py",
+        "/static//etc/passwd",
+        "/s/..%2f..%2fetc%2fpasswd",
+        "/j/..%2f..%2fetc%2fpasswd",
+        "/api/jobs/..%2f..%2fetc%2fpasswd",
+        "/api/qr/..%2f..%2fsetup.cfg.svg",
+        "/api/jobs/" + JOB + "/files/..%2f1",
+    ],
+)
 def test_path_traversal_is_refused(client: FlaskClient, path: str) -> None:
     # Werkzeug may first redirect "//" to "/" (308): follow it to the final answer.
     response = client.get(path, headers={"Authorization": "Bearer " + FAKE_TOKEN}, follow_redirects=True)
@@ -164,7 +180,13 @@ def test_job_creation_rate_limited(client: FlaskClient) -> None:
 
 
 def test_malformed_token_never_reaches_relay(client: FlaskClient) -> None:
-    for header in ("Bearer", "Bearer ", "Basic abc", "Bearer " + "x" * 500, "Bearer a.b.c",
-                   "Bearer " + FAKE_TOKEN + " extra"):
+    for header in (
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Bearer " + "x" * 500,
+        "Bearer a.b.c",
+        "Bearer " + FAKE_TOKEN + " extra",
+    ):
         response = client.get(f"/api/jobs/{JOB}", headers={"Authorization": header})
         assert response.status_code == 401, header

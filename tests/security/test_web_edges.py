@@ -25,8 +25,14 @@ FINGERPRINT = "ab" * 32
 def app() -> Iterator[Flask]:
     from web_bridge import create_app
 
-    yield create_app({"RELAY_ADDRESS": f"127.0.0.1:{free_port()}", "RELAY_TIMEOUT": 2.0,
-                      "JOB_CREATE_LIMIT": "3 per minute", "RATELIMIT_STORAGE_URI": "memory://"})
+    yield create_app(
+        {
+            "RELAY_ADDRESS": f"127.0.0.1:{free_port()}",
+            "RELAY_TIMEOUT": 2.0,
+            "JOB_CREATE_LIMIT": "3 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
 
 
 @pytest.fixture
@@ -47,8 +53,18 @@ def test_json_nested_100000_deep_is_400(client: FlaskClient, caplog: pytest.LogC
     assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
 
 
-@pytest.mark.parametrize("host", ["a" * 64 + ".example.com", "x" * 300, "bad host", "exa_mple.com:80",
-                                  "example.com:99999999", "[::1", "\u00e9xample.com"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "a" * 64 + ".example.com",
+        "x" * 300,
+        "bad host",
+        "exa_mple.com:80",
+        "example.com:99999999",
+        "[::1",
+        "\u00e9xample.com",
+    ],
+)
 def test_invalid_host_header_is_a_clean_400(client: FlaskClient, host: str) -> None:
     for path in ("/", "/api/jobs/" + JOB, "/static/js/envelope.js"):
         response = client.get(path, headers={"Host": host})
@@ -58,8 +74,17 @@ def test_invalid_host_header_is_a_clean_400(client: FlaskClient, host: str) -> N
 
 
 def test_valid_hosts_pass() -> None:
-    for host in ("", "localhost", "localhost:8080", "print.example.com", "a" * 63 + ".io", "10.0.0.2:80",
-                 "[::1]:8080", "[2001:db8::1]", "example.com."):
+    for host in (
+        "",
+        "localhost",
+        "localhost:8080",
+        "print.example.com",
+        "a" * 63 + ".io",
+        "10.0.0.2:80",
+        "[::1]:8080",
+        "[2001:db8::1]",
+        "example.com.",
+    ):
         assert valid_host(host), host
 
 
@@ -73,8 +98,9 @@ def test_file_index_out_of_range_is_400(client: FlaskClient, index: str) -> None
         assert response.get_json() == {"error": "bad_request", "message": "There is no such file in a job."}
 
 
-def test_refused_requests_do_not_count_against_job_creation(client: FlaskClient,
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_refused_requests_do_not_count_against_job_creation(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     good = {"shop": "corner", "file_sizes": [100], "key_fingerprint": FINGERPRINT}
     refused = [client.post("/api/jobs", data="x", content_type="text/plain").status_code for _ in range(5)]

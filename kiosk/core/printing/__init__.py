@@ -22,8 +22,17 @@ from kiosk.core.printing.folder import PdfFolderPrinter
 from kiosk.core.printing.ipp_printer import IppPrinter, ipp_attributes
 
 __all__ = [
-    "CupsPrinter", "IppPrinter", "PdfFolderPrinter", "PrintJobHandle", "PrintState", "PrintStatus",
-    "PrinterBackend", "PrinterInfo", "ipp_attributes", "list_cups_printers", "make_printer",
+    "CupsPrinter",
+    "IppPrinter",
+    "PdfFolderPrinter",
+    "PrintJobHandle",
+    "PrintState",
+    "PrintStatus",
+    "PrinterBackend",
+    "PrinterInfo",
+    "ipp_attributes",
+    "list_cups_printers",
+    "make_printer",
 ]
 
 

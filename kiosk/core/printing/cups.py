@@ -34,11 +34,16 @@ def list_cups_printers(server: str = "localhost:631", timeout: float = 5.0) -> l
     """
     uri = f"ipp://{server}/"
     operation = ipp.operation_attributes(
-        uri, requested_attributes=(ipp.KEYWORD, ["printer-name", "printer-uri-supported", "printer-state",
-                                                 "printer-info", "printer-make-and-model"]))
+        uri,
+        requested_attributes=(
+            ipp.KEYWORD,
+            ["printer-name", "printer-uri-supported", "printer-state", "printer-info", "printer-make-and-model"],
+        ),
+    )
     try:
-        response = ipp.send(uri, ipp.encode_request(ipp.CUPS_GET_PRINTERS, [(ipp.OPERATION, operation)]),
-                            timeout=timeout)
+        response = ipp.send(
+            uri, ipp.encode_request(ipp.CUPS_GET_PRINTERS, [(ipp.OPERATION, operation)]), timeout=timeout
+        )
         if response.ok or response.status == 0x0406:  # not-found: no queues
             printers = []
             for attrs in response.all(ipp.PRINTER):
@@ -54,8 +59,9 @@ def list_cups_printers(server: str = "localhost:631", timeout: float = 5.0) -> l
     lpstat = shutil.which("lpstat")
     if lpstat:
         try:
-            out = subprocess.run([lpstat, "-h", server, "-e"], capture_output=True, text=True, timeout=timeout,
-                                 check=True).stdout
+            out = subprocess.run(
+                [lpstat, "-h", server, "-e"], capture_output=True, text=True, timeout=timeout, check=True
+            ).stdout
             return [PrinterInfo(name=n, uri=queue_uri(server, n)) for n in out.split() if n]
         except (OSError, subprocess.SubprocessError):
             pass

@@ -61,8 +61,13 @@ class PdfFolderPrinter:
                 fd = os.open(pdf_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(pdf)
-            meta = {"job_name": job_name, "options": dataclasses.asdict(options), "ipp": attrs,
-                    "bytes": len(pdf), "time": time.time()}
+            meta = {
+                "job_name": job_name,
+                "options": dataclasses.asdict(options),
+                "ipp": attrs,
+                "bytes": len(pdf),
+                "time": time.time(),
+            }
             (self.folder / f"{stem}.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         except OSError as exc:
             raise PrinterError(f"the demo printer cannot write to {self.folder}: {exc.strerror}") from None
@@ -100,5 +105,11 @@ class PdfFolderPrinter:
         return removed
 
     def list_printers(self) -> list[PrinterInfo]:
-        return [PrinterInfo(name="Demo printer", uri=self.folder.as_uri() if self.folder.is_absolute() else str(self.folder),
-                            state="idle", info="writes PDFs to a folder")]
+        return [
+            PrinterInfo(
+                name="Demo printer",
+                uri=self.folder.as_uri() if self.folder.is_absolute() else str(self.folder),
+                state="idle",
+                info="writes PDFs to a folder",
+            )
+        ]

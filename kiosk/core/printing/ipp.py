@@ -39,12 +39,22 @@ TEXT, NAME, KEYWORD, URI, CHARSET, LANGUAGE, MIME = 0x41, 0x42, 0x44, 0x45, 0x47
 MEMBER_NAME = 0x4A
 
 STATUS_TEXT = {
-    0x0400: "bad request", 0x0401: "forbidden", 0x0402: "not authenticated",
-    0x0403: "not authorized", 0x0404: "not possible", 0x0405: "timeout", 0x0406: "not found",
-    0x0407: "gone", 0x0408: "request too large", 0x040A: "document format not supported",
-    0x040B: "attributes or values not supported", 0x0500: "internal printer error",
-    0x0501: "operation not supported", 0x0502: "service unavailable",
-    0x0506: "printer busy", 0x0507: "printer not accepting jobs",
+    0x0400: "bad request",
+    0x0401: "forbidden",
+    0x0402: "not authenticated",
+    0x0403: "not authorized",
+    0x0404: "not possible",
+    0x0405: "timeout",
+    0x0406: "not found",
+    0x0407: "gone",
+    0x0408: "request too large",
+    0x040A: "document format not supported",
+    0x040B: "attributes or values not supported",
+    0x0500: "internal printer error",
+    0x0501: "operation not supported",
+    0x0502: "service unavailable",
+    0x0506: "printer busy",
+    0x0507: "printer not accepting jobs",
 }
 _request_ids = itertools.count(1)
 
@@ -105,8 +115,12 @@ def _encode_value(tag: int, value: Value) -> bytes:
     return str(value).encode("utf-8")
 
 
-def encode_request(operation: int, groups: list[tuple[int, list[Attribute]]], request_id: int | None = None,
-                   version: tuple[int, int] = (1, 1)) -> bytes:
+def encode_request(
+    operation: int,
+    groups: list[tuple[int, list[Attribute]]],
+    request_id: int | None = None,
+    version: tuple[int, int] = (1, 1),
+) -> bytes:
     """The binary IPP request (without document data)."""
     rid = request_id if request_id is not None else next(_request_ids)
     out = bytearray(struct.pack(">bbhi", version[0], version[1], operation, rid))
@@ -132,9 +146,9 @@ def _decode_value(tag: int, data: bytes) -> Value:
         return struct.unpack(">iib", data)
     if tag in (TEXT_LANG, NAME_LANG) and len(data) >= 4:
         lang_len = struct.unpack(">h", data[:2])[0]
-        rest = data[2 + lang_len:]
+        rest = data[2 + lang_len :]
         text_len = struct.unpack(">h", rest[:2])[0]
-        return rest[2:2 + text_len].decode("utf-8", "replace")
+        return rest[2 : 2 + text_len].decode("utf-8", "replace")
     if 0x40 <= tag <= 0x5F:
         return data.decode("utf-8", "replace")
     if 0x10 <= tag <= 0x1F:
@@ -163,11 +177,11 @@ def decode_response(data: bytes) -> IppResponse:
                 current = {}
                 response.groups.append((tag, current))
                 continue
-            name_len = struct.unpack(">h", data[pos:pos + 2])[0]
-            name = data[pos + 2:pos + 2 + name_len].decode("utf-8", "replace")
+            name_len = struct.unpack(">h", data[pos : pos + 2])[0]
+            name = data[pos + 2 : pos + 2 + name_len].decode("utf-8", "replace")
             pos += 2 + name_len
-            value_len = struct.unpack(">h", data[pos:pos + 2])[0]
-            raw = data[pos + 2:pos + 2 + value_len]
+            value_len = struct.unpack(">h", data[pos : pos + 2])[0]
+            raw = data[pos + 2 : pos + 2 + value_len]
             if len(raw) != value_len:
                 raise PrinterError("the printer sent a truncated IPP response")
             pos += 2 + value_len
@@ -226,7 +240,7 @@ def send(uri: str, body: bytes, document: bytes | bytearray | None = None, timeo
         if document is not None:
             view = memoryview(document)
             for start in range(0, len(view), 1 << 20):
-                conn.send(view[start:start + (1 << 20)])
+                conn.send(view[start : start + (1 << 20)])
         reply = conn.getresponse()
         data = reply.read()
         if reply.status != 200:

@@ -107,7 +107,8 @@ class IppPrinter:
         except (ValueError, PageRangeError) as exc:
             raise PrinterError(f"invalid print options: {exc}") from None
         operation = ipp.operation_attributes(
-            self.uri, self.user,
+            self.uri,
+            self.user,
             job_name=(ipp.NAME, [job_name[:255] or "cloudtab"]),
             document_format=(ipp.MIME, ["application/pdf"]),
         )
@@ -129,12 +130,16 @@ class IppPrinter:
             PrinterError: the printer cannot be asked.
         """
         operation = ipp.operation_attributes(
-            handle.printer, self.user,
+            handle.printer,
+            self.user,
             job_id=(ipp.INTEGER, [int(handle.job_id)]),
             requested_attributes=(ipp.KEYWORD, ["job-state", "job-state-reasons", "job-state-message"]),
         )
-        response = ipp.send(handle.printer, ipp.encode_request(ipp.GET_JOB_ATTRIBUTES, [(ipp.OPERATION, operation)]),
-                            timeout=self.timeout)
+        response = ipp.send(
+            handle.printer,
+            ipp.encode_request(ipp.GET_JOB_ATTRIBUTES, [(ipp.OPERATION, operation)]),
+            timeout=self.timeout,
+        )
         if not response.ok:
             if response.status == 0x0406:
                 return PrintStatus(PrintState.FAILED, "The printer no longer knows this job")
@@ -173,8 +178,9 @@ class IppPrinter:
         if purge:
             extra["purge_job"] = (ipp.BOOLEAN, [True])
         operation = ipp.operation_attributes(handle.printer, self.user, **extra)
-        return ipp.send(handle.printer, ipp.encode_request(ipp.CANCEL_JOB, [(ipp.OPERATION, operation)]),
-                        timeout=self.timeout)
+        return ipp.send(
+            handle.printer, ipp.encode_request(ipp.CANCEL_JOB, [(ipp.OPERATION, operation)]), timeout=self.timeout
+        )
 
     def printer_attributes(self) -> dict[str, list[ipp.Value]]:
         """Get-Printer-Attributes (a fixed list of attributes).
@@ -183,15 +189,28 @@ class IppPrinter:
             PrinterError: unreachable or refused.
         """
         operation = ipp.operation_attributes(
-            self.uri, self.user,
-            requested_attributes=(ipp.KEYWORD, [
-                "printer-name", "printer-state", "printer-state-reasons", "printer-info",
-                "printer-make-and-model", "printer-is-accepting-jobs", "document-format-supported",
-                "media-supported", "sides-supported", "print-color-mode-supported", "copies-supported",
-            ]),
+            self.uri,
+            self.user,
+            requested_attributes=(
+                ipp.KEYWORD,
+                [
+                    "printer-name",
+                    "printer-state",
+                    "printer-state-reasons",
+                    "printer-info",
+                    "printer-make-and-model",
+                    "printer-is-accepting-jobs",
+                    "document-format-supported",
+                    "media-supported",
+                    "sides-supported",
+                    "print-color-mode-supported",
+                    "copies-supported",
+                ],
+            ),
         )
-        response = ipp.send(self.uri, ipp.encode_request(ipp.GET_PRINTER_ATTRIBUTES, [(ipp.OPERATION, operation)]),
-                            timeout=self.timeout)
+        response = ipp.send(
+            self.uri, ipp.encode_request(ipp.GET_PRINTER_ATTRIBUTES, [(ipp.OPERATION, operation)]), timeout=self.timeout
+        )
         if not response.ok:
             raise PrinterError(f"the printer refused Get-Printer-Attributes: {response.message}")
         return response.first(ipp.PRINTER)

@@ -49,8 +49,12 @@ def _local_ranges(spans: list[tuple[int, int]], start: int, count: int) -> str:
     return ",".join(parts)
 
 
-def plan_print(page_counts: Sequence[int], options: PrintOptions, table: PriceTable,
-               file_options: Sequence[PrintOptions | None] | None = None) -> PrintPlan:
+def plan_print(
+    page_counts: Sequence[int],
+    options: PrintOptions,
+    table: PriceTable,
+    file_options: Sequence[PrintOptions | None] | None = None,
+) -> PrintPlan:
     """Split ``options`` (job-wide page ranges) into one print per file and price each.
 
     ``file_options`` (per-file options from the manifest, when there are any)
@@ -81,9 +85,13 @@ def plan_print(page_counts: Sequence[int], options: PrintOptions, table: PriceTa
         files.append(FilePrint(index, file_opts, compute_price(count, file_opts, table)))
     prices = [f.price for f in files]
     total = Price(
-        pages=sum(p.pages for p in prices), sheets=sum(p.sheets for p in prices), copies=options.copies,
-        colour=options.color == "color", per_sheet_cents=table.colour_cents if options.color == "color" else table.bw_cents,
-        total_cents=sum(p.total_cents for p in prices), currency=table.currency,
+        pages=sum(p.pages for p in prices),
+        sheets=sum(p.sheets for p in prices),
+        copies=options.copies,
+        colour=options.color == "color",
+        per_sheet_cents=table.colour_cents if options.color == "color" else table.bw_cents,
+        total_cents=sum(p.total_cents for p in prices),
+        currency=table.currency,
     )
     return PrintPlan(tuple(files), total)
 

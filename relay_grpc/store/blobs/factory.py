@@ -28,9 +28,7 @@ def open_blob_store(
     if gcs_bucket:
         from relay_grpc.store.blobs.gcs import GcsBlobStore
 
-        return GcsBlobStore.from_env(
-            bucket=gcs_bucket, prefix=gcs_prefix, retry_timeout=gcs_retry_timeout
-        )
+        return GcsBlobStore.from_env(bucket=gcs_bucket, prefix=gcs_prefix, retry_timeout=gcs_retry_timeout)
     from relay_grpc.store.blobs.local import LocalBlobStore
 
     return LocalBlobStore(Path(data_dir) / "blobs")

@@ -143,8 +143,11 @@ class GcsPartBackend:
         client, bucket = self._connect()
         return list(
             client.list_blobs(
-                bucket, prefix=prefix, fields="items(name,size),nextPageToken",
-                timeout=self._timeout, retry=self._retry,
+                bucket,
+                prefix=prefix,
+                fields="items(name,size),nextPageToken",
+                timeout=self._timeout,
+                retry=self._retry,
             )
         )
 
@@ -167,8 +170,12 @@ class GcsPartBackend:
         def run() -> bool:
             try:
                 blob.upload_from_string(
-                    data, content_type="application/octet-stream", if_generation_match=0,
-                    checksum="crc32c", timeout=self._timeout, retry=self._retry,
+                    data,
+                    content_type="application/octet-stream",
+                    if_generation_match=0,
+                    checksum="crc32c",
+                    timeout=self._timeout,
+                    retry=self._retry,
                 )
             except api_exceptions.PreconditionFailed:
                 return False
@@ -217,9 +224,7 @@ class GcsPartBackend:
 
         def run() -> bool:
             parts = [
-                blob
-                for blob in self._list(directory + ".")
-                if parse_part_name(blob.name[len(directory) :]) is not None
+                blob for blob in self._list(directory + ".") if parse_part_name(blob.name[len(directory) :]) is not None
             ]
             if len(parts) <= 1:
                 return bool(parts) and delete_one(parts[0])
@@ -244,8 +249,12 @@ class GcsPartBackend:
         def run() -> None:
             client, bucket = self._connect()
             iterator = client.list_blobs(
-                bucket, prefix=self.prefix, max_results=1, fields="items(name)",
-                timeout=self._timeout, retry=self._retry,
+                bucket,
+                prefix=self.prefix,
+                max_results=1,
+                fields="items(name)",
+                timeout=self._timeout,
+                retry=self._retry,
             )
             list(iterator)
 
@@ -301,10 +310,13 @@ class GcsBlobStore(PartBlobStore):
             ValueError: empty bucket or invalid prefix.
         """
         backend = GcsPartBackend(
-            bucket, prefix,
+            bucket,
+            prefix,
             client_factory=lambda: make_client(project),
-            connect_timeout=connect_timeout, read_timeout=read_timeout,
-            retry_timeout=retry_timeout, pool_size=max_workers,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retry_timeout=retry_timeout,
+            pool_size=max_workers,
         )
         return cls(backend, max_workers=max_workers)
 

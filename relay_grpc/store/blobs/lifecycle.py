@@ -24,9 +24,7 @@ def delete_rule(days: int, prefix: str) -> dict[str, Any]:
     return {"action": {"type": "Delete"}, "condition": condition}
 
 
-def merge_delete_rule(
-    existing: Iterable[Mapping[str, Any]], days: int, prefix: str
-) -> list[dict[str, Any]] | None:
+def merge_delete_rule(existing: Iterable[Mapping[str, Any]], days: int, prefix: str) -> list[dict[str, Any]] | None:
     """Rules with our delete rule in place, or None when it is already there.
 
     An older rule of ours (same prefix, only age/prefix conditions) is replaced;
