@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-import envelope
 from kiosk.core import printing
 from kiosk.core.jobs import LocalState
 from kiosk.core.reasons import WORDING, RejectReason
@@ -40,8 +39,7 @@ def test_automatic_rejections_use_fixed_reasons(
     sent = {
         RejectReason.PAGES: customer.send(
             slug,
-            [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf)],
-            options=envelope.PrintOptions(pages="4299"),
+            [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf, page_ranges="4299")],
             public_key=profile.public_key,
         ),
         RejectReason.UNSUPPORTED: customer.send(
