@@ -24,8 +24,11 @@ def _files(package: str) -> list[Path]:
 def main(argv: list[str]) -> int:
     data_file = argv[0] if argv else os.environ.get("COVERAGE_FILE", str(ROOT / ".coverage"))
     cov = coverage.Coverage(data_file=data_file, config_file=str(ROOT / "setup.cfg"))
-    cov.combine(keep=False)  # children's .coverage.* files, if any are left
-    cov.load()
+    cov.load()  # the run's own data first: combine() alone would replace it with the children's files
+    try:
+        cov.combine(keep=False)  # children's .coverage.* files left over, added to it
+    except coverage.exceptions.NoDataError:
+        pass  # nothing left over to add
     print(f"{'package':<14}{'lines':>8}{'missed':>8}{'cover':>8}")
     for package in PACKAGES:
         lines = missed = 0
