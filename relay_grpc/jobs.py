@@ -414,17 +414,9 @@ class JobService:
                 job = await crud.get_job(session, job_id=job_id)
                 if job is None:
                     continue
-                was_uploading = job.state == JobState.UPLOADING.value
-                job.state = JobState.EXPIRED.value
-                job.reason = EXPIRED_REASON
-                job.sealed_manifest = None
-                job.updated_at = now
-                note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
-                notes.append((note, job))
+                notes.append(await self._end_job(session, job, JobState.EXPIRED, EXPIRED_REASON, now))
             files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
-        for note, job in notes:
-            self._publish(note, job, files[job.id], now)
-            await self.delete_blobs(note.job_id)
+        await self._publish_ended(notes, files, now)
         if notes:
             log.info("expired %d jobs", len(notes))
         return [n.job_id for n, _ in notes]
@@ -441,22 +433,32 @@ class JobService:
         async with self.db.transaction() as session:
             for job_id in await crud.shop_job_ids(session, shop_id=shop_id, states=states):
                 job = await self._locked(session, job_id)
-                was_uploading = job.state == JobState.UPLOADING.value
-                job.state = JobState.REJECTED.value
-                job.reason = REVOKED_REASON
-                job.sealed_manifest = None
-                job.updated_at = now
-                note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
-                notes.append((note, job))
+                notes.append(await self._end_job(session, job, JobState.REJECTED, REVOKED_REASON, now))
             files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
-        for note, job in notes:
-            self._publish(note, job, files[job.id], now)
-            await self.delete_blobs(note.job_id)
+        await self._publish_ended(notes, files, now)
         if notes:
             log.info("rejected %d jobs of revoked shop %s", len(notes), shop_id)
         return [n.job_id for n, _ in notes]
 
     # ---- shared ------------------------------------------------------------------
+
+    async def _end_job(
+        self, session: Any, job: Job, state: JobState, reason: str, now: float
+    ) -> tuple[Notification, Job]:
+        """Move a locked job to a final state the relay itself decides (expiry, revocation), dropping its manifest."""
+        was_uploading = job.state == JobState.UPLOADING.value
+        job.state = state.value
+        job.reason = reason
+        job.sealed_manifest = None
+        job.updated_at = now
+        note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
+        return note, job
+
+    async def _publish_ended(self, notes: list[tuple[Notification, Job]], files: dict[str, Any], now: float) -> None:
+        """After commit: tell the watchers and delete the ciphertext of each ended job."""
+        for note, job in notes:
+            self._publish(note, job, files[job.id], now)
+            await self.delete_blobs(note.job_id)
 
     async def view(self, job_id: str, *, with_manifest: bool) -> JobView:
         """Current snapshot of a job.
