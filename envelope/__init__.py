@@ -6,7 +6,9 @@ See docs/envelope.md for the normative format. Public API:
   :func:`decode_public_key`, :func:`fingerprint`, :func:`fingerprint_display`,
   PKCS#8 load/save.
 - manifest: :class:`Manifest` and friends, :func:`seal_manifest`,
-  :func:`open_manifest`.
+  :func:`open_manifest` (opens both forms).
+- recipients: :func:`seal_manifest_multi` (one job, several kiosk keys),
+  :func:`open_manifest_multi`, :func:`recipients`.
 - stream: :func:`file_key`, :func:`seal_stream`, :func:`open_stream`,
   :func:`seal_bytes`, :func:`open_bytes`, :func:`ciphertext_size`,
   :data:`RECORD_SIZE`.
@@ -57,6 +59,7 @@ from envelope.manifest import (
     seal_reply,
 )
 from envelope.names import display_text, sanitize_name, unique_names
+from envelope.recipients import open_manifest_multi, recipients, seal_manifest_multi
 from envelope.stream import (
     RECORD_SIZE,
     TAG_SIZE,
@@ -105,6 +108,7 @@ __all__ = [
     "open_bundle",
     "open_bytes",
     "open_manifest",
+    "open_manifest_multi",
     "open_records",
     "open_reply",
     "open_stream",
@@ -113,11 +117,13 @@ __all__ = [
     "public_key_bytes",
     "public_key_from_bytes",
     "read_header",
+    "recipients",
     "record_count",
     "sanitize_name",
     "save_private_key",
     "seal_bytes",
     "seal_manifest",
+    "seal_manifest_multi",
     "seal_records",
     "seal_reply",
     "seal_stream",

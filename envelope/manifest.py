@@ -364,12 +364,17 @@ def open_manifest_bytes(sealed: bytes, private_key: PrivateKey, job_id: str) -> 
 
 
 def open_manifest(sealed: bytes, private_key: PrivateKey, job_id: str) -> Manifest:
-    """HPKE-open and validate a sealed manifest.
+    """HPKE-open and validate a sealed manifest: single-recipient (§5) or multi-recipient (§5.2).
 
     Raises:
-        WrongKeyError: see :func:`open_manifest_bytes`.
+        WrongKeyError: see :func:`open_manifest_bytes` (multi-recipient: also
+            "not sealed to this key").
         ManifestError: the plaintext is not a valid manifest.
     """
+    if sealed[:4] == b"CTMR":
+        from envelope.recipients import open_manifest_multi
+
+        return open_manifest_multi(sealed, private_key, job_id)
     return parse(open_manifest_bytes(sealed, private_key, job_id))
 
 

@@ -29,6 +29,7 @@ from envelope.stream import (
 )
 
 VECTORS = ROOT / "tests" / "data" / "envelope_vectors.json"
+MULTI = ROOT / "tests" / "data" / "envelope_vectors_multi.json"
 FAILURES = {
     "WrongKeyError": "the sealed manifest MUST NOT open (HPKE open fails: other `info`)",
     "TruncatedError": "the last record present authenticates only as non-final",
@@ -61,6 +62,45 @@ def _records(item: dict[str, Any], sealed: bytes) -> list[str]:
             f"`{hashlib.sha256(record).hexdigest()}` | `{record[-16:].hex()}` |"
         )
     return rows
+
+
+def _multi(multi: dict[str, Any]) -> list[str]:
+    """The multi-recipient section (envelope.md §5.2), from envelope_vectors_multi.json."""
+    out = [
+        "## Multi-recipient manifest (envelope.md §5.2)",
+        "",
+        "The manifest above sealed to two kiosk keys (counter 1 is the shop key above).",
+        "",
+        "| item | value |",
+        "|---|---|",
+        f"| manifest key M (fixed here, random in use) | `{multi['manifest_key']}` |",
+        f'| HPKE info = "cloudtab/v3 recipient:" ‖ job id | `{multi["recipient_info"]}` |',
+    ]
+    for r in multi["recipients"]:
+        out += [
+            f"| {r['label']}: private scalar | `{r['private_scalar']}` |",
+            f"| {r['label']}: public key, text form | `{r['public_key']}` |",
+            f"| {r['label']}: fingerprint | `{r['fingerprint']}` |",
+            f"| {r['label']}: HPKE ephemeral private scalar | `{r['ephemeral_private_scalar']}` |",
+            f"| {r['label']}: wrapped M (113 bytes) | `{r['wrapped_key']}` |",
+        ]
+    out += [
+        f"| outsider private scalar (not a recipient) | `{multi['outsider_private_scalar']}` |",
+        "",
+        f'Header ("CTMR" ‖ 01 ‖ n ‖ entries; {len(bytes.fromhex(multi["header"]))} bytes):',
+        "",
+        *_hex_block(bytes.fromhex(multi["header"])),
+        "",
+        f"Body = AES-256-GCM(M, zero nonce, manifest JSON, aad = header) ({len(bytes.fromhex(multi['body']))} bytes):",
+        "",
+        *_hex_block(bytes.fromhex(multi["body"])),
+        "",
+        "A receiver MUST fail (`WrongKeyError`) on each of these:",
+        "",
+        *[f"- {f['case']}" for f in multi["failures"]],
+        "",
+    ]
+    return out
 
 
 def render(vectors: dict[str, Any]) -> str:
@@ -153,6 +193,7 @@ def render(vectors: dict[str, Any]) -> str:
         ]
         if item["content"] == "inline":
             out += ["Plaintext:", "", *_hex_block(content), "", "Ciphertext:", "", *_hex_block(sealed), ""]
+    out += _multi(json.loads(MULTI.read_text(encoding="utf-8")))
     out += [
         "## Failure cases",
         "",

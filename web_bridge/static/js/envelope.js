@@ -20,7 +20,12 @@
 //       -> plain format-2 object in spec order (docs/envelope.md §4)
 //   encodeManifest(obj) -> bytes     validated UTF-8 JSON (same bytes as the Python side)
 //   sealManifest(publicKeyBytes, jobId, manifestObj, {ephemeral?}) -> Promise<bytes>  enc||ct
-//   openManifest(recipient, jobId, sealed) -> Promise<object>   recipient: see hpke.js
+//   openManifest(recipient, jobId, sealed) -> Promise<object>   recipient: see hpke.js;
+//       opens single-recipient (§5) and multi-recipient (§5.2) sealed manifests
+//   sealManifestMulti([publicKeyBytes...], jobId, manifestObj, {manifestKey?, ephemerals?})
+//       -> Promise<bytes>  one job for several kiosks (§5.2); keys MUST be ones the page authenticated
+//   manifestRecipients(sealed) -> [bytes(32)]   fingerprints named by a multi-recipient manifest
+//   isMultiRecipient(sealed) -> bool
 //   newReplyKey() -> Promise<{privateKey: CryptoKey, publicKey: bytes(65)}>
 //   sealReply(replyPublicKeyBytes, jobId, bytes, {ephemeral?}) -> Promise<bytes>   enc||ct
 //   openReply(replyKeyPair, jobId, sealed) -> Promise<bytes>   (docs/envelope.md §5.1)
@@ -283,13 +288,104 @@ export async function sealManifest(publicKeyBytes, jobId, manifestObj, { ephemer
   }
 }
 
+// ---- multi-recipient sealed manifest (docs/envelope.md §5.2) ------------------------------
+
+const MULTI_MAGIC = [0x43, 0x54, 0x4d, 0x52]; // "CTMR"
+const MULTI_VERSION = 1;
+const MAX_RECIPIENTS = 16;
+const WRAPPED_SIZE = 65 + 32 + 16;
+const ENTRY_SIZE = 32 + WRAPPED_SIZE;
+const RECIPIENT_INFO = "cloudtab/v3 recipient:";
+const ZERO_NONCE = new Uint8Array(12);
+
+function recipientInfo(jobId) {
+  return te.encode(RECIPIENT_INFO + checkJobId(jobId));
+}
+
+export function isMultiRecipient(sealed) {
+  return sealed.length >= 4 && MULTI_MAGIC.every((b, i) => sealed[i] === b);
+}
+
+// Seals the manifest once under a fresh manifest key M (AES-256-GCM, aad = header) and wraps M
+// to every key with HPKE; each entry names the key's fingerprint. publicKeys: the 65-byte points
+// the page has AUTHENTICATED (pinned in the QR or confirmed by the customer), 1..16, no repeats.
+// manifestKey / ephemerals (one per key) are for the test vectors only.
+export async function sealManifestMulti(publicKeys, jobId, manifestObj, { manifestKey = null, ephemerals = null } = {}) {
+  if (!Array.isArray(publicKeys) || publicKeys.length < 1 || publicKeys.length > MAX_RECIPIENTS) {
+    throw new EnvelopeError("key", `a sealed manifest has 1..${MAX_RECIPIENTS} recipients`);
+  }
+  const info = recipientInfo(jobId);
+  const plaintext = encodeManifest(manifestObj);
+  const mKey = manifestKey || globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const prints = await Promise.all(publicKeys.map((k) => fingerprint(k)));
+  if (new Set(prints.map((p) => b64urlEncode(p))).size !== prints.length) {
+    throw new EnvelopeError("key", "a recipient key is listed twice");
+  }
+  const header = new Uint8Array(6 + publicKeys.length * ENTRY_SIZE);
+  header.set([...MULTI_MAGIC, MULTI_VERSION, publicKeys.length]);
+  for (let i = 0; i < publicKeys.length; i++) {
+    let wrapped;
+    try {
+      wrapped = await sealBase({ publicKey: publicKeys[i], info, plaintext: mKey, ephemeral: ephemerals ? ephemerals[i] : null });
+    } catch (e) {
+      if (e instanceof HpkeError) throw new EnvelopeError("key", e.message);
+      throw e;
+    }
+    header.set(prints[i], 6 + i * ENTRY_SIZE);
+    header.set(wrapped, 6 + i * ENTRY_SIZE + 32);
+  }
+  const aes = await subtle.importKey("raw", mKey, "AES-GCM", false, ["encrypt"]);
+  const body = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: ZERO_NONCE, additionalData: header }, aes, plaintext));
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
+
+// The fingerprints (bytes(32) each) a multi-recipient sealed manifest names, in order.
+export function manifestRecipients(sealed) {
+  const fail = () => {
+    throw new EnvelopeError("key", "not a multi-recipient sealed manifest this page understands");
+  };
+  if (!isMultiRecipient(sealed) || sealed.length < 6 || sealed[4] !== MULTI_VERSION) fail();
+  const count = sealed[5];
+  if (count < 1 || count > MAX_RECIPIENTS || sealed.length < 6 + count * ENTRY_SIZE + 16) fail();
+  const prints = [];
+  for (let i = 0; i < count; i++) prints.push(sealed.slice(6 + i * ENTRY_SIZE, 6 + i * ENTRY_SIZE + 32));
+  if (new Set(prints.map((p) => b64urlEncode(p))).size !== count) fail();
+  return prints;
+}
+
+async function openMultiBytes(recipient, jobId, sealed) {
+  const info = recipientInfo(jobId);
+  const prints = manifestRecipients(sealed).map((p) => b64urlEncode(p));
+  const index = prints.indexOf(b64urlEncode(await fingerprint(recipient.publicKey)));
+  if (index < 0) throw new EnvelopeError("key", "the manifest is not sealed to this key");
+  const at = 6 + index * ENTRY_SIZE + 32;
+  const end = 6 + prints.length * ENTRY_SIZE;
+  try {
+    const mKey = await openBase({ recipient, info, sealed: sealed.subarray(at, at + WRAPPED_SIZE) });
+    const aes = await subtle.importKey("raw", mKey, "AES-GCM", false, ["decrypt"]);
+    return new Uint8Array(
+      await subtle.decrypt({ name: "AES-GCM", iv: ZERO_NONCE, additionalData: sealed.subarray(0, end) }, aes, sealed.subarray(end)),
+    );
+  } catch {
+    throw new EnvelopeError("key", "manifest does not open with this key for this job (wrong key, other job, or altered)");
+  }
+}
+
+// Opens a single-recipient (§5) or multi-recipient (§5.2) sealed manifest.
 export async function openManifest(recipient, jobId, sealed) {
   const info = jobInfo(jobId);
   let plaintext;
-  try {
-    plaintext = await openBase({ recipient, info, sealed });
-  } catch {
-    throw new EnvelopeError("key", "manifest does not open with this key for this job (wrong key, other job, or altered)");
+  if (isMultiRecipient(sealed)) {
+    plaintext = await openMultiBytes(recipient, jobId, sealed);
+  } else {
+    try {
+      plaintext = await openBase({ recipient, info, sealed });
+    } catch {
+      throw new EnvelopeError("key", "manifest does not open with this key for this job (wrong key, other job, or altered)");
+    }
   }
   let obj;
   try {
