@@ -3,7 +3,8 @@
 Six words from the EFF large word list (7776 words, CC BY 3.0 US, vendored unmodified
 as ``envelope/eff_large_wordlist.txt`` with its SHA-256 checked). Derivation, the same
 in ``web_bridge/static/js/keywords.js``: take the first 16 bytes of the key fingerprint
-(SHA-256 of the 65-byte public key) as a big-endian integer ``n``; six times, word =
+(SHA-256 of the 65-byte public key, or the key set fingerprint of
+``envelope.keyset``) as a big-endian integer ``n``; six times, word =
 ``list[n mod 7776]``, ``n = n div 7776``. Six words carry 77 bits of the fingerprint.
 """
 
@@ -40,8 +41,13 @@ def wordlist() -> tuple[str, ...]:
 
 def fingerprint_words(key: PublicKey | PrivateKey | bytes) -> list[str]:
     """The six words of ``key``'s fingerprint."""
+    return digest_words(fingerprint(key))
+
+
+def digest_words(digest: bytes) -> list[str]:
+    """The six words of a 32-byte fingerprint (a key's, or a key set's: envelope.keyset)."""
     words = wordlist()
-    n = int.from_bytes(fingerprint(key)[:16], "big")
+    n = int.from_bytes(digest[:16], "big")
     out = []
     for _ in range(WORD_COUNT):
         n, index = divmod(n, LIST_SIZE)

@@ -21,7 +21,13 @@ def harness_routes() -> dict[str, Path]:
         "/": HERE / "browser_harness.html",
         "/harness.js": HERE / "browser_harness.js",
     }
-    routes.update({f"/js/{p.name}": p for p in JS.glob("*.js") if p.name.startswith(("envelope", "hpke", "sha256"))})
+    routes.update(
+        {
+            f"/js/{p.name}": p
+            for p in JS.glob("*.js")
+            if p.name.startswith(("envelope", "hpke", "sha256", "keyset", "receipt"))
+        }
+    )
     return routes
 
 

@@ -27,9 +27,13 @@ async function loadList() {
 }
 
 export async function fingerprintWords(publicKeyBytes) {
+  return digestWords(await fingerprint(publicKeyBytes));
+}
+
+// The six words of a 32-byte fingerprint (a key's, or a key set's: keyset.js).
+export async function digestWords(digest) {
   listPromise ??= loadList();
   const words = await listPromise;
-  const digest = await fingerprint(publicKeyBytes);
   let n = BigInt("0x" + hexOf(digest.subarray(0, 16)));
   const out = [];
   for (let i = 0; i < WORD_COUNT; i++) {
