@@ -390,6 +390,7 @@ async def record_event(
             state=job.state,
             reason=job.reason,
             created_at=now,
+            kiosk_statement=job.kiosk_statement,
         )
     )
     note = Notification(job.shop_id, job.id, shop_seq, job.last_sequence)

@@ -57,6 +57,7 @@ def job_view(job: Any, files: Sequence[Any], *, with_manifest: bool) -> JobView:
         expires_at=job.expires_at,
         updated_at=job.updated_at,
         sealed_manifest=job.sealed_manifest if with_manifest and state.active else None,
+        kiosk_statement=getattr(job, "kiosk_statement", None) or b"",
     )
 
 
@@ -341,8 +342,11 @@ class JobService:
         await self.shop_job(shop_id, job_id)
         return await self.view(job_id, with_manifest=True)
 
-    async def update(self, shop_id: str, job_id: str, state: JobState) -> JobView:
-        """Report progress: RECEIVED or PRINTING (repeating the current state is a no-op).
+    async def update(self, shop_id: str, job_id: str, state: JobState, statement: bytes = b"") -> JobView:
+        """Report progress: RECEIVED or PRINTING with the kiosk's serialized statement.
+
+        Repeating the current state is a no-op unless the statement differs (a new
+        wait reason, say): then it is a new event with the same state.
 
         Raises:
             RelayError INVALID_REQUEST: any other target state.
@@ -363,15 +367,16 @@ class JobService:
             if order.index(state) < order.index(current):
                 raise state_error(current.value, f"report {state.value}")
             files = (await crud.get_job_files(session, job_ids=[job_id]))[job_id]
-            if state != current:
+            if state != current or statement != (job.kiosk_statement or b""):
                 job.state = state.value
+                job.kiosk_statement = statement or None
                 job.updated_at = now
                 note = await record_event(session, self.broker, job=job, shop_visible=True, now=now)
         if note is not None:
             self._publish(note, job, files, now)
         return job_view(job, files, with_manifest=True)
 
-    async def complete(self, shop_id: str, job_id: str) -> JobView:
+    async def complete(self, shop_id: str, job_id: str, statement: bytes = b"") -> JobView:
         """Mark printed; ciphertext and manifest are deleted at once.
 
         Raises:
@@ -379,9 +384,9 @@ class JobService:
             RelayError: terminal or still uploading (``state_error``).
         """
         await self.shop_job(shop_id, job_id)
-        return await self._finish(job_id, JobState.COMPLETED, reason="", shop_id=shop_id)
+        return await self._finish(job_id, JobState.COMPLETED, reason="", shop_id=shop_id, statement=statement)
 
-    async def reject(self, shop_id: str, job_id: str, reason: str) -> JobView:
+    async def reject(self, shop_id: str, job_id: str, reason: str, statement: bytes = b"") -> JobView:
         """Decline with a reason the customer sees; deleted at once.
 
         Raises:
@@ -395,7 +400,7 @@ class JobService:
                 Reason.INVALID_REQUEST, f"reason must be 1 to {MAX_REASON_LENGTH} characters", field="reason"
             )
         await self.shop_job(shop_id, job_id)
-        return await self._finish(job_id, JobState.REJECTED, reason=reason, shop_id=shop_id)
+        return await self._finish(job_id, JobState.REJECTED, reason=reason, shop_id=shop_id, statement=statement)
 
     async def expire_due(self, *, limit: int = 100) -> list[str]:
         """Expire jobs whose window has passed (the reaper); returns their ids.
@@ -450,6 +455,7 @@ class JobService:
         job.state = state.value
         job.reason = reason
         job.sealed_manifest = None
+        job.kiosk_statement = None
         job.updated_at = now
         note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
         return note, job
@@ -479,7 +485,9 @@ class JobService:
             raise RelayError(Reason.JOB_NOT_FOUND, "no such job")
         return job
 
-    async def _finish(self, job_id: str, state: JobState, *, reason: str, shop_id: str | None) -> JobView:
+    async def _finish(
+        self, job_id: str, state: JobState, *, reason: str, shop_id: str | None, statement: bytes = b""
+    ) -> JobView:
         now = self.clock()
         async with self.db.transaction() as session:
             job = await self._locked(session, job_id)
@@ -489,6 +497,7 @@ class JobService:
             job.state = state.value
             job.reason = reason
             job.sealed_manifest = None
+            job.kiosk_statement = statement or None
             job.updated_at = now
             note = await record_event(
                 session, self.broker, job=job, shop_visible=current != JobState.UPLOADING, now=now

@@ -202,6 +202,7 @@ class StreamService:
                 expires_at=job.expires_at,
                 updated_at=e.created_at,
                 sealed_manifest=manifest,
+                kiosk_statement=e.kiosk_statement or b"",
             )
             seq = e.shop_sequence if shop_stream else e.job_sequence
             out.append(EventView(sequence=int(seq or 0), job=view, event_time=e.created_at))

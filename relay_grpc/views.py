@@ -62,6 +62,8 @@ class JobView:
     expires_at: float
     updated_at: float
     sealed_manifest: bytes | None = None
+    # Serialized KioskStatement of the change this snapshot follows (b"" when none).
+    kiosk_statement: bytes = b""
 
 
 @dataclasses.dataclass(frozen=True)

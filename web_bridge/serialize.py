@@ -50,6 +50,15 @@ def shop_to_dict(shop: common_pb2.Shop) -> dict[str, Any]:
         "retention_seconds": shop.retention_seconds,
         "online": shop.online,
         "capabilities": capabilities_to_dict(shop.capabilities) if shop.HasField("capabilities") else None,
+        "kiosk_keys": [
+            {
+                "label": k.label,
+                "public_key": b64url(k.public_key),
+                "signing_key": b64url(k.signing_key),
+                "key_fingerprint": k.key_fingerprint.hex(),
+            }
+            for k in shop.kiosk_keys
+        ],
     }
 
 
@@ -79,4 +88,30 @@ def job_to_dict(job: common_pb2.Job) -> dict[str, Any]:
         "submit_time": _time(job, "submit_time"),
         "expire_time": _time(job, "expire_time"),
         "update_time": _time(job, "update_time"),
+        "statement": statement_to_dict(job.kiosk_statement) if job.HasField("kiosk_statement") else None,
     }
+
+
+def statement_to_dict(statement: common_pb2.KioskStatement) -> dict[str, str]:
+    """What the kiosk attached to the change, passed on unchanged (empty fields left out).
+
+    ``wait_reason`` is the enum name in lower case without its prefix
+    (``WAIT_REASON_PRINTER_OUT_OF_PAPER`` -> ``"printer_out_of_paper"``).
+    """
+    out: dict[str, str] = {}
+    if statement.wait_reason:
+        try:
+            name = common_pb2.WaitReason.Name(statement.wait_reason)  # type: ignore[arg-type]
+        except ValueError:
+            name = "WAIT_REASON_UNKNOWN"
+        out["wait_reason"] = name.removeprefix("WAIT_REASON_").lower()
+    if statement.sealed_detail:
+        out["sealed_detail"] = b64url(statement.sealed_detail)
+    if statement.signature:
+        out["signature"] = b64url(statement.signature)
+    sign_time = _time(statement, "sign_time")
+    if sign_time is not None:
+        out["sign_time"] = sign_time
+    if statement.kiosk_label:
+        out["kiosk_label"] = statement.kiosk_label
+    return out

@@ -197,23 +197,27 @@ class RelayClient:
             "fetching the job", self.stub.GetJob, shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)
         ).job
 
-    def update_job(self, job_id: str, state: common_pb2.JobState.ValueType) -> common_pb2.Job:
-        """Report RECEIVED or PRINTING. Raises: RelayError."""
-        return self._call(
-            "updating the job", self.stub.UpdateJob, shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state)
-        ).job
+    def update_job(
+        self,
+        job_id: str,
+        state: common_pb2.JobState.ValueType,
+        statement: common_pb2.KioskStatement | None = None,
+    ) -> common_pb2.Job:
+        """Report RECEIVED or PRINTING, with what the kiosk attaches to it. Raises: RelayError."""
+        request = shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state, kiosk_statement=statement)
+        return self._call("updating the job", self.stub.UpdateJob, request).job
 
-    def complete_job(self, job_id: str) -> common_pb2.Job:
+    def complete_job(self, job_id: str, statement: common_pb2.KioskStatement | None = None) -> common_pb2.Job:
         """Raises: RelayError."""
-        return self._call(
-            "completing the job", self.stub.CompleteJob, shop_jobs_pb2.CompleteJobRequest(job_id=job_id)
-        ).job
+        request = shop_jobs_pb2.CompleteJobRequest(job_id=job_id, kiosk_statement=statement)
+        return self._call("completing the job", self.stub.CompleteJob, request).job
 
-    def reject_job(self, job_id: str, reason: str) -> common_pb2.Job:
+    def reject_job(
+        self, job_id: str, reason: str, statement: common_pb2.KioskStatement | None = None
+    ) -> common_pb2.Job:
         """Raises: RelayError."""
-        return self._call(
-            "rejecting the job", self.stub.RejectJob, shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason)
-        ).job
+        request = shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason, kiosk_statement=statement)
+        return self._call("rejecting the job", self.stub.RejectJob, request).job
 
     def download_file(
         self,

@@ -51,6 +51,7 @@ def job_to_proto(job: JobView) -> common_pb2.Job:
         expire_time=timestamp(job.expires_at),
         update_time=timestamp(job.updated_at),
         sealed_manifest=job.sealed_manifest or b"",
+        kiosk_statement=common_pb2.KioskStatement.FromString(job.kiosk_statement) if job.kiosk_statement else None,
     )
 
 
@@ -98,6 +99,9 @@ def shop_to_proto(shop: ShopProfile) -> common_pb2.Shop:
         online=shop.online,
         min_kiosk_version=shop.min_kiosk_version,
         capabilities=capabilities_to_proto(shop.capabilities) if shop.capabilities else None,
+        kiosk_keys=[common_pb2.KioskKey(public_key=shop.public_key, key_fingerprint=shop.key_fingerprint)]
+        if shop.public_key
+        else [],
     )
 
 

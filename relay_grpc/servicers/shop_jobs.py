@@ -20,6 +20,7 @@ from relay_grpc.servicers.convert import (
     shop_to_proto,
     state_from_proto,
 )
+from relay_grpc.servicers.statements import statement_bytes
 from relay_grpc.store.models import Shop
 from relay_grpc.views import EventView
 
@@ -82,17 +83,17 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         state = state_from_proto(request.state)
         if state is None:
             raise RelayError(Reason.INVALID_REQUEST, "state must be RECEIVED or PRINTING", field="state")
-        job = await self.relay.jobs.update(_shop().id, request.job_id, state)
+        job = await self.relay.jobs.update(_shop().id, request.job_id, state, statement_bytes(request))
         return pb.UpdateJobResponse(job=job_to_proto(job))
 
     async def CompleteJob(self, request: pb.CompleteJobRequest, context: aio.ServicerContext) -> pb.CompleteJobResponse:
         callinfo.note_job(request.job_id)
-        job = await self.relay.jobs.complete(_shop().id, request.job_id)
+        job = await self.relay.jobs.complete(_shop().id, request.job_id, statement_bytes(request))
         return pb.CompleteJobResponse(job=job_to_proto(job))
 
     async def RejectJob(self, request: pb.RejectJobRequest, context: aio.ServicerContext) -> pb.RejectJobResponse:
         callinfo.note_job(request.job_id)
-        job = await self.relay.jobs.reject(_shop().id, request.job_id, request.reason)
+        job = await self.relay.jobs.reject(_shop().id, request.job_id, request.reason, statement_bytes(request))
         return pb.RejectJobResponse(job=job_to_proto(job))
 
     async def PublishCapabilities(

@@ -72,6 +72,8 @@ class Job(SQLModel, table=True):
     updated_at: float
     # Highest per-job event sequence handed out.
     last_sequence: int = Field(default=0, sa_type=BigInt)
+    # Serialized KioskStatement of the latest change the kiosk made (opaque to the relay).
+    kiosk_statement: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
 
 
 class JobFile(SQLModel, table=True):
@@ -106,6 +108,8 @@ class JobEvent(SQLModel, table=True):
     state: str = Field(max_length=16)
     reason: str = Field(default="", max_length=600)
     created_at: float = Field(index=True)
+    # Serialized KioskStatement the kiosk attached to this change (opaque to the relay).
+    kiosk_statement: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
 
 
 TABLES = (Shop, EnrollmentCode, Job, JobFile, JobEvent)

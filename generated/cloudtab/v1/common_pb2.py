@@ -25,29 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63loudtab/v1/common.proto\x12\x0b\x63loudtab.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n\x0cUploadLimits\x12\x16\n\x0emax_file_bytes\x18\x01 \x01(\x03\x12\x15\n\rmax_job_bytes\x18\x02 \x01(\x03\x12\x19\n\x11max_files_per_job\x18\x03 \x01(\x05\x12\x17\n\x0fmax_chunk_bytes\x18\x04 \x01(\x05\"\xbc\x02\n\x04Shop\x12\x0c\n\x04slug\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x17\n\x0fkey_fingerprint\x18\x04 \x01(\x0c\x12\x1f\n\x17key_fingerprint_display\x18\x05 \x01(\t\x12)\n\x06limits\x18\x06 \x01(\x0b\x32\x19.cloudtab.v1.UploadLimits\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x07 \x03(\t\x12\x19\n\x11retention_seconds\x18\x08 \x01(\x05\x12\x0e\n\x06online\x18\t \x01(\x08\x12\x19\n\x11min_kiosk_version\x18\n \x01(\t\x12\x33\n\x0c\x63\x61pabilities\x18\x0b \x01(\x0b\x32\x1d.cloudtab.v1.ShopCapabilities\"\xb1\x01\n\x10ShopCapabilities\x12\r\n\x05media\x18\x01 \x03(\t\x12\r\n\x05\x63olor\x18\x02 \x03(\t\x12\r\n\x05sides\x18\x03 \x03(\t\x12\x17\n\x0fpages_per_sheet\x18\x04 \x03(\x05\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\'\n\x06prices\x18\x06 \x03(\x0b\x32\x17.cloudtab.v1.SheetPrice\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x07 \x03(\t\"J\n\nSheetPrice\x12\r\n\x05media\x18\x01 \x01(\t\x12\r\n\x05\x63olor\x18\x02 \x01(\t\x12\x0e\n\x06\x64uplex\x18\x03 \x01(\x08\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x03\">\n\x07JobFile\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x16\n\x0e\x63ommitted_size\x18\x03 \x01(\x03\"\xf8\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08job_code\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.cloudtab.v1.JobState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12#\n\x05\x66iles\x18\x05 \x03(\x0b\x32\x14.cloudtab.v1.JobFile\x12\x17\n\x0fkey_fingerprint\x18\x06 \x01(\x0c\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bsubmit_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsealed_manifest\x18\x0b \x01(\x0c\"k\n\x08JobEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1d\n\x03job\x18\x02 \x01(\x0b\x32\x10.cloudtab.v1.Job\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0flatest_sequence\x18\x02 \x01(\x03*\xe5\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13JOB_STATE_UPLOADING\x10\x01\x12\x14\n\x10JOB_STATE_QUEUED\x10\x02\x12\x16\n\x12JOB_STATE_RECEIVED\x10\x03\x12\x16\n\x12JOB_STATE_PRINTING\x10\x04\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x05\x12\x16\n\x12JOB_STATE_REJECTED\x10\x06\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x07\x12\x15\n\x11JOB_STATE_EXPIRED\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63loudtab/v1/common.proto\x12\x0b\x63loudtab.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n\x0cUploadLimits\x12\x16\n\x0emax_file_bytes\x18\x01 \x01(\x03\x12\x15\n\rmax_job_bytes\x18\x02 \x01(\x03\x12\x19\n\x11max_files_per_job\x18\x03 \x01(\x05\x12\x17\n\x0fmax_chunk_bytes\x18\x04 \x01(\x05\"\xe7\x02\n\x04Shop\x12\x0c\n\x04slug\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x17\n\x0fkey_fingerprint\x18\x04 \x01(\x0c\x12\x1f\n\x17key_fingerprint_display\x18\x05 \x01(\t\x12)\n\x06limits\x18\x06 \x01(\x0b\x32\x19.cloudtab.v1.UploadLimits\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x07 \x03(\t\x12\x19\n\x11retention_seconds\x18\x08 \x01(\x05\x12\x0e\n\x06online\x18\t \x01(\x08\x12\x19\n\x11min_kiosk_version\x18\n \x01(\t\x12\x33\n\x0c\x63\x61pabilities\x18\x0b \x01(\x0b\x32\x1d.cloudtab.v1.ShopCapabilities\x12)\n\nkiosk_keys\x18\x0c \x03(\x0b\x32\x15.cloudtab.v1.KioskKey\"[\n\x08KioskKey\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x13\n\x0bsigning_key\x18\x03 \x01(\x0c\x12\x17\n\x0fkey_fingerprint\x18\x04 \x01(\x0c\"\xb1\x01\n\x10ShopCapabilities\x12\r\n\x05media\x18\x01 \x03(\t\x12\r\n\x05\x63olor\x18\x02 \x03(\t\x12\r\n\x05sides\x18\x03 \x03(\t\x12\x17\n\x0fpages_per_sheet\x18\x04 \x03(\x05\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\'\n\x06prices\x18\x06 \x03(\x0b\x32\x17.cloudtab.v1.SheetPrice\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x07 \x03(\t\"J\n\nSheetPrice\x12\r\n\x05media\x18\x01 \x01(\t\x12\r\n\x05\x63olor\x18\x02 \x01(\t\x12\x0e\n\x06\x64uplex\x18\x03 \x01(\x08\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x03\">\n\x07JobFile\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x16\n\x0e\x63ommitted_size\x18\x03 \x01(\x03\"\xae\x03\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08job_code\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.cloudtab.v1.JobState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12#\n\x05\x66iles\x18\x05 \x03(\x0b\x32\x14.cloudtab.v1.JobFile\x12\x17\n\x0fkey_fingerprint\x18\x06 \x01(\x0c\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bsubmit_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsealed_manifest\x18\x0b \x01(\x0c\x12\x34\n\x0fkiosk_statement\x18\x0c \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"\xac\x01\n\x0eKioskStatement\x12,\n\x0bwait_reason\x18\x01 \x01(\x0e\x32\x17.cloudtab.v1.WaitReason\x12\x15\n\rsealed_detail\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12-\n\tsign_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bkiosk_label\x18\x05 \x01(\t\"k\n\x08JobEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1d\n\x03job\x18\x02 \x01(\x0b\x32\x10.cloudtab.v1.Job\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\tHeartbeat\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0flatest_sequence\x18\x02 \x01(\x03*\xe5\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13JOB_STATE_UPLOADING\x10\x01\x12\x14\n\x10JOB_STATE_QUEUED\x10\x02\x12\x16\n\x12JOB_STATE_RECEIVED\x10\x03\x12\x16\n\x12JOB_STATE_PRINTING\x10\x04\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x05\x12\x16\n\x12JOB_STATE_REJECTED\x10\x06\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x07\x12\x15\n\x11JOB_STATE_EXPIRED\x10\x08*)\n\nWaitReason\x12\x1b\n\x17WAIT_REASON_UNSPECIFIED\x10\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cloudtab.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=1404
-  _globals['_JOBSTATE']._serialized_end=1633
+  _globals['_JOBSTATE']._serialized_start=1769
+  _globals['_JOBSTATE']._serialized_end=1998
+  _globals['_WAITREASON']._serialized_start=2000
+  _globals['_WAITREASON']._serialized_end=2041
   _globals['_UPLOADLIMITS']._serialized_start=74
   _globals['_UPLOADLIMITS']._serialized_end=187
   _globals['_SHOP']._serialized_start=190
-  _globals['_SHOP']._serialized_end=506
-  _globals['_SHOPCAPABILITIES']._serialized_start=509
-  _globals['_SHOPCAPABILITIES']._serialized_end=686
-  _globals['_SHEETPRICE']._serialized_start=688
-  _globals['_SHEETPRICE']._serialized_end=762
-  _globals['_JOBFILE']._serialized_start=764
-  _globals['_JOBFILE']._serialized_end=826
-  _globals['_JOB']._serialized_start=829
-  _globals['_JOB']._serialized_end=1205
-  _globals['_JOBEVENT']._serialized_start=1207
-  _globals['_JOBEVENT']._serialized_end=1314
-  _globals['_HEARTBEAT']._serialized_start=1316
-  _globals['_HEARTBEAT']._serialized_end=1401
+  _globals['_SHOP']._serialized_end=549
+  _globals['_KIOSKKEY']._serialized_start=551
+  _globals['_KIOSKKEY']._serialized_end=642
+  _globals['_SHOPCAPABILITIES']._serialized_start=645
+  _globals['_SHOPCAPABILITIES']._serialized_end=822
+  _globals['_SHEETPRICE']._serialized_start=824
+  _globals['_SHEETPRICE']._serialized_end=898
+  _globals['_JOBFILE']._serialized_start=900
+  _globals['_JOBFILE']._serialized_end=962
+  _globals['_JOB']._serialized_start=965
+  _globals['_JOB']._serialized_end=1395
+  _globals['_KIOSKSTATEMENT']._serialized_start=1398
+  _globals['_KIOSKSTATEMENT']._serialized_end=1570
+  _globals['_JOBEVENT']._serialized_start=1572
+  _globals['_JOBEVENT']._serialized_end=1679
+  _globals['_HEARTBEAT']._serialized_start=1681
+  _globals['_HEARTBEAT']._serialized_end=1766
 # @@protoc_insertion_point(module_scope)

@@ -78,6 +78,22 @@ JOB_STATE_EXPIRED: JobState.ValueType  # 8
 """Not completed within the retention window; deleted. Terminal."""
 Global___JobState: _TypeAlias = JobState  # noqa: Y015
 
+class _WaitReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WaitReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WaitReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WAIT_REASON_UNSPECIFIED: _WaitReason.ValueType  # 0
+    """No particular reason; the zero value."""
+
+class WaitReason(_WaitReason, metaclass=_WaitReasonEnumTypeWrapper):
+    """Why a job waits at the shop, as the kiosk tells the customer."""
+
+WAIT_REASON_UNSPECIFIED: WaitReason.ValueType  # 0
+"""No particular reason; the zero value."""
+Global___WaitReason: _TypeAlias = WaitReason  # noqa: Y015
+
 @_typing.final
 class UploadLimits(_message.Message):
     """Limits a shop applies to uploads. Sizes are ciphertext sizes in bytes."""
@@ -129,6 +145,7 @@ class Shop(_message.Message):
     ONLINE_FIELD_NUMBER: _builtins.int
     MIN_KIOSK_VERSION_FIELD_NUMBER: _builtins.int
     CAPABILITIES_FIELD_NUMBER: _builtins.int
+    KIOSK_KEYS_FIELD_NUMBER: _builtins.int
     slug: _builtins.str
     """URL-safe identifier of the shop, as in /s/<slug>."""
     display_name: _builtins.str
@@ -164,6 +181,13 @@ class Shop(_message.Message):
         When set, `accepted_media_types` is the kiosk's list.
         """
 
+    @_builtins.property
+    def kiosk_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___KioskKey]:
+        """Every active kiosk of the shop with its public keys. A customer seals a
+        job to these keys only after checking them against the fingerprint the
+        shop shows at its counter (docs/envelope.md).
+        """
+
     def __init__(
         self,
         *,
@@ -178,14 +202,53 @@ class Shop(_message.Message):
         online: _builtins.bool = ...,
         min_kiosk_version: _builtins.str = ...,
         capabilities: Global___ShopCapabilities | None = ...,
+        kiosk_keys: _abc.Iterable[Global___KioskKey] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities", "limits", b"limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "capabilities", b"capabilities", "display_name", b"display_name", "key_fingerprint", b"key_fingerprint", "key_fingerprint_display", b"key_fingerprint_display", "limits", b"limits", "min_kiosk_version", b"min_kiosk_version", "online", b"online", "public_key", b"public_key", "retention_seconds", b"retention_seconds", "slug", b"slug"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "capabilities", b"capabilities", "display_name", b"display_name", "key_fingerprint", b"key_fingerprint", "key_fingerprint_display", b"key_fingerprint_display", "kiosk_keys", b"kiosk_keys", "limits", b"limits", "min_kiosk_version", b"min_kiosk_version", "online", b"online", "public_key", b"public_key", "retention_seconds", b"retention_seconds", "slug", b"slug"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Shop: _TypeAlias = Shop  # noqa: Y015
+
+@_typing.final
+class KioskKey(_message.Message):
+    """One kiosk of a shop: the keys a customer needs to send it a job and to
+    check what it says about the job.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    SIGNING_KEY_FIELD_NUMBER: _builtins.int
+    KEY_FINGERPRINT_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """Name of the counter the kiosk stands at, e.g. "Counter 2" (0..40 characters)."""
+    public_key: _builtins.bytes
+    """The kiosk's ECDH P-256 public key: 65-byte uncompressed point."""
+    signing_key: _builtins.bytes
+    """The kiosk's ECDSA P-256 public key that signs its statements about jobs
+    (65-byte uncompressed point); empty when the kiosk has not published one.
+    """
+    key_fingerprint: _builtins.bytes
+    """SHA-256 of `public_key` (32 bytes)."""
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        public_key: _builtins.bytes = ...,
+        signing_key: _builtins.bytes = ...,
+        key_fingerprint: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_fingerprint", b"key_fingerprint", "label", b"label", "public_key", b"public_key", "signing_key", b"signing_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KioskKey: _TypeAlias = KioskKey  # noqa: Y015
 
 @_typing.final
 class ShopCapabilities(_message.Message):
@@ -338,6 +401,7 @@ class Job(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     SEALED_MANIFEST_FIELD_NUMBER: _builtins.int
+    KIOSK_STATEMENT_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """Opaque unique id of the job (also bound into the sealed manifest)."""
     job_code: _builtins.str
@@ -374,6 +438,12 @@ class Job(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the state last changed."""
 
+    @_builtins.property
+    def kiosk_statement(self) -> Global___KioskStatement:
+        """What the shop's kiosk attached to the latest change, stored and forwarded
+        unchanged by the relay; unset for changes the kiosk did not make.
+        """
+
     def __init__(
         self,
         *,
@@ -388,14 +458,61 @@ class Job(_message.Message):
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         sealed_manifest: _builtins.bytes = ...,
+        kiosk_statement: Global___KioskStatement | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "submit_time", b"submit_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "kiosk_statement", b"kiosk_statement", "submit_time", b"submit_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "files", b"files", "job_code", b"job_code", "job_id", b"job_id", "key_fingerprint", b"key_fingerprint", "reason", b"reason", "sealed_manifest", b"sealed_manifest", "state", b"state", "submit_time", b"submit_time", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "files", b"files", "job_code", b"job_code", "job_id", b"job_id", "key_fingerprint", b"key_fingerprint", "kiosk_statement", b"kiosk_statement", "reason", b"reason", "sealed_manifest", b"sealed_manifest", "state", b"state", "submit_time", b"submit_time", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Job: _TypeAlias = Job  # noqa: Y015
+
+@_typing.final
+class KioskStatement(_message.Message):
+    """What a kiosk attaches to a change of a job's state. The relay checks only
+    sizes and the enum, stores the message and forwards it unchanged: it cannot
+    read `sealed_detail` and cannot forge `signature`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WAIT_REASON_FIELD_NUMBER: _builtins.int
+    SEALED_DETAIL_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    SIGN_TIME_FIELD_NUMBER: _builtins.int
+    KIOSK_LABEL_FIELD_NUMBER: _builtins.int
+    wait_reason: Global___WaitReason.ValueType
+    """Why the job waits, from a fixed list (so no document data can travel here)."""
+    sealed_detail: _builtins.bytes
+    """Details for the customer's page only (which file or page a rejection is
+    about, converted page counts, the amount due), HPKE-sealed to the reply
+    key in the job's manifest (docs/envelope.md). At most 4096 bytes.
+    """
+    signature: _builtins.bytes
+    """The kiosk's signature over this change (docs/envelope.md). At most 160 bytes."""
+    kiosk_label: _builtins.str
+    """The counter that made the change, e.g. "Counter 2" (0..40 characters)."""
+    @_builtins.property
+    def sign_time(self) -> _timestamp_pb2.Timestamp:
+        """Kiosk clock when it signed; part of the signed message."""
+
+    def __init__(
+        self,
+        *,
+        wait_reason: Global___WaitReason.ValueType = ...,
+        sealed_detail: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+        sign_time: _timestamp_pb2.Timestamp | None = ...,
+        kiosk_label: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sign_time", b"sign_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kiosk_label", b"kiosk_label", "sealed_detail", b"sealed_detail", "sign_time", b"sign_time", "signature", b"signature", "wait_reason", b"wait_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KioskStatement: _TypeAlias = KioskStatement  # noqa: Y015
 
 @_typing.final
 class JobEvent(_message.Message):

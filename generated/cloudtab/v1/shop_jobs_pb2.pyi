@@ -310,19 +310,27 @@ class UpdateJobRequest(_message.Message):
 
     JOB_ID_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    KIOSK_STATEMENT_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """The job."""
     state: _common_pb2.JobState.ValueType
     """JOB_STATE_RECEIVED or JOB_STATE_PRINTING."""
+    @_builtins.property
+    def kiosk_statement(self) -> _common_pb2.KioskStatement:
+        """What the kiosk attaches to this change. Repeating the current state with a
+        different statement records a new event (e.g. a new wait reason).
+        """
+
     def __init__(
         self,
         *,
         job_id: _builtins.str = ...,
         state: _common_pb2.JobState.ValueType = ...,
+        kiosk_statement: _common_pb2.KioskStatement | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kiosk_statement", b"kiosk_statement"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "kiosk_statement", b"kiosk_statement", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -359,16 +367,22 @@ class CompleteJobRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_ID_FIELD_NUMBER: _builtins.int
+    KIOSK_STATEMENT_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """The job."""
+    @_builtins.property
+    def kiosk_statement(self) -> _common_pb2.KioskStatement:
+        """What the kiosk attaches to this change."""
+
     def __init__(
         self,
         *,
         job_id: _builtins.str = ...,
+        kiosk_statement: _common_pb2.KioskStatement | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kiosk_statement", b"kiosk_statement"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "kiosk_statement", b"kiosk_statement"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -406,19 +420,25 @@ class RejectJobRequest(_message.Message):
 
     JOB_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    KIOSK_STATEMENT_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """The job."""
     reason: _builtins.str
     """Why; shown to the customer. 1 to 500 characters."""
+    @_builtins.property
+    def kiosk_statement(self) -> _common_pb2.KioskStatement:
+        """What the kiosk attaches to this change."""
+
     def __init__(
         self,
         *,
         job_id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        kiosk_statement: _common_pb2.KioskStatement | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kiosk_statement", b"kiosk_statement"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "kiosk_statement", b"kiosk_statement", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
