@@ -472,6 +472,7 @@ class JobActions:
         """
         record = self.queue.record(job_id)
         with record.op_lock:
+            line = self._daybook_line(job_id)  # type: ignore[attr-defined]  # before the relay's event wipes the job
             try:
                 record.proto = self._relay().complete_job(job_id)
                 reason = ""
@@ -479,6 +480,7 @@ class JobActions:
                 if not exc.gone:
                     raise
                 reason = "already closed at the relay"
+            self._record_in_daybook(line)  # type: ignore[attr-defined]  # kiosk.core.counter_payments
             self._finish(job_id, LocalState.COMPLETED, reason)
 
     def reject(self, job_id: str, reason: str) -> None:

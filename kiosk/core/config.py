@@ -110,6 +110,7 @@ class Settings:
     sound: bool = True
     chime_repeat_seconds: int = 30  # repeat the new-job chime until someone looks (0: once)
     default_media: str = "A4"
+    daybook_retention_days: int = 90  # day book lines older than this are dropped (kiosk.core.daybook)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated)."""
@@ -139,6 +140,8 @@ class Settings:
         self.offer.validate()
         if not isinstance(self.chime_repeat_seconds, int) or not 0 <= self.chime_repeat_seconds <= 3600:
             raise ConfigError("the chime repeat must be 0 to 3600 seconds")
+        if not isinstance(self.daybook_retention_days, int) or not 1 <= self.daybook_retention_days <= 3660:
+            raise ConfigError("the day book keeps lines for 1 to 3660 days")
 
 
 def _from_dict(data: dict[str, Any]) -> Settings:

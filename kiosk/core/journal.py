@@ -53,6 +53,7 @@ class JournalEntry:
     options: PrintOptions | None = None  # the shop's edits (None: the customer's)
     price_cents: int | None = None
     currency: str = ""
+    paid_at: float | None = None  # the shop marked it paid at the counter (kiosk.core.counter_payments)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -75,6 +76,7 @@ class JournalEntry:
             options=opts,
             price_cents=int(data["price_cents"]) if data.get("price_cents") is not None else None,
             currency=str(data.get("currency") or ""),
+            paid_at=float(data["paid_at"]) if data.get("paid_at") is not None else None,
         )
 
 

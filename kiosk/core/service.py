@@ -31,6 +31,7 @@ from kiosk.core.config import (
     save_settings,
     write_private,
 )
+from kiosk.core.counter_payments import CounterPayments
 from kiosk.core.enrollment import ShopProfile, load_profile
 from kiosk.core.errors import ConfigError, KioskError
 from kiosk.core.events import CoreEvent, EventHub, Listener
@@ -68,7 +69,7 @@ def _ts(value: Any) -> datetime | None:
     return value.ToDatetime(tzinfo=UTC)
 
 
-class KioskCore(JobActions, ShopActions):
+class KioskCore(JobActions, ShopActions, CounterPayments):
     """The kiosk's domain core. See the package docstring for the API contract."""
 
     def __init__(
