@@ -8,8 +8,8 @@
   streams are not capped here: a bridge watches thousands of jobs from one
   address, and a kiosk test holds thousands of subscriptions.
 
-``relay_grpc.interceptors.BoundaryInterceptor`` applies it inside the
-ErrorInterceptor, so its RelayErrors become status codes like the servicers' do.
+``relay_grpc.interceptors`` applies it inside the
+error mapping, so its RelayErrors become status codes like the servicers' do.
 """
 
 from __future__ import annotations

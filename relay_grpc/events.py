@@ -239,10 +239,11 @@ class BaseBroker:
         """Wake local subscriptions of the note's shop and job (after commit), handing
         them the event when the views are given."""
         # One EventView per scope, shared by its subscribers (and so is the message
-        # the servicer builds from it: see EventView.encoded).
-        subs = self._subs.get(shop_scope(note.shop_id), ())
-        if subs and shop_view is not None and note.shop_sequence is not None:
-            shared = EventView(note.shop_sequence, shop_view, event_time)
+        # the servicer builds from it: see EventView.encoded). An event the shop does
+        # not see (no shop sequence: creation, an upload's end) wakes no shop stream.
+        subs = self._subs.get(shop_scope(note.shop_id), ()) if note.shop_sequence is not None else ()
+        if subs and shop_view is not None:
+            shared = EventView(note.shop_sequence, shop_view, event_time)  # type: ignore[arg-type]
             for sub in subs:
                 sub.offer(shared)
         else:

@@ -1,9 +1,15 @@
-"""Cross-cutting gRPC concerns: logging + metrics, error mapping, authentication.
+"""Cross-cutting gRPC concerns: logging + metrics, error mapping, the boundary checks,
+authentication.
 
-Order (outermost first): ``LoggingInterceptor`` -> ``ErrorInterceptor`` ->
-``AuthInterceptor``. Each wraps the method handler's behaviour in an async
-context manager, so unary and streaming RPCs get the same treatment and the
-servicers hold no try/except.
+They are applied once, when the services are registered (``add_service``), not by
+``grpc.aio`` server interceptors: each CloudTab method handler is replaced by one
+wrapper built for that method at start-up (its short name, metric children, what
+auth it needs), so an RPC pays for one plain coroutine and no interceptor chain.
+
+Order (outermost first), as before: logging and metrics -> error mapping ->
+boundary (control characters in every string; the per-peer cap on upload
+streams) -> auth -> the servicer. Unary and streaming RPCs get the same
+treatment and the servicers hold no try/except.
 
 Auth: ``authorization: Bearer <token>``. ShopJobsService (all but Enroll) needs a
 valid shop token, resolved here to ``callinfo.current().shop``. Customer RPCs
@@ -15,8 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -39,81 +44,7 @@ log = logging.getLogger(__name__)
 SHOP_SERVICE = "/cloudtab.v1.ShopJobsService/"
 CUSTOMER_SERVICE = "/cloudtab.v1.CustomerJobsService/"
 PUBLIC_METHODS = frozenset({SHOP_SERVICE + "Enroll", CUSTOMER_SERVICE + "CreateJob"})
-
-Around = Callable[[str, Any], AbstractAsyncContextManager[None]]
-
-
-def _wrap(handler: grpc.RpcMethodHandler, method: str, around: Around) -> grpc.RpcMethodHandler:
-    """A handler whose behaviour runs inside ``around(method, context)``."""
-    if handler.unary_unary or handler.stream_unary:
-        inner = handler.unary_unary or handler.stream_unary
-
-        async def unary(request: Any, context: aio.ServicerContext) -> Any:
-            async with around(method, context):
-                return await inner(request, context)
-
-        factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
-        return factory(unary, handler.request_deserializer, handler.response_serializer)
-    inner_stream = handler.unary_stream or handler.stream_stream
-
-    async def streaming(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-        async with around(method, context):
-            async for response in inner_stream(request, context):
-                yield response
-
-    factory = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
-    return factory(streaming, handler.request_deserializer, handler.response_serializer)
-
-
-class _WrappingInterceptor(aio.ServerInterceptor):
-    def around(self, method: str, context: aio.ServicerContext) -> AbstractAsyncContextManager[None]:
-        raise NotImplementedError
-
-    def applies(self, method: str) -> bool:
-        return method.startswith("/cloudtab.v1.")
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or not self.applies(method):
-            return handler
-        return _wrap(handler, method, self.around)
-
-
-class LoggingInterceptor(_WrappingInterceptor):
-    """One structured line per RPC (method, shop, job, status, duration) + metrics."""
-
-    @asynccontextmanager
-    async def around(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
-        info = callinfo.begin(method.rsplit("/", 1)[-1], context.peer() or "")
-        start = time.perf_counter()
-        try:
-            yield
-        except BaseException as exc:
-            if info.code == "OK":
-                info.code = "CANCELLED" if not isinstance(exc, Exception) else "UNKNOWN"
-            raise
-        finally:
-            elapsed = time.perf_counter() - start
-            metrics.RPCS.labels(method=info.method, code=info.code).inc()
-            metrics.RPC_SECONDS.labels(method=info.method).observe(elapsed)
-            level = logging.ERROR if info.code in ("INTERNAL", "UNKNOWN") else logging.INFO
-            log.log(
-                level,
-                "rpc method=%s code=%s reason=%s duration_ms=%.1f shop=%s job=%s peer=%s",
-                info.method,
-                info.code,
-                info.reason or "-",
-                elapsed * 1000,
-                info.shop_slug or "-",
-                info.job_id or "-",
-                info.peer,
-            )
-
+_LOG_FORMAT = "rpc method=%s code=%s reason=%s duration_ms=%.1f shop=%s job=%s peer=%s"
 
 _BLOB_ERRORS: dict[type[Exception], tuple[Reason, str]] = {
     BlobStoreUnavailableError: (Reason.BACKEND_UNAVAILABLE, "blob store unavailable; retry"),
@@ -124,10 +55,13 @@ _BLOB_ERRORS: dict[type[Exception], tuple[Reason, str]] = {
 
 
 def _database_unavailable(exc: Exception) -> bool:
+    import psycopg
     import sqlalchemy.exc
 
-    return isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError) or (
-        isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
+    return (
+        isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | psycopg.OperationalError)
+        or (isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated)
+        or isinstance(exc, psycopg.InterfaceError)
     )
 
 
@@ -148,24 +82,6 @@ def as_relay_error(exc: Exception, method: str) -> RelayError:
     return RelayError(Reason.INTERNAL, "internal error")
 
 
-class ErrorInterceptor(_WrappingInterceptor):
-    """Every failure -> its reason's status with a google.rpc ErrorInfo; else INTERNAL."""
-
-    @asynccontextmanager
-    async def around(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
-        info = callinfo.current()
-        try:
-            yield
-        except aio.AbortError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure gets a reason
-            error = as_relay_error(exc, info.method)
-            info.code = error.status
-            info.reason = error.reason.value
-            code, trailers = status.trailers(error.reason, error.message, error.metadata)
-            await context.abort(code, error.message, trailing_metadata=trailers)
-
-
 def bearer_token(metadata: Any) -> str | None:
     """The token of an ``authorization: Bearer <token>`` entry, or None."""
     for key, value in metadata or ():
@@ -179,82 +95,202 @@ def bearer_token(metadata: Any) -> str | None:
     return None
 
 
-class AuthInterceptor(_WrappingInterceptor):
-    """Resolves the shop token for ShopJobsService; stashes the customer token."""
+class _Call:
+    """What one method's wrapper needs, computed once: names, metric children, auth kind."""
 
-    def __init__(self, shops: ShopService) -> None:
+    def __init__(self, method: str, shops: ShopService) -> None:
+        self.method = method
+        self.name = method.rsplit("/", 1)[-1]
         self.shops = shops
+        self.shop_auth = method.startswith(SHOP_SERVICE) and method not in PUBLIC_METHODS
+        self.customer_auth = method.startswith(CUSTOMER_SERVICE) and method not in PUBLIC_METHODS
+        self.seconds = metrics.RPC_SECONDS.labels(method=self.name)
+        self._counts: dict[str, Any] = {}
 
-    def applies(self, method: str) -> bool:
-        return method.startswith((SHOP_SERVICE, CUSTOMER_SERVICE)) and method not in PUBLIC_METHODS
+    def begin(self, context: aio.ServicerContext) -> callinfo.CallInfo:
+        return callinfo.begin(self.name, context.peer() or "")
 
-    @asynccontextmanager
-    async def around(self, method: str, context: aio.ServicerContext) -> AsyncIterator[None]:
-        info = callinfo.current()
-        token = bearer_token(context.invocation_metadata())
-        if method.startswith(SHOP_SERVICE):
+    async def authenticate(self, info: callinfo.CallInfo, context: aio.ServicerContext) -> None:
+        """The auth step: the shop for ShopJobsService, the customer token stashed."""
+        if self.shop_auth:
+            token = bearer_token(context.invocation_metadata())
             if token is None:
                 raise RelayError(Reason.TOKEN_INVALID, "missing shop token (authorization: Bearer <token>)")
             shop = await self.shops.authenticate(token)
             info.shop = shop
             info.shop_slug = shop.slug
-        else:
-            info.token = token
-        yield
+        elif self.customer_auth:
+            info.token = bearer_token(context.invocation_metadata())
+
+    async def fail(self, info: callinfo.CallInfo, exc: Exception, context: aio.ServicerContext) -> None:
+        """Abort with the reason of ``exc`` (raises ``aio.AbortError``)."""
+        error = as_relay_error(exc, info.method)
+        info.code = error.status
+        info.reason = error.reason.value
+        code, trailers = status.trailers(error.reason, error.message, error.metadata)
+        await context.abort(code, error.message, trailing_metadata=trailers)
+
+    def end(self, info: callinfo.CallInfo, start: float, exc: BaseException | None) -> None:
+        """Metrics and the log line."""
+        if exc is not None and info.code == "OK":
+            info.code = "CANCELLED" if not isinstance(exc, Exception) else "UNKNOWN"
+        elapsed = time.perf_counter() - start
+        counter = self._counts.get(info.code)
+        if counter is None:
+            counter = self._counts[info.code] = metrics.RPCS.labels(method=self.name, code=info.code)
+        counter.inc()
+        self.seconds.observe(elapsed)
+        level = logging.ERROR if info.code in ("INTERNAL", "UNKNOWN") else logging.INFO
+        if log.isEnabledFor(level):
+            log.log(
+                level, _LOG_FORMAT, info.method, info.code, info.reason or "-", elapsed * 1000,
+                info.shop_slug or "-", info.job_id or "-", info.peer,
+            )  # fmt: skip
 
 
-class BoundaryInterceptor(aio.ServerInterceptor):
-    """String validation for every CloudTab RPC; the per-peer cap for upload streams."""
+def wrap_handler(
+    handler: grpc.RpcMethodHandler, method: str, shops: ShopService, uploads: PeerCalls
+) -> grpc.RpcMethodHandler:
+    """``handler`` with logging, metrics, error mapping, boundary checks and auth."""
+    call = _Call(method, shops)
+    des, ser = handler.request_deserializer, handler.response_serializer
 
-    def __init__(self, max_uploads_per_peer: int) -> None:
-        self.calls = PeerCalls(max_uploads_per_peer)
+    if handler.unary_unary:
+        inner_uu = handler.unary_unary
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or not handler_call_details.method.startswith("/cloudtab.v1."):
-            return handler
-        return self._wrap(handler)
-
-    def _wrap(self, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        calls = self.calls
-        des, ser = handler.request_deserializer, handler.response_serializer
-        if handler.unary_unary:
-            inner_uu = handler.unary_unary
-
-            async def unary_unary(request: Any, context: aio.ServicerContext) -> Any:
-                check_message(request)
-                return await inner_uu(request, context)
-
-            return grpc.unary_unary_rpc_method_handler(unary_unary, des, ser)
-        if handler.stream_unary:
-            inner_su = handler.stream_unary
-
-            async def stream_unary(requests: AsyncIterator[Any], context: aio.ServicerContext) -> Any:
-                key = peer_key(context.peer() or "")
-                calls.enter(key)
+        async def unary_unary(request: Any, context: aio.ServicerContext) -> Any:
+            info = call.begin(context)
+            start = time.perf_counter()
+            failure: BaseException | None = None
+            try:
                 try:
-                    return await inner_su(checked(requests), context)
-                finally:
-                    calls.leave(key)
+                    check_message(request)
+                    await call.authenticate(info, context)
+                    return await inner_uu(request, context)
+                except aio.AbortError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - every failure gets a reason
+                    await call.fail(info, exc, context)
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                call.end(info, start, failure)
 
-            return grpc.stream_unary_rpc_method_handler(stream_unary, des, ser)
-        if handler.unary_stream:
-            inner_us = handler.unary_stream
+        return grpc.unary_unary_rpc_method_handler(unary_unary, des, ser)
 
-            async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-                check_message(request)
-                async for response in inner_us(request, context):
-                    yield response
+    if handler.stream_unary:
+        inner_su = handler.stream_unary
 
-            return grpc.unary_stream_rpc_method_handler(unary_stream, des, ser)
+        async def stream_unary(requests: AsyncIterator[Any], context: aio.ServicerContext) -> Any:
+            info = call.begin(context)
+            start = time.perf_counter()
+            failure: BaseException | None = None
+            try:
+                try:
+                    key = peer_key(info.peer)
+                    uploads.enter(key)
+                    try:
+                        await call.authenticate(info, context)
+                        return await inner_su(checked(requests), context)
+                    finally:
+                        uploads.leave(key)
+                except aio.AbortError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    await call.fail(info, exc, context)
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                call.end(info, start, failure)
+
+        return grpc.stream_unary_rpc_method_handler(stream_unary, des, ser)
+
+    streaming: Callable[..., AsyncIterator[Any]]
+    if handler.unary_stream:
+        inner_us = handler.unary_stream
+
+        async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+            info = call.begin(context)
+            start = time.perf_counter()
+            failure: BaseException | None = None
+            try:
+                try:
+                    check_message(request)
+                    await call.authenticate(info, context)
+                    async for response in inner_us(request, context):
+                        yield response
+                except aio.AbortError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    await call.fail(info, exc, context)
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                call.end(info, start, failure)
+
+        streaming = unary_stream
+        factory = grpc.unary_stream_rpc_method_handler
+    else:
         inner_ss = handler.stream_stream
 
         async def stream_stream(requests: AsyncIterator[Any], context: aio.ServicerContext) -> AsyncIterator[Any]:
-            async for response in inner_ss(checked(requests), context):
-                yield response
+            info = call.begin(context)
+            start = time.perf_counter()
+            failure: BaseException | None = None
+            try:
+                try:
+                    await call.authenticate(info, context)
+                    async for response in inner_ss(checked(requests), context):
+                        yield response
+                except aio.AbortError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    await call.fail(info, exc, context)
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                call.end(info, start, failure)
 
-        return grpc.stream_stream_rpc_method_handler(stream_stream, des, ser)
+        streaming = stream_stream
+        factory = grpc.stream_stream_rpc_method_handler
+    return factory(streaming, des, ser)
+
+
+class _Collector:
+    """Stands in for the server while a generated ``add_*_to_server`` registers a service."""
+
+    def __init__(self) -> None:
+        self.services: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        """Ignored: the method handlers come through ``add_registered_method_handlers``."""
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.services[service] = handlers
+
+
+class Instrumented:
+    """Registers CloudTab services on a server with every method wrapped (see module docstring)."""
+
+    def __init__(self, server: aio.Server, shops: ShopService, max_uploads_per_peer: int) -> None:
+        self.server = server
+        self.shops = shops
+        self.uploads = PeerCalls(max_uploads_per_peer)
+
+    def add_service(self, register: Callable[[Any, Any], None], servicer: Any) -> None:
+        """``register(servicer, server)`` (a generated ``add_*Servicer_to_server``), wrapped."""
+        collector = _Collector()
+        register(servicer, collector)
+        if not collector.services:
+            raise RuntimeError("the service registered no method handlers")
+        for service, handlers in collector.services.items():
+            wrapped = {
+                name: wrap_handler(handler, f"/{service}/{name}", self.shops, self.uploads)
+                for name, handler in handlers.items()
+            }
+            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, wrapped),))
+            self.server.add_registered_method_handlers(service, wrapped)

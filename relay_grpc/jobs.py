@@ -145,12 +145,9 @@ class JobService:
             "updated_at": now,
             "last_sequence": 1,
         }
-        if self.db.is_postgres:  # one statement: job, files, event and NOTIFY
-            self.broker.expect_echo(job_id, 1)
+        if self.db.is_postgres:  # one statement: job, files and event (nobody to notify yet)
             async with self.db.single_write() as conn:
-                shop_id = await crud.create_job_pg(
-                    conn, slug=shop_slug, values=values, sizes=file_sizes, channel=CHANNEL
-                )
+                shop_id = await crud.create_job_pg(conn, slug=shop_slug, values=values, sizes=file_sizes)
                 if shop_id is None:
                     await self._refuse_shop(conn, shop_slug)
             note = Notification(str(shop_id), job_id, None, 1)

@@ -29,12 +29,7 @@ from grpc_reflection.v1alpha import reflection
 
 from relay_grpc.app import Relay, open_relay
 from relay_grpc.config import MIB, RelayConfig
-from relay_grpc.interceptors import (
-    AuthInterceptor,
-    BoundaryInterceptor,
-    ErrorInterceptor,
-    LoggingInterceptor,
-)
+from relay_grpc.interceptors import Instrumented
 from relay_grpc.servicers.customer_jobs import CustomerJobsServicer
 from relay_grpc.servicers.shop_directory import ShopDirectoryServicer
 from relay_grpc.servicers.shop_jobs import ShopJobsServicer
@@ -131,19 +126,15 @@ async def build_server(config: RelayConfig, relay: Relay | None = None) -> tuple
     from relay_grpc.config import split_host_port
 
     relay = relay or open_relay(config)
-    server = aio.server(
-        interceptors=[
-            LoggingInterceptor(),
-            ErrorInterceptor(),
-            BoundaryInterceptor(config.max_uploads_per_peer),
-            AuthInterceptor(relay.shops),
-        ],
-        options=server_options(config),
-        maximum_concurrent_rpcs=None,
+    server = aio.server(options=server_options(config), maximum_concurrent_rpcs=None)
+    # Logging, metrics, error mapping, boundary checks and auth: wrapped around each
+    # CloudTab method once here (relay_grpc.interceptors), not run as an interceptor chain per RPC.
+    services = Instrumented(server, relay.shops, config.max_uploads_per_peer)
+    services.add_service(
+        shop_directory_pb2_grpc.add_ShopDirectoryServiceServicer_to_server, ShopDirectoryServicer(relay.shops)
     )
-    shop_directory_pb2_grpc.add_ShopDirectoryServiceServicer_to_server(ShopDirectoryServicer(relay.shops), server)
-    customer_jobs_pb2_grpc.add_CustomerJobsServiceServicer_to_server(CustomerJobsServicer(relay), server)
-    shop_jobs_pb2_grpc.add_ShopJobsServiceServicer_to_server(ShopJobsServicer(relay), server)
+    services.add_service(customer_jobs_pb2_grpc.add_CustomerJobsServiceServicer_to_server, CustomerJobsServicer(relay))
+    services.add_service(shop_jobs_pb2_grpc.add_ShopJobsServiceServicer_to_server, ShopJobsServicer(relay))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

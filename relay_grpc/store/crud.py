@@ -382,8 +382,9 @@ async def mark_files_complete_core(conn: AsyncConnection, *, job_id: str) -> Non
 
 
 # ---- PostgreSQL: a whole hot-path change in one statement ---------------------------
-# Data-modifying CTEs: the job, its files, its event and the cross-relay NOTIFY in one
-# round trip, atomic on an autocommit connection. Other databases take the Core
+# Data-modifying CTEs: the job, its files, its event (and for a submit the cross-relay
+# NOTIFY) in one round trip, atomic on an autocommit connection. A creation notifies
+# no one: the shop does not see it and no customer can watch a job before it exists. Other databases take the Core
 # statements above inside a transaction.
 
 _CREATE_JOB_PG = sa.text(
@@ -404,9 +405,7 @@ WITH j AS (
   INSERT INTO job_events (shop_id, job_id, shop_sequence, job_sequence, state, reason, created_at)
   SELECT j.shop_id, j.id, NULL, 1, :state, '', :created_at FROM j
 )
-SELECT j.shop_id, pg_notify(:channel, json_build_object(
-  'shop_id', j.shop_id, 'job_id', j.id, 'shop_sequence', NULL, 'job_sequence', 1)::text) AS notified
-FROM j
+SELECT j.shop_id FROM j
 """
 )
 
@@ -438,11 +437,11 @@ FROM j, s
 
 
 async def create_job_pg(
-    conn: AsyncConnection, *, slug: str, values: dict[str, object], sizes: Sequence[int], channel: str
+    conn: AsyncConnection, *, slug: str, values: dict[str, object], sizes: Sequence[int]
 ) -> str | None:
-    """The job, its files, its UPLOADING event and the NOTIFY in one statement, if the
-    shop with this slug is enrolled, not revoked and has this key; its shop id or None."""
-    params = {**values, "slug": slug, "sizes": list(sizes), "channel": channel}
+    """The job, its files and its UPLOADING event in one statement, if the shop with
+    this slug is enrolled, not revoked and has this key; its shop id or None."""
+    params = {**values, "slug": slug, "sizes": list(sizes)}
     return (await conn.execute(_CREATE_JOB_PG, params)).scalar()
 
 
