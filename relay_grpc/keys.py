@@ -12,8 +12,8 @@ from relay_grpc.errors import Reason, RelayError
 __all__ = ["fingerprint", "fingerprint_display", "validate_public_key"]
 
 
-def validate_public_key(public_key: bytes) -> bytes:
-    """Return ``public_key`` if it is a 65-byte uncompressed point on P-256.
+def validate_public_key(public_key: bytes, field: str = "public_key") -> bytes:
+    """Return ``public_key`` if it is a 65-byte uncompressed point on P-256 (``field`` names it).
 
     Raises:
         RelayError: INVALID_REQUEST, wrong length, compressed form or not on the curve.
@@ -21,7 +21,7 @@ def validate_public_key(public_key: bytes) -> bytes:
     try:
         public_key_from_bytes(public_key)
     except InvalidKeyError as exc:
-        raise RelayError(Reason.INVALID_REQUEST, f"public_key: {exc}", field="public_key") from None
+        raise RelayError(Reason.INVALID_REQUEST, f"{field}: {exc}", field=field) from None
     return public_key
 
 

@@ -188,7 +188,9 @@ class ShopService:
 
     # ---- kiosk -----------------------------------------------------------------
 
-    async def enroll(self, code: str, public_key: bytes, kiosk_version: str) -> tuple[Shop, ShopProfile, str]:
+    async def enroll(
+        self, code: str, public_key: bytes, kiosk_version: str, signing_key: bytes = b""
+    ) -> tuple[Shop, ShopProfile, str]:
         """Redeem a one-time code with the kiosk's public key; returns (shop, profile, token).
 
         Raises:
@@ -197,6 +199,8 @@ class ShopService:
                 revoked shop), KIOSK_TOO_OLD (older than ``min_kiosk_version``).
         """
         validate_public_key(public_key)
+        if signing_key:
+            validate_public_key(signing_key, "signing_key")
         self.check_kiosk_version(kiosk_version)
         normalized = tokens.normalize_enrollment_code(code)
         if not normalized or len(normalized) > 64:
@@ -213,6 +217,7 @@ class ShopService:
             row.used_at = now
             shop.public_key = public_key
             shop.key_fingerprint = fingerprint(public_key)
+            shop.signing_key = signing_key or None
             shop.token_hash = tokens.hash_token(token)
             shop.kiosk_version = kiosk_version or None
             session.add_all([row, shop])
@@ -251,18 +256,22 @@ class ShopService:
             raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
         return shop
 
-    async def rotate_key(self, shop_id: str, public_key: bytes) -> ShopProfile:
-        """Replace the shop's public key.
+    async def rotate_key(self, shop_id: str, public_key: bytes, signing_key: bytes = b"") -> ShopProfile:
+        """Replace the shop's public key (and its signing key, when one is given).
 
         Raises:
             RelayError: INVALID_REQUEST (not a P-256 point), TOKEN_INVALID (the shop
                 was revoked meanwhile).
         """
         validate_public_key(public_key)
+        if signing_key:
+            validate_public_key(signing_key, "signing_key")
         async with self.db.transaction() as session:
             shop = await crud.get_shop(session, shop_id=shop_id)
             if shop is None or shop.revoked_at is not None:
                 raise RelayError(Reason.TOKEN_INVALID, "invalid shop token")
+            if signing_key:
+                shop.signing_key = signing_key
             shop.public_key = public_key
             shop.key_fingerprint = fingerprint(public_key)
             session.add(shop)
@@ -331,6 +340,7 @@ class ShopService:
             online=self.is_online(shop),
             min_kiosk_version=c.min_kiosk_version,
             capabilities=caps,
+            signing_key=shop.signing_key or b"",
         )
 
     @property

@@ -113,6 +113,7 @@ class ShopProfile:
     online: bool
     min_kiosk_version: str
     capabilities: Capabilities | None = None  # as the kiosk last published them
+    signing_key: bytes = b""  # the kiosk's receipt-signing key (empty: none published)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,9 +99,10 @@ def enroll(data_dir: Path, keystore: KeyStore, relay_address: str, code: str) ->
         raise EnrollmentError("enter the enrollment code from `cloudtab-relay shop add`")
     fp = keystore.generate()
     public_key = keystore.public_key_bytes(fp)
+    signing_key = keystore.signing_public_key(create=True)
     client = RelayClient(relay_address)
     try:
-        response = client.enroll(code, public_key)
+        response = client.enroll(code, public_key, signing_key)
     except KioskError:
         _discard(keystore, fp)
         raise
@@ -136,7 +137,7 @@ def rotate_key(data_dir: Path, keystore: KeyStore, client: RelayClient, profile:
     fp = keystore.generate()
     public_key = keystore.public_key_bytes(fp)
     try:
-        response = client.rotate_key(public_key)
+        response = client.rotate_key(public_key, keystore.signing_public_key(create=True))
     except KioskError:
         _discard(keystore, fp)
         raise

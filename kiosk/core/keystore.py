@@ -1,7 +1,9 @@
 """The kiosk's private keys (by fingerprint) and its shop token, in the data folder.
 
 Layout under ``<data_dir>/keys``: ``<fingerprint hex>.pem`` (PKCS#8, mode 0600,
-encrypted when a passphrase is set) and ``index.json`` naming the current key
+encrypted when a passphrase is set), ``signing.pem`` (the kiosk's ECDSA P-256 key for
+its receipts, docs/envelope.md §2.2: stored the same way, kept across rotations so
+pages that pinned it still check later receipts of their jobs) and ``index.json`` naming the current key
 and when each older key was retired. The shop token is ``<data_dir>/token``
 (0600). After a rotation old keys stay until no job sealed to them can still
 exist (see :meth:`KeyStore.prune`).
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 KEYS_DIR = "keys"
 INDEX_FILE = "index.json"
 TOKEN_FILE = "token"
+SIGNING_FILE = "signing.pem"
 
 
 class KeyStore:
@@ -202,6 +205,58 @@ class KeyStore:
         if removed:
             log.info("removed %d retired key(s)", len(removed))
         return removed
+
+    # -- signing key -------------------------------------------------------------
+    def signing_key(self, create: bool = False) -> envelope.keys.PrivateKey | None:
+        """The kiosk's receipt-signing key; None when there is none and ``create`` is False.
+
+        Raises:
+            KeyStoreError: the key file cannot be read, written or is damaged.
+            WrongPassphrase: it is encrypted and the passphrase is missing or wrong.
+        """
+        cached = self._cache.get(b"signing")
+        if cached is not None:
+            return cached
+        path = self.keys_dir / SIGNING_FILE
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            if not create:
+                return None
+            return self._new_signing_key(path)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot read the signing key: {exc.strerror}") from exc
+        encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]
+        if encrypted and not self._passphrase:
+            raise WrongPassphrase("the private key is protected by a passphrase; enter it to start")
+        try:
+            key = envelope.load_private_key_pem(pem, self._passphrase if encrypted else None)
+        except envelope.InvalidKeyError:
+            if encrypted:
+                raise WrongPassphrase("wrong passphrase for the private key") from None
+            raise KeyStoreError("the signing key file is damaged") from None
+        self._cache[b"signing"] = key
+        return key
+
+    def _new_signing_key(self, path: Path) -> envelope.keys.PrivateKey:
+        ensure_data_dir(self.data_dir)
+        try:
+            self.keys_dir.mkdir(mode=0o700, exist_ok=True)
+            key = envelope.generate_private_key()
+            envelope.save_private_key(path, key, self._passphrase)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot store the signing key: {exc.strerror}") from exc
+        self._cache[b"signing"] = key
+        return key
+
+    def signing_public_key(self, create: bool = False) -> bytes:
+        """65-byte public point of the signing key (b"" when there is none).
+
+        Raises:
+            KeyStoreError, WrongPassphrase: as :meth:`signing_key`.
+        """
+        key = self.signing_key(create)
+        return envelope.public_key_bytes(key) if key is not None else b""
 
     # -- token -----------------------------------------------------------------
     @property

@@ -9,6 +9,7 @@ reason (``cloudtab_rpc.reasons``), never by its message text.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -19,9 +20,11 @@ from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
 
 from cloudtab_rpc.reasons import Reason
 from cloudtab_rpc.status import ErrorInfo, error_info
+from envelope.errors import EnvelopeError
 from kiosk.core.errors import (
     EnrollmentError,
     JobError,
+    KioskError,
     NotAuthorized,
     RelayError,
     UpdateNeeded,
@@ -30,6 +33,7 @@ from kiosk.core.version import KIOSK_VERSION
 
 if TYPE_CHECKING:
     from kiosk.core.capabilities import Capabilities
+    from kiosk.core.receipts import ReceiptSigner
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +124,11 @@ def map_error(exc: grpc.RpcError, what: str) -> RelayError:
 class RelayClient:
     """One channel to the relay plus the shop token."""
 
-    def __init__(self, address: str, token: str | None = None) -> None:
+    def __init__(self, address: str, token: str | None = None, signer: ReceiptSigner | None = None) -> None:
         self.address = address
         self.token = token
+        self.signer = signer  # signs every state change (kiosk/core/receipts.py)
+        self._manifests: dict[str, bytes] = {}  # job id -> SHA-256 of its sealed manifest
         self.channel = make_channel(address)
         self.stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(self.channel)
 
@@ -139,15 +145,15 @@ class RelayClient:
         except grpc.RpcError as exc:
             raise map_error(exc, what) from None
 
-    def enroll(self, code: str, public_key: bytes) -> shop_jobs_pb2.EnrollResponse:
-        """Redeem an enrollment code with the kiosk's public key.
+    def enroll(self, code: str, public_key: bytes, signing_key: bytes = b"") -> shop_jobs_pb2.EnrollResponse:
+        """Redeem an enrollment code with the kiosk's public key (and receipt-signing key).
 
         Raises:
             EnrollmentError: unknown/used/expired code, invalid key, relay unreachable.
             UpdateNeeded: the relay needs a newer kiosk (KIOSK_TOO_OLD).
         """
         request = shop_jobs_pb2.EnrollRequest(
-            enrollment_code=code.strip(), public_key=public_key, kiosk_version=KIOSK_VERSION
+            enrollment_code=code.strip(), public_key=public_key, kiosk_version=KIOSK_VERSION, signing_key=signing_key
         )
         try:
             return self.stub.Enroll(request, timeout=CALL_TIMEOUT)
@@ -161,9 +167,10 @@ class RelayClient:
             raise EnrollmentError(f"the relay at {self.address} cannot be reached")
         raise EnrollmentError(f"enrollment failed: {error}")
 
-    def rotate_key(self, public_key: bytes) -> shop_jobs_pb2.RotateKeyResponse:
-        """Replace the shop's public key. Raises: RelayError."""
-        return self._call("key rotation", self.stub.RotateKey, shop_jobs_pb2.RotateKeyRequest(public_key=public_key))
+    def rotate_key(self, public_key: bytes, signing_key: bytes = b"") -> shop_jobs_pb2.RotateKeyResponse:
+        """Replace the shop's public key (publishing the signing key too). Raises: RelayError."""
+        request = shop_jobs_pb2.RotateKeyRequest(public_key=public_key, signing_key=signing_key)
+        return self._call("key rotation", self.stub.RotateKey, request)
 
     def publish_capabilities(self, caps: Capabilities) -> shop_jobs_pb2.PublishCapabilitiesResponse:
         """Publish the shop's printer choices, price list and document types. Raises: RelayError."""
@@ -193,9 +200,11 @@ class RelayClient:
 
     def get_job(self, job_id: str) -> common_pb2.Job:
         """Raises: RelayError (JobNotFound is a RelayError NOT_FOUND text)."""
-        return self._call(
-            "fetching the job", self.stub.GetJob, shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)
-        ).job
+        return self._remember(
+            self._call(
+                "fetching the job", self.stub.GetJob, shop_jobs_pb2.ShopJobsServiceGetJobRequest(job_id=job_id)
+            ).job
+        )
 
     def update_job(
         self,
@@ -203,21 +212,74 @@ class RelayClient:
         state: common_pb2.JobState.ValueType,
         statement: common_pb2.KioskStatement | None = None,
     ) -> common_pb2.Job:
-        """Report RECEIVED or PRINTING, with what the kiosk attaches to it. Raises: RelayError."""
+        """Report RECEIVED or PRINTING, with what the kiosk attaches to it (signed). Raises: RelayError."""
+        statement = self._signed(job_id, state, "", statement)
         request = shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state, kiosk_statement=statement)
         return self._call("updating the job", self.stub.UpdateJob, request).job
 
     def complete_job(self, job_id: str, statement: common_pb2.KioskStatement | None = None) -> common_pb2.Job:
         """Raises: RelayError."""
+        statement = self._signed(job_id, common_pb2.JOB_STATE_COMPLETED, "", statement)
         request = shop_jobs_pb2.CompleteJobRequest(job_id=job_id, kiosk_statement=statement)
+        self._manifests.pop(job_id, None)
         return self._call("completing the job", self.stub.CompleteJob, request).job
 
     def reject_job(
         self, job_id: str, reason: str, statement: common_pb2.KioskStatement | None = None
     ) -> common_pb2.Job:
         """Raises: RelayError."""
+        reason = reason.strip()  # as the relay stores it, so the signed reason is the shown one
+        statement = self._signed(job_id, common_pb2.JOB_STATE_REJECTED, reason, statement)
         request = shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason, kiosk_statement=statement)
+        self._manifests.pop(job_id, None)
         return self._call("rejecting the job", self.stub.RejectJob, request).job
+
+    def _remember(self, job: common_pb2.Job) -> common_pb2.Job:
+        if job.sealed_manifest:
+            self._manifests[job.job_id] = hashlib.sha256(job.sealed_manifest).digest()
+        return job
+
+    def _signed(
+        self,
+        job_id: str,
+        state: common_pb2.JobState.ValueType,
+        reason: str,
+        statement: common_pb2.KioskStatement | None,
+    ) -> common_pb2.KioskStatement | None:
+        """``statement`` (or a new one) with the kiosk's signature; unchanged without a signer.
+
+        The sealed manifest's hash comes from an earlier GetJob, else from one now. A
+        signing failure sends the change unsigned (the page then warns) rather than not at all.
+        """
+        if self.signer is None:
+            return statement
+        out = common_pb2.KioskStatement()
+        if statement is not None:
+            out.CopyFrom(statement)
+        try:
+            manifest = self._manifests.get(job_id)
+            if manifest is None:
+                self.get_job(job_id)
+                manifest = self._manifests.get(job_id)
+            if manifest is None:
+                return statement
+            wait = common_pb2.WaitReason.Name(out.wait_reason) if out.wait_reason else ""
+            signed = self.signer.sign(
+                job_id,
+                common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower(),
+                manifest,
+                reason=reason,
+                wait_reason=wait.removeprefix("WAIT_REASON_").lower(),
+                detail_sha256=hashlib.sha256(out.sealed_detail).digest() if out.sealed_detail else b"",
+            )
+        except (KioskError, EnvelopeError, ValueError) as exc:
+            log.warning("job %s: the change goes unsigned: %s", job_id, exc)
+            return statement
+        if signed is None:
+            return statement
+        out.signature = signed.signature
+        out.sign_time.FromMilliseconds(signed.sign_time_ms)
+        return out
 
     def download_file(
         self,

@@ -42,6 +42,7 @@ from kiosk.core.printing import (
     PrinterBackend,
 )
 from kiosk.core.queue import JobQueue, JobRecord
+from kiosk.core.receipts import ReceiptSigner
 from kiosk.core.relay import RelayClient
 from kiosk.core.shop_actions import ShopActions
 from kiosk.core.subscription import ConnectionState, Subscription
@@ -224,7 +225,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
     def _relay(self) -> RelayClient:
         with self._client_lock:
             if self._client is None:
-                self._client = RelayClient(self.relay_address, self.keystore.token)
+                self._client = RelayClient(self.relay_address, self.keystore.token, ReceiptSigner(self.keystore))
             return self._client
 
     def _reset_client(self) -> None:

@@ -99,7 +99,11 @@ def shop_to_proto(shop: ShopProfile) -> common_pb2.Shop:
         online=shop.online,
         min_kiosk_version=shop.min_kiosk_version,
         capabilities=capabilities_to_proto(shop.capabilities) if shop.capabilities else None,
-        kiosk_keys=[common_pb2.KioskKey(public_key=shop.public_key, key_fingerprint=shop.key_fingerprint)]
+        kiosk_keys=[
+            common_pb2.KioskKey(
+                public_key=shop.public_key, signing_key=shop.signing_key, key_fingerprint=shop.key_fingerprint
+            )
+        ]
         if shop.public_key
         else [],
     )

@@ -44,13 +44,13 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
 
     async def Enroll(self, request: pb.EnrollRequest, context: aio.ServicerContext) -> pb.EnrollResponse:
         shop, profile, token = await self.relay.shops.enroll(
-            request.enrollment_code, request.public_key, request.kiosk_version
+            request.enrollment_code, request.public_key, request.kiosk_version, request.signing_key
         )
         callinfo.current().shop_slug = shop.slug
         return pb.EnrollResponse(shop_id=shop.id, shop=shop_to_proto(profile), shop_token=token)
 
     async def RotateKey(self, request: pb.RotateKeyRequest, context: aio.ServicerContext) -> pb.RotateKeyResponse:
-        profile = await self.relay.shops.rotate_key(_shop().id, request.public_key)
+        profile = await self.relay.shops.rotate_key(_shop().id, request.public_key, request.signing_key)
         return pb.RotateKeyResponse(shop=shop_to_proto(profile))
 
     async def SubscribeJobs(

@@ -27,6 +27,8 @@ class Shop(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     public_key: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     key_fingerprint: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    # The kiosk's ECDSA P-256 public key for its receipts (docs/envelope.md §2.2).
+    signing_key: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     token_hash: str | None = Field(default=None, max_length=64, index=True)
     kiosk_version: str | None = Field(default=None, max_length=32)
     created_at: float

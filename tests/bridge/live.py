@@ -7,6 +7,7 @@ The relay itself comes from the shared ``relay`` fixture (tests/fixtures/relay.p
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,9 @@ from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
 from werkzeug.serving import BaseWSGIServer, make_server
 
 import envelope
+from envelope.keys import format_fingerprint
+from envelope.keyset import KioskRecord, encode_fingerprint, keyset_fingerprint
+from envelope.receipt import Receipt, sign_receipt
 from web_bridge import create_app
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "bridge"
@@ -72,21 +76,51 @@ class OpenedJob:
 
 
 class Kiosk:
-    """A minimal kiosk: enrolls with a fresh key, then fetches, opens and reports jobs."""
+    """A minimal kiosk: enrolls with a fresh key and signing key, then fetches, opens and
+    reports jobs, signing every state it sets as the real kiosk does (docs/envelope.md §2.2)."""
 
     def __init__(self, address: str, enrollment_code: str) -> None:
         self.private_key = envelope.generate_private_key()
         self.public_key = envelope.public_key_bytes(self.private_key)
+        self.signing_key = envelope.generate_private_key()
+        self.signing_public_key = envelope.public_key_bytes(self.signing_key)
         self.channel = grpc.insecure_channel(address)
         self.stub = shop_jobs_pb2_grpc.ShopJobsServiceStub(self.channel)
         enrolled = self.stub.Enroll(
             shop_jobs_pb2.EnrollRequest(
-                enrollment_code=enrollment_code, public_key=self.public_key, kiosk_version="0.1.0"
+                enrollment_code=enrollment_code,
+                public_key=self.public_key,
+                kiosk_version="0.1.0",
+                signing_key=self.signing_public_key,
             ),
             timeout=10,
         )
         self.shop = enrolled.shop
         self._metadata = (("authorization", f"Bearer {enrolled.shop_token}"),)
+
+    @property
+    def keyset_fingerprint(self) -> bytes:
+        """The shop's key set fingerprint (this kiosk alone): what ``#f=`` pins."""
+        return keyset_fingerprint([KioskRecord(self.public_key, self.signing_public_key)])
+
+    @property
+    def keyset_display(self) -> str:
+        """``XXXX-XXXX-XXXX-XXXX`` of the key set, as the page and the kiosk show it."""
+        return format_fingerprint(self.keyset_fingerprint)
+
+    @property
+    def set_param(self) -> str:
+        """The ``#f=`` value of the shop's QR code."""
+        return encode_fingerprint(self.keyset_fingerprint)
+
+    def statement(self, job_id: str, state: str, reason: str = "") -> common_pb2.KioskStatement:
+        """A KioskStatement signed by this kiosk over the state change."""
+        manifest = self.get_job(job_id).sealed_manifest
+        out = common_pb2.KioskStatement()
+        out.sign_time.FromMilliseconds(int(time.time() * 1000))
+        receipt = Receipt(job_id, state, out.sign_time.ToMilliseconds(), hashlib.sha256(manifest).digest(), reason)
+        out.signature = sign_receipt(self.signing_key, receipt)
+        return out
 
     @property
     def key_param(self) -> str:
@@ -121,17 +155,18 @@ class Kiosk:
         return OpenedJob(job=job, manifest=manifest, files=files)
 
     def update(self, job_id: str, state: common_pb2.JobState.ValueType) -> None:
-        self.stub.UpdateJob(
-            shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state), metadata=self._metadata, timeout=10
-        )
+        statement = self.statement(job_id, common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower())
+        request = shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state, kiosk_statement=statement)
+        self.stub.UpdateJob(request, metadata=self._metadata, timeout=10)
 
     def complete(self, job_id: str) -> None:
-        self.stub.CompleteJob(shop_jobs_pb2.CompleteJobRequest(job_id=job_id), metadata=self._metadata, timeout=10)
+        request = shop_jobs_pb2.CompleteJobRequest(job_id=job_id, kiosk_statement=self.statement(job_id, "completed"))
+        self.stub.CompleteJob(request, metadata=self._metadata, timeout=10)
 
     def reject(self, job_id: str, reason: str) -> None:
-        self.stub.RejectJob(
-            shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason), metadata=self._metadata, timeout=10
-        )
+        statement = self.statement(job_id, "rejected", reason.strip())
+        request = shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason, kiosk_statement=statement)
+        self.stub.RejectJob(request, metadata=self._metadata, timeout=10)
 
     def publish(self, capabilities: common_pb2.ShopCapabilities) -> None:
         """Publish the shop's capabilities and price list (what the page may offer)."""

@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 import envelope
+from envelope.keys import format_fingerprint
+from envelope.keyset import KioskRecord, keyset_fingerprint
 from tests.bridge.live import BridgeServer, Kiosk, shot
 
 
@@ -33,7 +35,7 @@ def test_mismatched_fragment_key_blocks_upload(bridge: Any, kiosk: Any, phone: A
     expect(page.locator("#app")).to_have_attribute("data-ready", "refused")
     expect(page.locator("#key-error")).to_be_visible()
     expect(page.locator("#key-error")).to_contain_text("does not match")
-    expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(other))
+    expect(page.locator("#fingerprint")).to_have_text(format_fingerprint(keyset_fingerprint([KioskRecord(other)])))
     expect(page.locator("#send-button")).to_be_disabled()
     expect(page.locator("#file-input")).to_be_disabled()
     shot(page, "07-key-mismatch")
@@ -55,7 +57,7 @@ def test_without_fragment_asks_to_compare(
         page = context.new_page()
         page.goto(f"{bridge.url}/s/{kiosk.slug}")
         expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
-        expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(kiosk.public_key))
+        expect(page.locator("#fingerprint")).to_have_text(kiosk.keyset_display)
         expect(page.locator("#key-explain")).to_contain_text("Compare")
         page.set_input_files(
             "#file-input",

@@ -15,7 +15,6 @@ from typing import Any
 from cloudtab.v1 import common_pb2
 from playwright.sync_api import expect
 
-import envelope
 from tests.bridge.docs import pdf_bytes, png_bytes
 from tests.bridge.live import files_containing, shot
 
@@ -39,7 +38,7 @@ def test_whole_journey_on_a_phone(bridge: Any, kiosk: Any, relay: Any, phone: An
     assert "default-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator("#app")).to_have_attribute("data-ready", "yes")
     expect(page.locator("#shop-name")).to_have_text("Corner Copy")
-    expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(kiosk.public_key))
+    expect(page.locator("#fingerprint")).to_have_text(kiosk.keyset_display)
     expect(page.locator("#key-explain")).to_contain_text("QR code")
     expect(page.locator("#send-button")).to_be_disabled()
     shot(page, "01-shop-page")

@@ -11,7 +11,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 import envelope
-from envelope.words import fingerprint_words
+from envelope.keyset import KioskRecord, keyset_fingerprint
+from envelope.words import digest_words
 from tests.bridge.page_helpers import new_page, phone_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,15 +26,15 @@ def _param(public_key: bytes) -> str:
 def test_page_shows_the_kiosk_words_and_other_words_for_another_key(
     bridge: Any, kiosk: Any, chromium_browser: Any
 ) -> None:
-    shop_words = " ".join(fingerprint_words(kiosk.public_key))
+    shop_words = " ".join(digest_words(kiosk.keyset_fingerprint))
     other = envelope.public_key_bytes(envelope.generate_private_key())
-    other_words = " ".join(fingerprint_words(other))
+    other_words = " ".join(digest_words(keyset_fingerprint([KioskRecord(other)])))
     assert shop_words != other_words
     with phone_context(chromium_browser, "360x740") as context:
         page = new_page(context)
         page.goto(f"{bridge.url}/s/{kiosk.slug}#k={kiosk.key_param}")
         expect(page.locator("#key-words")).to_have_text(shop_words)
-        expect(page.locator("#fingerprint")).to_have_text(envelope.fingerprint_display(kiosk.public_key))
+        expect(page.locator("#fingerprint")).to_have_text(kiosk.keyset_display)
         # The JS derivation on every shared vector.
         derived = page.evaluate(
             """async (vectors) => {
@@ -47,6 +48,11 @@ def test_page_shows_the_kiosk_words_and_other_words_for_another_key(
         )
         assert derived == [v["words"] for v in VECTORS]
         assert page.problems == []
+
+        page = new_page(context)
+        page.goto(f"{bridge.url}/s/{kiosk.slug}#f={kiosk.set_param}")
+        expect(page.locator("#key-words")).to_have_text(shop_words)
+        expect(page.locator("#key-box")).to_have_class("key-box verified")
 
         page = new_page(context)
         page.goto(f"{bridge.url}/s/{kiosk.slug}#k={_param(other)}")

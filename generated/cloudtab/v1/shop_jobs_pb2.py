@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from cloudtab.v1 import common_pb2 as cloudtab_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63loudtab/v1/shop_jobs.proto\x12\x0b\x63loudtab.v1\x1a\x18\x63loudtab/v1/common.proto\"S\n\rEnrollRequest\x12\x17\n\x0f\x65nrollment_code\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x15\n\rkiosk_version\x18\x03 \x01(\t\"V\n\x0e\x45nrollResponse\x12\x0f\n\x07shop_id\x18\x01 \x01(\t\x12\x1f\n\x04shop\x18\x02 \x01(\x0b\x32\x11.cloudtab.v1.Shop\x12\x12\n\nshop_token\x18\x03 \x01(\t\"&\n\x10RotateKeyRequest\x12\x12\n\npublic_key\x18\x01 \x01(\x0c\"4\n\x11RotateKeyResponse\x12\x1f\n\x04shop\x18\x01 \x01(\x0b\x32\x11.cloudtab.v1.Shop\"E\n\x14SubscribeJobsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x15\n\rkiosk_version\x18\x02 \x01(\t\"t\n\x15SubscribeJobsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x15.cloudtab.v1.JobEventH\x00\x12+\n\theartbeat\x18\x02 \x01(\x0b\x32\x16.cloudtab.v1.HeartbeatH\x00\x42\x06\n\x04item\".\n\x1cShopJobsServiceGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x1dShopJobsServiceGetJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"I\n\x13\x44ownloadFileRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nfile_index\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\"4\n\x14\x44ownloadFileResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"~\n\x10UpdateJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.cloudtab.v1.JobState\x12\x34\n\x0fkiosk_statement\x18\x03 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"2\n\x11UpdateJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"Z\n\x12\x43ompleteJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x34\n\x0fkiosk_statement\x18\x02 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"4\n\x13\x43ompleteJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"h\n\x10RejectJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x34\n\x0fkiosk_statement\x18\x03 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"2\n\x11RejectJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"Q\n\x1aPublishCapabilitiesRequest\x12\x33\n\x0c\x63\x61pabilities\x18\x01 \x01(\x0b\x32\x1d.cloudtab.v1.ShopCapabilities\">\n\x1bPublishCapabilitiesResponse\x12\x1f\n\x04shop\x18\x01 \x01(\x0b\x32\x11.cloudtab.v1.Shop2\x86\x06\n\x0fShopJobsService\x12\x41\n\x06\x45nroll\x12\x1a.cloudtab.v1.EnrollRequest\x1a\x1b.cloudtab.v1.EnrollResponse\x12J\n\tRotateKey\x12\x1d.cloudtab.v1.RotateKeyRequest\x1a\x1e.cloudtab.v1.RotateKeyResponse\x12X\n\rSubscribeJobs\x12!.cloudtab.v1.SubscribeJobsRequest\x1a\".cloudtab.v1.SubscribeJobsResponse0\x01\x12_\n\x06GetJob\x12).cloudtab.v1.ShopJobsServiceGetJobRequest\x1a*.cloudtab.v1.ShopJobsServiceGetJobResponse\x12U\n\x0c\x44ownloadFile\x12 .cloudtab.v1.DownloadFileRequest\x1a!.cloudtab.v1.DownloadFileResponse0\x01\x12J\n\tUpdateJob\x12\x1d.cloudtab.v1.UpdateJobRequest\x1a\x1e.cloudtab.v1.UpdateJobResponse\x12P\n\x0b\x43ompleteJob\x12\x1f.cloudtab.v1.CompleteJobRequest\x1a .cloudtab.v1.CompleteJobResponse\x12J\n\tRejectJob\x12\x1d.cloudtab.v1.RejectJobRequest\x1a\x1e.cloudtab.v1.RejectJobResponse\x12h\n\x13PublishCapabilities\x12\'.cloudtab.v1.PublishCapabilitiesRequest\x1a(.cloudtab.v1.PublishCapabilitiesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63loudtab/v1/shop_jobs.proto\x12\x0b\x63loudtab.v1\x1a\x18\x63loudtab/v1/common.proto\"h\n\rEnrollRequest\x12\x17\n\x0f\x65nrollment_code\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12\x15\n\rkiosk_version\x18\x03 \x01(\t\x12\x13\n\x0bsigning_key\x18\x04 \x01(\x0c\"V\n\x0e\x45nrollResponse\x12\x0f\n\x07shop_id\x18\x01 \x01(\t\x12\x1f\n\x04shop\x18\x02 \x01(\x0b\x32\x11.cloudtab.v1.Shop\x12\x12\n\nshop_token\x18\x03 \x01(\t\";\n\x10RotateKeyRequest\x12\x12\n\npublic_key\x18\x01 \x01(\x0c\x12\x13\n\x0bsigning_key\x18\x02 \x01(\x0c\"4\n\x11RotateKeyResponse\x12\x1f\n\x04shop\x18\x01 \x01(\x0b\x32\x11.cloudtab.v1.Shop\"E\n\x14SubscribeJobsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x15\n\rkiosk_version\x18\x02 \x01(\t\"t\n\x15SubscribeJobsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x15.cloudtab.v1.JobEventH\x00\x12+\n\theartbeat\x18\x02 \x01(\x0b\x32\x16.cloudtab.v1.HeartbeatH\x00\x42\x06\n\x04item\".\n\x1cShopJobsServiceGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x1dShopJobsServiceGetJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"I\n\x13\x44ownloadFileRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nfile_index\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\"4\n\x14\x44ownloadFileResponse\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"~\n\x10UpdateJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.cloudtab.v1.JobState\x12\x34\n\x0fkiosk_statement\x18\x03 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"2\n\x11UpdateJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"Z\n\x12\x43ompleteJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x34\n\x0fkiosk_statement\x18\x02 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"4\n\x13\x43ompleteJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"h\n\x10RejectJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x34\n\x0fkiosk_statement\x18\x03 \x01(\x0b\x32\x1b.cloudtab.v1.KioskStatement\"2\n\x11RejectJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.cloudtab.v1.Job\"Q\n\x1aPublishCapabilitiesRequest\x12\x33\n\x0c\x63\x61pabilities\x18\x01 \x01(\x0b\x32\x1d.cloudtab.v1.ShopCapabilities\">\n\x1bPublishCapabilitiesResponse\x12\x1f\n\x04shop\x18\x01 \x01(\x0b\x32\x11.cloudtab.v1.Shop2\x86\x06\n\x0fShopJobsService\x12\x41\n\x06\x45nroll\x12\x1a.cloudtab.v1.EnrollRequest\x1a\x1b.cloudtab.v1.EnrollResponse\x12J\n\tRotateKey\x12\x1d.cloudtab.v1.RotateKeyRequest\x1a\x1e.cloudtab.v1.RotateKeyResponse\x12X\n\rSubscribeJobs\x12!.cloudtab.v1.SubscribeJobsRequest\x1a\".cloudtab.v1.SubscribeJobsResponse0\x01\x12_\n\x06GetJob\x12).cloudtab.v1.ShopJobsServiceGetJobRequest\x1a*.cloudtab.v1.ShopJobsServiceGetJobResponse\x12U\n\x0c\x44ownloadFile\x12 .cloudtab.v1.DownloadFileRequest\x1a!.cloudtab.v1.DownloadFileResponse0\x01\x12J\n\tUpdateJob\x12\x1d.cloudtab.v1.UpdateJobRequest\x1a\x1e.cloudtab.v1.UpdateJobResponse\x12P\n\x0b\x43ompleteJob\x12\x1f.cloudtab.v1.CompleteJobRequest\x1a .cloudtab.v1.CompleteJobResponse\x12J\n\tRejectJob\x12\x1d.cloudtab.v1.RejectJobRequest\x1a\x1e.cloudtab.v1.RejectJobResponse\x12h\n\x13PublishCapabilities\x12\'.cloudtab.v1.PublishCapabilitiesRequest\x1a(.cloudtab.v1.PublishCapabilitiesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,41 +33,41 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cloudtab.v1.shop_jobs_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENROLLREQUEST']._serialized_start=70
-  _globals['_ENROLLREQUEST']._serialized_end=153
-  _globals['_ENROLLRESPONSE']._serialized_start=155
-  _globals['_ENROLLRESPONSE']._serialized_end=241
-  _globals['_ROTATEKEYREQUEST']._serialized_start=243
-  _globals['_ROTATEKEYREQUEST']._serialized_end=281
-  _globals['_ROTATEKEYRESPONSE']._serialized_start=283
-  _globals['_ROTATEKEYRESPONSE']._serialized_end=335
-  _globals['_SUBSCRIBEJOBSREQUEST']._serialized_start=337
-  _globals['_SUBSCRIBEJOBSREQUEST']._serialized_end=406
-  _globals['_SUBSCRIBEJOBSRESPONSE']._serialized_start=408
-  _globals['_SUBSCRIBEJOBSRESPONSE']._serialized_end=524
-  _globals['_SHOPJOBSSERVICEGETJOBREQUEST']._serialized_start=526
-  _globals['_SHOPJOBSSERVICEGETJOBREQUEST']._serialized_end=572
-  _globals['_SHOPJOBSSERVICEGETJOBRESPONSE']._serialized_start=574
-  _globals['_SHOPJOBSSERVICEGETJOBRESPONSE']._serialized_end=636
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=638
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=711
-  _globals['_DOWNLOADFILERESPONSE']._serialized_start=713
-  _globals['_DOWNLOADFILERESPONSE']._serialized_end=765
-  _globals['_UPDATEJOBREQUEST']._serialized_start=767
-  _globals['_UPDATEJOBREQUEST']._serialized_end=893
-  _globals['_UPDATEJOBRESPONSE']._serialized_start=895
-  _globals['_UPDATEJOBRESPONSE']._serialized_end=945
-  _globals['_COMPLETEJOBREQUEST']._serialized_start=947
-  _globals['_COMPLETEJOBREQUEST']._serialized_end=1037
-  _globals['_COMPLETEJOBRESPONSE']._serialized_start=1039
-  _globals['_COMPLETEJOBRESPONSE']._serialized_end=1091
-  _globals['_REJECTJOBREQUEST']._serialized_start=1093
-  _globals['_REJECTJOBREQUEST']._serialized_end=1197
-  _globals['_REJECTJOBRESPONSE']._serialized_start=1199
-  _globals['_REJECTJOBRESPONSE']._serialized_end=1249
-  _globals['_PUBLISHCAPABILITIESREQUEST']._serialized_start=1251
-  _globals['_PUBLISHCAPABILITIESREQUEST']._serialized_end=1332
-  _globals['_PUBLISHCAPABILITIESRESPONSE']._serialized_start=1334
-  _globals['_PUBLISHCAPABILITIESRESPONSE']._serialized_end=1396
-  _globals['_SHOPJOBSSERVICE']._serialized_start=1399
-  _globals['_SHOPJOBSSERVICE']._serialized_end=2173
+  _globals['_ENROLLREQUEST']._serialized_end=174
+  _globals['_ENROLLRESPONSE']._serialized_start=176
+  _globals['_ENROLLRESPONSE']._serialized_end=262
+  _globals['_ROTATEKEYREQUEST']._serialized_start=264
+  _globals['_ROTATEKEYREQUEST']._serialized_end=323
+  _globals['_ROTATEKEYRESPONSE']._serialized_start=325
+  _globals['_ROTATEKEYRESPONSE']._serialized_end=377
+  _globals['_SUBSCRIBEJOBSREQUEST']._serialized_start=379
+  _globals['_SUBSCRIBEJOBSREQUEST']._serialized_end=448
+  _globals['_SUBSCRIBEJOBSRESPONSE']._serialized_start=450
+  _globals['_SUBSCRIBEJOBSRESPONSE']._serialized_end=566
+  _globals['_SHOPJOBSSERVICEGETJOBREQUEST']._serialized_start=568
+  _globals['_SHOPJOBSSERVICEGETJOBREQUEST']._serialized_end=614
+  _globals['_SHOPJOBSSERVICEGETJOBRESPONSE']._serialized_start=616
+  _globals['_SHOPJOBSSERVICEGETJOBRESPONSE']._serialized_end=678
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=680
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=753
+  _globals['_DOWNLOADFILERESPONSE']._serialized_start=755
+  _globals['_DOWNLOADFILERESPONSE']._serialized_end=807
+  _globals['_UPDATEJOBREQUEST']._serialized_start=809
+  _globals['_UPDATEJOBREQUEST']._serialized_end=935
+  _globals['_UPDATEJOBRESPONSE']._serialized_start=937
+  _globals['_UPDATEJOBRESPONSE']._serialized_end=987
+  _globals['_COMPLETEJOBREQUEST']._serialized_start=989
+  _globals['_COMPLETEJOBREQUEST']._serialized_end=1079
+  _globals['_COMPLETEJOBRESPONSE']._serialized_start=1081
+  _globals['_COMPLETEJOBRESPONSE']._serialized_end=1133
+  _globals['_REJECTJOBREQUEST']._serialized_start=1135
+  _globals['_REJECTJOBREQUEST']._serialized_end=1239
+  _globals['_REJECTJOBRESPONSE']._serialized_start=1241
+  _globals['_REJECTJOBRESPONSE']._serialized_end=1291
+  _globals['_PUBLISHCAPABILITIESREQUEST']._serialized_start=1293
+  _globals['_PUBLISHCAPABILITIESREQUEST']._serialized_end=1374
+  _globals['_PUBLISHCAPABILITIESRESPONSE']._serialized_start=1376
+  _globals['_PUBLISHCAPABILITIESRESPONSE']._serialized_end=1438
+  _globals['_SHOPJOBSSERVICE']._serialized_start=1441
+  _globals['_SHOPJOBSSERVICE']._serialized_end=2215
 # @@protoc_insertion_point(module_scope)

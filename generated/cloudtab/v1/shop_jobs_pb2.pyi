@@ -38,22 +38,29 @@ class EnrollRequest(_message.Message):
     ENROLLMENT_CODE_FIELD_NUMBER: _builtins.int
     PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     KIOSK_VERSION_FIELD_NUMBER: _builtins.int
+    SIGNING_KEY_FIELD_NUMBER: _builtins.int
     enrollment_code: _builtins.str
     """The one-time enrollment code."""
     public_key: _builtins.bytes
     """The kiosk's ECDH P-256 public key, 65-byte uncompressed point."""
     kiosk_version: _builtins.str
     """The kiosk's version (semantic version)."""
+    signing_key: _builtins.bytes
+    """The kiosk's ECDSA P-256 public key that signs its statements about jobs
+    (65-byte uncompressed point; docs/envelope.md §2.2). Empty: the kiosk signs
+    nothing and customers' pages show its changes as unconfirmed.
+    """
     def __init__(
         self,
         *,
         enrollment_code: _builtins.str = ...,
         public_key: _builtins.bytes = ...,
         kiosk_version: _builtins.str = ...,
+        signing_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["enrollment_code", b"enrollment_code", "kiosk_version", b"kiosk_version", "public_key", b"public_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enrollment_code", b"enrollment_code", "kiosk_version", b"kiosk_version", "public_key", b"public_key", "signing_key", b"signing_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -100,16 +107,22 @@ class RotateKeyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    SIGNING_KEY_FIELD_NUMBER: _builtins.int
     public_key: _builtins.bytes
     """The new public key, 65-byte uncompressed point."""
+    signing_key: _builtins.bytes
+    """The kiosk's signing key (as EnrollRequest.signing_key). Empty keeps the one
+    the relay has.
+    """
     def __init__(
         self,
         *,
         public_key: _builtins.bytes = ...,
+        signing_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["public_key", b"public_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["public_key", b"public_key", "signing_key", b"signing_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -100,3 +100,54 @@ export async function checkStatement(job, { jobId, manifestSha256, signingKeys }
   }
   return "forged";
 }
+
+// --- the status view's receipt line --------------------------------------------------
+
+const pinned = new Map();
+
+// The signing keys a job's receipts are checked against: those stored when this tab sent
+// it, else (a status link opened elsewhere) the shop's current key set if its fingerprint
+// is the link's f. Empty when nothing pins a key set (old #k= poster, rotated keys).
+async function signingKeysOf(record, fetchShop) {
+  if (Array.isArray(record.signingKeys)) return record.signingKeys.map(b64urlDecode);
+  if (!record.setParam || !record.slug) return [];
+  if (!pinned.has(record.jobId)) {
+    pinned.set(record.jobId, (async () => {
+      const { keySetFingerprint, shopKeySet } = await import("./keyset.js");
+      const shop = await fetchShop(record.slug);
+      const records = shopKeySet(shop);
+      const digest = await keySetFingerprint(records);
+      const want = b64urlDecode(record.setParam);
+      if (digest.length !== want.length || digest.some((b, i) => b !== want[i])) return [];
+      return records.map((r) => r.signingKey).filter((k) => k.length);
+    })().catch(() => []));
+  }
+  return pinned.get(record.jobId);
+}
+
+// Checks the job's current state and writes the verdict into `element` (data-receipt
+// holds the verdict for tests and styles). Returns the verdict.
+export async function showReceipt(element, job, record, { fetchShop, translate }) {
+  let verdict = "none";
+  if (KIOSK_STATES.has(job.state)) {
+    let manifestSha256 = null;
+    try {
+      manifestSha256 = record.manifestHash ? b64urlDecode(record.manifestHash) : null;
+    } catch {
+      manifestSha256 = null;
+    }
+    const signingKeys = await signingKeysOf(record, fetchShop);
+    verdict = await checkStatement(job, { jobId: record.jobId, manifestSha256, signingKeys });
+  }
+  const _ = translate;
+  const text = {
+    confirmed: _("Confirmed by the shop's kiosk: its signature on this status is valid."),
+    unsigned: _("Warning: the shop's kiosk did not sign this status. It may not come from the shop; ask at the counter before relying on it."),
+    forged: _("Warning: this status has a signature that is not the shop's kiosk's. It did not come from the shop; ask at the counter."),
+    unchecked: _("This status cannot be checked: the page was opened without the shop's current key set (an older QR code or a changed key)."),
+  }[verdict];
+  element.dataset.receipt = verdict;
+  element.textContent = text ? `${verdict === "confirmed" ? "✓" : "!"} ${text}` : "";
+  element.hidden = !text;
+  return verdict;
+}

@@ -6,6 +6,7 @@ import { cancelJob, getJob, getShop } from "./api.js";
 import { TERMINAL, watchJob } from "./events.js";
 import { kindName } from "./format.js";
 import { _ } from "./i18n.js";
+import { showReceipt } from "./receipt.js";
 import { statusLink, updateJob } from "./store.js";
 import { renderSummary } from "./summary.js";
 
@@ -62,7 +63,8 @@ export class StatusView {
     if (record.code) this.showCode(record.code);
     const another = $("send-another");
     if (record.slug) {
-      another.href = `/s/${encodeURIComponent(record.slug)}` + (record.keyParam ? `#k=${record.keyParam}` : "");
+      another.href = `/s/${encodeURIComponent(record.slug)}`
+        + (record.setParam ? `#f=${record.setParam}` : record.keyParam ? `#k=${record.keyParam}` : "");
     }
     this.showLink();
     $("cancel-job").addEventListener("click", () => this.askWithdraw());
@@ -114,6 +116,7 @@ export class StatusView {
     const [line, detail] = describe(job, this.record.online);
     $("status-line").textContent = line;
     $("status-detail").textContent = detail;
+    this.checkReceipt(job);
     const reached = ORDER.indexOf(state);
     for (const li of $("steps").children) {
       const at = ORDER.indexOf(li.dataset.step);
@@ -128,6 +131,24 @@ export class StatusView {
     if (!withdrawable) this.closeConfirm();
     $("send-another").hidden = !TERMINAL.has(state) || !this.record.slug;
     $("share-box").hidden = TERMINAL.has(state);
+  }
+
+  // Whether the shop's kiosk signed this state (receipt.js); the newest check wins.
+  checkReceipt(job) {
+    const box = $("receipt");
+    if (!box) return;
+    const turn = (this.receiptTurn = (this.receiptTurn || 0) + 1);
+    if (!("statement" in job)) { // the state this tab remembered, not the relay's answer
+      box.hidden = true;
+      return;
+    }
+    const shown = { dataset: {}, textContent: "", hidden: true };
+    showReceipt(shown, job, this.record, { fetchShop: getShop, translate: _ }).then(() => {
+      if (turn !== this.receiptTurn) return;
+      box.dataset.receipt = shown.dataset.receipt;
+      box.textContent = shown.textContent;
+      box.hidden = shown.hidden;
+    }, () => {});
   }
 
   async follow() {

@@ -43,12 +43,16 @@ export function allJobs() {
   return out;
 }
 
-// The fragment of a status link: t = token, s = shop slug, k = the shop key of its QR.
+// The fragment of a status link: t = token, s = shop slug, k = the shop key of an old QR,
+// f = the shop's key set fingerprint the job was sent under, m = SHA-256 of the sealed
+// manifest (both let another tab check the kiosk's receipts: receipt.js).
 export function statusFragment(record) {
   const params = new URLSearchParams();
   params.set("t", record.token);
   if (record.slug) params.set("s", record.slug);
   if (record.keyParam) params.set("k", record.keyParam);
+  if (record.setParam) params.set("f", record.setParam);
+  if (record.manifestHash) params.set("m", record.manifestHash);
   return `#${params}`;
 }
 
@@ -56,8 +60,12 @@ export function statusLink(record) {
   return `${location.origin}/j/${encodeURIComponent(record.jobId)}${statusFragment(record)}`;
 }
 
-// Reads {token, slug, keyParam} from this page's fragment (values null when absent).
+// Reads {token, slug, keyParam, setParam, manifestHash} from this page's fragment
+// (values null when absent).
 export function readFragment() {
   const params = new URLSearchParams(location.hash.replace(/^#/, ""));
-  return { token: params.get("t"), slug: params.get("s"), keyParam: params.get("k") };
+  return {
+    token: params.get("t"), slug: params.get("s"), keyParam: params.get("k"),
+    setParam: params.get("f"), manifestHash: params.get("m"),
+  };
 }

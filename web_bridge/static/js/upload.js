@@ -5,13 +5,14 @@
 
 import "./chrome.js";
 import {
-  b64urlDecode, b64urlEncode, ciphertextSize, deriveFileKey, fingerprint, fingerprintDisplay, manifestObject,
+  b64urlDecode, b64urlEncode, ciphertextSize, deriveFileKey, fingerprint, manifestObject,
   newContentKey, parsePublicKey, sealManifest,
 } from "./envelope.js";
 import { ApiError, cancelJob, createJob, getJob, getShop, submitJob } from "./api.js";
 import { ScreenAwake } from "./awake.js";
 import { JobForm } from "./form.js";
-import { fingerprintWords } from "./keywords.js";
+import { digestWords } from "./keywords.js";
+import { fingerprintText, keySetFingerprint, shopKeySet } from "./keyset.js";
 import { formatNumber, formatRemaining, hex, percent, sameBytes } from "./format.js";
 import { _ } from "./i18n.js";
 import { manifestInput, priceOf } from "./order.js";
@@ -48,37 +49,57 @@ function showInsecure() {
   app.dataset.ready = "insecure";
 }
 
-// Decides which key to seal to. Returns {key, keyParam} or null when upload is refused.
+// Decides which key to seal to and which key set the job is sent under. Returns
+// {key, keyParam, setParam, signingKeys} or null when upload is refused. The QR's #f= pins
+// the shop's key set (every kiosk's encryption and signing key: keyset.js); an older
+// poster's #k= pins one key and no signing key (receipts then cannot be checked).
 async function checkKey(shop) {
   const box = $("key-box");
   const relayKey = await parsePublicKey(shop.public_key);
-  const given = readFragment().keyParam;
+  const { keyParam: given, setParam } = readFragment();
+  let records = shopKeySet(shop);
+  const relayDigest = await keySetFingerprint(records);
+  let digest = relayDigest;
   let key = relayKey;
-  if (given !== null) {
-    try {
-      key = await parsePublicKey(given);
-    } catch {
-      box.classList.add("mismatch");
-      box.open = true;
-      $("key-icon").textContent = "✕";
-      $("key-title").textContent = _("The shop key in this link is damaged");
-      $("fingerprint").textContent = _("invalid");
-      showError("key-error", _("The shop key in this link is damaged. Scan the shop's QR code again."));
-      return null;
-    }
-  }
-  $("fingerprint").textContent = await fingerprintDisplay(key);
-  fingerprintWords(key).then((words) => { $("key-words").textContent = words.join(" "); }, () => {});
-  if (given !== null && !sameBytes(key, relayKey)) {
+  const refuse = (title, error) => {
     box.classList.add("mismatch");
     box.open = true;
     $("key-icon").textContent = "✕";
-    $("key-title").textContent = _("Do not send: wrong shop key");
-    $("key-explain").textContent = _("This is the key from the shop's QR code.");
-    showError("key-error", _("Upload refused: the key in the shop's QR code does not match the key the print service gives for this shop. Your files could be read by someone else. Please tell the shop."));
+    $("key-title").textContent = title;
+    showError("key-error", error);
     return null;
+  };
+  const damaged = () => {
+    $("fingerprint").textContent = _("invalid");
+    return refuse(_("The shop key in this link is damaged"), _("The shop key in this link is damaged. Scan the shop's QR code again."));
+  };
+  if (setParam !== null) {
+    try {
+      digest = b64urlDecode(setParam);
+    } catch {
+      return damaged();
+    }
+    if (digest.length !== 32) return damaged();
+  } else if (given !== null) {
+    try {
+      key = await parsePublicKey(given);
+    } catch {
+      return damaged();
+    }
+    if (!sameBytes(key, relayKey)) {
+      records = [{ encryptionKey: key, signingKey: new Uint8Array(0) }];
+      digest = await keySetFingerprint(records);
+    }
   }
-  if (given !== null) {
+  $("fingerprint").textContent = fingerprintText(digest);
+  digestWords(digest).then((words) => { $("key-words").textContent = words.join(" "); }, () => {});
+  const wrongKey = setParam !== null ? !sameBytes(digest, relayDigest) : given !== null && !sameBytes(key, relayKey);
+  if (wrongKey) {
+    $("key-explain").textContent = _("This is the key from the shop's QR code.");
+    return refuse(_("Do not send: wrong shop key"), _("Upload refused: the key in the shop's QR code does not match the key the print service gives for this shop. Your files could be read by someone else. Please tell the shop."));
+  }
+  const signingKeys = records.map((r) => r.signingKey).filter((k) => k.length);
+  if (given !== null || setParam !== null) {
     box.classList.add("verified");
     $("key-icon").textContent = "✓";
     $("key-title").textContent = _("Shop key verified");
@@ -90,7 +111,11 @@ async function checkKey(shop) {
     $("key-title").textContent = _("Check the shop's key before sending");
     $("key-explain").textContent = _("This page was opened without the shop's QR code. Compare these characters with the fingerprint shown on the shop's screen. If they differ, do not send.");
   }
-  return { key, keyParam: given };
+  // An old #k= poster pins no signing key: its receipts cannot be checked.
+  return {
+    key, keyParam: given, setParam: b64urlEncode(relayDigest),
+    signingKeys: setParam === null && given !== null ? [] : signingKeys.map(b64urlEncode),
+  };
 }
 
 // Upload progress across all files, with a time estimate from the recent rate.
@@ -132,6 +157,8 @@ class Sender {
     this.shop = shop;
     this.key = keyInfo.key;
     this.keyParam = keyInfo.keyParam;
+    this.setParam = keyInfo.setParam;
+    this.signingKeys = keyInfo.signingKeys;
     this.form = form;
     this.attempt = null; // {jobId, token, code, contentKey, files, digests, chunkLimit}
     this.pending = null; // a stored record of an upload interrupted by a reload
@@ -230,6 +257,8 @@ class Sender {
       const ordered = this.orderedFiles();
       const manifest = manifestObject(manifestInput(contentKey, this.form.customer(), ordered, this.form.jobOptions()));
       const sealed = await sealManifest(this.key, jobId, manifest);
+      const manifestHash = b64urlEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", sealed)));
+      updateJob(jobId, { manifestHash });
       const submitted = await submitJob(jobId, token, sealed, signal);
       const record = { ...loadJob(jobId), state: submitted.job.state, summary: this.summary() };
       delete record.contentKey;
@@ -298,6 +327,7 @@ class Sender {
     saveJob({
       jobId: job.job_id, token: created.customer_token, code: job.job_code, slug: this.shop.slug,
       shopName: this.shop.display_name, keyParam: this.keyParam, online: this.shop.online, state: "uploading",
+      setParam: this.setParam, signingKeys: this.signingKeys,
       contentKey: b64urlEncode(contentKey), chunkLimit: created.max_chunk_bytes,
       files: files.map((f, i) => ({ name: f.name, size: f.size, sha256: digests[i] })),
     });
@@ -408,7 +438,10 @@ function statusPage(jobId) {
   const given = readFragment();
   let record = loadJob(jobId);
   if (given.token && (!record || record.token !== given.token)) {
-    record = { jobId, token: given.token, slug: given.slug, keyParam: given.keyParam, state: null };
+    record = {
+      jobId, token: given.token, slug: given.slug, keyParam: given.keyParam, state: null,
+      setParam: given.setParam, manifestHash: given.manifestHash,
+    };
     saveJob(record);
   }
   if (!record) {
