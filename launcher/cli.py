@@ -311,15 +311,16 @@ class KioskRestarts:
 
 
 def _bridge_argv(bridge: Bridge) -> list[str]:
-    """gunicorn serving the bridge, as in production (threaded workers for status streams)."""
+    """gunicorn serving the bridge, as in production: the asyncio worker (status streams cost
+    no thread; header deadline, body time budget) running the ASGI app."""
     argv = [
         *_command("gunicorn"),
         "--worker-class",
-        "gthread",
+        "web_bridge.server.BridgeWorker",
         "--workers",
         "1",
-        "--threads",
-        "32",
+        "--keep-alive",
+        "5",
         "--bind",
         bridge.listen,
         "--no-control-socket",
@@ -332,7 +333,7 @@ def _bridge_argv(bridge: Bridge) -> list[str]:
     ]
     if bridge.tls is not None:
         argv += ["--certfile", str(bridge.tls.cert), "--keyfile", str(bridge.tls.key)]
-    return [*argv, "web_bridge:create_app()"]
+    return [*argv, "web_bridge.asgi:create_asgi_app()"]
 
 
 def _announce(group: ProcessGroup, shop: DemoShop, headless: bool, data_dir: Path, bridge: Bridge, out: TextIO) -> None:

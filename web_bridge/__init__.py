@@ -42,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "SSE_MAX_SECONDS": 55.0,
     "SSE_MAX_PER_JOB": 4,  # live status streams of one job at once (more: 429, the page polls)
     "SSE_MAX_PER_CLIENT": 8,  # ... from one client address
+    # Served as ASGI (web_bridge.asgi): threads running the Flask routes (live status
+    # needs none), and the time a request body may take: BODY_SECONDS plus one second
+    # per BODY_MIN_RATE bytes (a slower body is answered 408).
+    "WSGI_THREADS": 32,
+    "BODY_SECONDS": 20.0,
+    "BODY_MIN_RATE": 16384,
     # Trusted reverse proxies in front of the bridge (werkzeug ProxyFix counts).
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,

@@ -1,9 +1,11 @@
-"""``cloudtab-bridge``: run the web bridge (development server for the embedded setup).
+"""``cloudtab-bridge``: run the web bridge.
 
-Production runs the same app under gunicorn, configured through the environment::
+``serve`` runs the production server in one process: gunicorn's asyncio worker with the
+bridge's header deadline (:mod:`web_bridge.server`), one worker. Production runs more
+workers, configured through the environment::
 
-    CLOUDTAB_BRIDGE_RELAY_ADDRESS=relay:50051 \\
-        gunicorn -k gthread --threads 32 -b 0.0.0.0:8000 'web_bridge:create_app()'
+    CLOUDTAB_BRIDGE_RELAY_ADDRESS=relay:50051 gunicorn -k web_bridge.server.BridgeWorker \\
+        --workers 4 --keep-alive 5 -b 127.0.0.1:8080 'web_bridge.asgi:create_asgi_app()'
 """
 
 from __future__ import annotations
@@ -11,11 +13,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
-
-from werkzeug.serving import run_simple
 
 from web_bridge import DEFAULTS, create_app, startup
 
@@ -38,11 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve",
-        help="run the development server (use gunicorn in production, see --help)",
+        help="serve the upload page (one gunicorn worker; more with gunicorn itself, see --help)",
         description=(
-            "Serve the upload page. For production use gunicorn: "
-            "CLOUDTAB_BRIDGE_RELAY_ADDRESS=HOST:PORT gunicorn -k gthread --threads 32 "
-            "'web_bridge:create_app()'. Every setting can also be given as a "
+            "Serve the upload page with one worker. For several, run gunicorn: "
+            "CLOUDTAB_BRIDGE_RELAY_ADDRESS=HOST:PORT gunicorn -k web_bridge.server.BridgeWorker --workers 4 "
+            "--keep-alive 5 'web_bridge.asgi:create_asgi_app()'. Every setting can also be given as a "
             "CLOUDTAB_BRIDGE_<NAME> environment variable."
         ),
     )
@@ -92,14 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         )
         startup.check_listen(*listen)
-        app = create_app()
+        create_app()  # a setting the app refuses stops here, before the server starts
     except startup.StartupError as exc:
         print(f"cloudtab-bridge: {exc}", file=sys.stderr)
         return 1
     print(f"cloudtab-bridge: serving http://{listen[0]}:{listen[1]}/ (relay {args.relay})", file=sys.stderr, flush=True)
-    # SIGTERM (cloudtab up, service managers) stops like Ctrl-C: exit status 0.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_simple(listen[0], listen[1], app, threaded=True, use_reloader=False)
+    from web_bridge import server
+
+    host = f"[{listen[0]}]" if ":" in listen[0] else listen[0]
+    # gunicorn stops on SIGTERM (cloudtab up, service managers) and Ctrl-C with status 0.
+    server.serve(f"{host}:{listen[1]}", verbose=args.verbose)
     return 0
 
 

@@ -28,6 +28,14 @@ STATIC_HEADERS: dict[str, str] = {
 }
 
 
+def header_pairs(*, secure: bool = False, hsts_seconds: int = 0) -> list[tuple[str, str]]:
+    """The security headers of a response built outside Flask (live status, server errors)."""
+    pairs = list(STATIC_HEADERS.items())
+    if secure and hsts_seconds:
+        pairs.append(("Strict-Transport-Security", f"max-age={hsts_seconds}; includeSubDomains"))
+    return pairs
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on ``response`` (an ``after_request`` hook)."""
     for name, value in STATIC_HEADERS.items():

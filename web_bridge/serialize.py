@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from cloudtab.v1 import common_pb2
@@ -115,3 +116,9 @@ def statement_to_dict(statement: common_pb2.KioskStatement) -> dict[str, str]:
     if statement.kiosk_label:
         out["kiosk_label"] = statement.kiosk_label
     return out
+
+
+def sse_message(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    """One server-sent event: ``id`` (when given), ``event`` and one line of JSON ``data``."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

@@ -12,7 +12,6 @@ polling ``GET /api/jobs/<id>`` when streaming fails.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from werkzeug.exceptions import ClientDisconnected
 from web_bridge import validate
 from web_bridge.errors import ApiError, describe_relay_error
 from web_bridge.relay_client import RelayCallError, get_client, iterate_watch
-from web_bridge.serialize import TERMINAL_STATES, job_to_dict
+from web_bridge.serialize import TERMINAL_STATES, job_to_dict, sse_message
 from web_bridge.stream_slots import slots
 
 logger = logging.getLogger(__name__)
@@ -118,11 +117,6 @@ def upload_offset(job_id: str, index: int) -> Response:
     return jsonify({"committed_offset": result.committed_offset, "size": result.size})
 
 
-def _sse(event: str, data: dict[str, object], event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
 @bp.get("/jobs/<job_id>/events")
 def job_events(job_id: str) -> Response:
     """Server-sent events of the job's state: ``job`` events, comments as heartbeats.
@@ -160,14 +154,14 @@ def job_events(job_id: str) -> Response:
             for message in _chain(pending, messages):
                 if message.HasField("event"):
                     job = job_to_dict(message.event.job)
-                    yield _sse("job", {"job": job}, message.event.sequence)
+                    yield sse_message("job", {"job": job}, message.event.sequence)
                     if job["state"] in TERMINAL_STATES:
                         return
                 else:
                     yield ": heartbeat\n\n"
         except RelayCallError as exc:
             error = describe_relay_error(exc)
-            yield _sse("error", {"error": error.error, "message": error.message})
+            yield sse_message("error", {"error": error.error, "message": error.message})
         finally:
             stream.cancel()
 

@@ -37,9 +37,10 @@ def job_id(value: str) -> str:
     return value
 
 
-def bearer_token() -> str:
-    """The customer token of ``Authorization: Bearer``. Raises: ApiError 401."""
-    header = request.headers.get("Authorization", "")
+def bearer_token(header: str | None = None) -> str:
+    """The customer token of ``Authorization: Bearer`` (of ``header`` when given). Raises: ApiError 401."""
+    if header is None:
+        header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not TOKEN_RE.fullmatch(token):

@@ -102,7 +102,11 @@ def test_gunicorn_serves_the_page_and_a_job(relay: Any, kiosk: Any, tmp_path: Pa
     if gunicorn is None:
         service_missing("gunicorn")
     port = free_port()
-    cmd = [gunicorn, "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{port}", "web_bridge:create_app()"]
+    cmd = [
+        gunicorn,
+        *("-k", "web_bridge.server.BridgeWorker", "-w", "1", "--keep-alive", "5", "--no-control-socket"),
+        *("-b", f"127.0.0.1:{port}", "web_bridge.asgi:create_asgi_app()"),
+    ]
     with _process(cmd, _env(relay.address), port, tmp_path / "gunicorn.log") as url:
         status, headers, body = _call(f"{url}/s/{kiosk.slug}")
         assert status == 200
