@@ -34,7 +34,6 @@ from web_bridge.live_status import EVENTS_PATH, LiveStatus
 logger = logging.getLogger(__name__)
 
 SPOOL_BYTES = 1024 * 1024
-RESPONSE_BATCH = 256 * 1024
 
 
 class _TooLarge(Exception):
@@ -218,15 +217,13 @@ def _start(app: Flask, environ: dict[str, Any], started: dict[str, Any]) -> tupl
 
 
 def _pull(iterator: Iterator[bytes]) -> tuple[bytes, bool]:
-    """Up to RESPONSE_BATCH bytes of the response (in a pool thread), and whether it ended."""
-    parts: list[bytes] = []
-    size = 0
+    """The next piece of the response (in a pool thread), and whether it was the last.
+
+    One piece at a time, so a streamed response goes out as it is produced."""
     for part in iterator:
-        parts.append(part)
-        size += len(part)
-        if size >= RESPONSE_BATCH:
-            return b"".join(parts), False
-    return b"".join(parts), True
+        if part:
+            return part, False
+    return b"", True
 
 
 def create_asgi_app(test_config: Mapping[str, Any] | None = None) -> BridgeAsgi:
