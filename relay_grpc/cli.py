@@ -5,7 +5,8 @@
                          [--metrics-listen HOST:PORT] [--retention-seconds N]
                          [--heartbeat-seconds N] ...
     cloudtab-relay db upgrade
-    cloudtab-relay shop add NAME [--json] | list [--json] | revoke SLUG | code SLUG [--json]
+    cloudtab-relay shop add NAME [--json] | list [--json] | revoke SLUG | code SLUG [--kiosk LABEL] [--json]
+    cloudtab-relay shop kiosks SLUG [--json] | revoke-kiosk SLUG LABEL
 
 Every option also reads a ``CLOUDTAB_*`` environment variable (see docs/relay.md).
 With no database URL the relay uses SQLite at DATA_DIR/relay.db. ``serve`` and
@@ -112,8 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
         "code", help="issue a new enrollment code", description="Issue a new one-time enrollment code (24 h)."
     )
     code.add_argument("slug")
+    code.add_argument(
+        "--kiosk",
+        metavar="LABEL",
+        help='enrol another kiosk named LABEL (e.g. "Counter 2"); without it the kiosk replaces the shop\'s kiosks',
+    )
     code.add_argument("--json", action="store_true", help="print one JSON object {slug, enrollment_code}")
     _db_options(code)
+    kiosks = shop_sub.add_parser("kiosks", help="list a shop's kiosks", description="List a shop's kiosks.")
+    kiosks.add_argument("slug")
+    kiosks.add_argument("--json", action="store_true", help="print a JSON array")
+    _db_options(kiosks)
+    revoke_kiosk = shop_sub.add_parser(
+        "revoke-kiosk",
+        help="revoke one kiosk of a shop",
+        description="Revoke one kiosk: its token stops working at once; the shop's other kiosks go on.",
+    )
+    revoke_kiosk.add_argument("slug")
+    revoke_kiosk.add_argument("label", help='the kiosk\'s label, e.g. "Counter 2"')
+    _db_options(revoke_kiosk)
     return parser
 
 
@@ -214,8 +232,18 @@ async def _shop_command(config: RelayConfig, args: argparse.Namespace) -> int:
             slug, code = await shops.add_shop(args.name)
             _print_code(slug, code, args.json)
         elif args.shop_command == "code":
-            code = await shops.new_code(args.slug)
+            code = await shops.new_code(args.slug, args.kiosk)
             _print_code(args.slug, code, args.json)
+        elif args.shop_command == "kiosks":
+            kiosks = await shops.list_kiosks(args.slug)
+            if args.json:
+                print(json.dumps([k.__dict__ for k in kiosks]))
+            for k in [] if args.json else kiosks:
+                created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(k.created_at))
+                print(f"{k.label}\t{'revoked' if k.revoked else 'active'}\t{k.key_fingerprint_display}\t{created}")
+        elif args.shop_command == "revoke-kiosk":
+            await shops.revoke_kiosk(args.slug, args.label)
+            print(f"revoked kiosk {args.label!r} of {args.slug}; the shop's other kiosks go on")
         elif args.shop_command == "revoke":
             ended = await _revoke(config, db, shops, args.slug)
             print(f"revoked {args.slug}; {ended} unfinished jobs rejected")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from relay_grpc.config import RelayConfig
 from relay_grpc.events import Subscription
 from relay_grpc.shops import ShopService
-from relay_grpc.store import crud
+from relay_grpc.store import crud, kiosk_rows
 from relay_grpc.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -94,17 +94,19 @@ class StreamTicker:
         now = self.clock()
         ids = list(self._watches)
         states: dict[str, tuple[str | None, int]] | None = None
+        kiosk_tokens: dict[str, set[str]] = {}
         if ids:
             try:
                 async with self.db.session() as session:
                     states = await crud.shop_stream_states(session, shop_ids=ids)
+                    kiosk_tokens = await kiosk_rows.active_token_hashes(session, shop_ids=ids)
             except Exception as exc:  # noqa: BLE001 - heartbeats go on; revocation is checked next pass
                 log.warning("stream ticker could not read shop states (%s)", type(exc).__name__)
         for shop_id in ids:
             for watch in list(self._watches.get(shop_id, ())):
                 if states is not None:
-                    token, latest = states.get(shop_id, (None, 0))
-                    if watch.token_hash is None or watch.token_hash != token:
+                    _token, latest = states.get(shop_id, (None, 0))
+                    if watch.token_hash is None or watch.token_hash not in kiosk_tokens.get(shop_id, ()):
                         watch.revoked = True
                         watch.sub.poke()
                         continue

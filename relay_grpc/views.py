@@ -98,6 +98,26 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class KioskKeyView:
+    """One active kiosk of a shop as GetShop serves it (Shop.kiosk_keys)."""
+
+    label: str
+    public_key: bytes
+    key_fingerprint: bytes
+    signing_key: bytes = b""
+
+
+@dataclasses.dataclass(frozen=True)
+class KioskSummary:
+    """A kiosk as the admin CLI lists it."""
+
+    label: str
+    key_fingerprint_display: str
+    created_at: float
+    revoked: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class ShopProfile:
     """A shop's public profile."""
 
@@ -113,7 +133,8 @@ class ShopProfile:
     online: bool
     min_kiosk_version: str
     capabilities: Capabilities | None = None  # as the kiosk last published them
-    signing_key: bytes = b""  # the kiosk's receipt-signing key (empty: none published)
+    signing_key: bytes = b""  # the lead kiosk's receipt-signing key (empty: none published)
+    kiosk_keys: tuple[KioskKeyView, ...] = ()  # active kiosks, oldest first (public_key is the first)
 
 
 @dataclasses.dataclass(frozen=True)

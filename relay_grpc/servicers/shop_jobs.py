@@ -50,7 +50,9 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
         return pb.EnrollResponse(shop_id=shop.id, shop=shop_to_proto(profile), shop_token=token)
 
     async def RotateKey(self, request: pb.RotateKeyRequest, context: aio.ServicerContext) -> pb.RotateKeyResponse:
-        profile = await self.relay.shops.rotate_key(_shop().id, request.public_key, request.signing_key)
+        profile = await self.relay.shops.rotate_key(
+            _shop().id, request.public_key, request.signing_key, token_hash=_shop().token_hash
+        )
         return pb.RotateKeyResponse(shop=shop_to_proto(profile))
 
     async def SubscribeJobs(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from relay_grpc.store.models import EnrollmentCode, Job, JobEvent, JobFile, Shop
+from relay_grpc.store.models import EnrollmentCode, Job, JobEvent, JobFile, Kiosk, Shop
 
 # ---- shops ---------------------------------------------------------------------
 
@@ -283,9 +283,17 @@ async def insert_job_for_shop(
     names = list(values)
     source = sa.select(
         *[sa.literal(values[name], type_=JOBS.c[name].type).label(name) for name in names], SHOPS.c.id
-    ).where(SHOPS.c.slug == slug, SHOPS.c.revoked_at.is_(None), SHOPS.c.key_fingerprint == key_fingerprint)
+    ).where(SHOPS.c.slug == slug, SHOPS.c.revoked_at.is_(None), _active_kiosk_key(key_fingerprint))
     stmt = JOBS.insert().from_select([*names, "shop_id"], source).returning(JOBS.c.shop_id)
     return (await conn.execute(stmt)).scalar()
+
+
+def _active_kiosk_key(key_fingerprint: bytes) -> Any:
+    """An active kiosk of the shop (SHOPS row) has this key (several kiosks per shop)."""
+    kiosks = Kiosk.__table__  # type: ignore[attr-defined]
+    return sa.exists().where(
+        kiosks.c.shop_id == SHOPS.c.id, kiosks.c.revoked_at.is_(None), kiosks.c.key_fingerprint == key_fingerprint
+    )
 
 
 async def shop_key_row(conn: AsyncConnection, *, slug: str) -> Any:
@@ -395,7 +403,8 @@ WITH j AS (
   SELECT :id, s.id, :job_code, :customer_token_hash, :state, '', :key_fingerprint, :file_count,
          :total_bytes, :created_at, :expires_at, :updated_at, 1
   FROM shops s
-  WHERE s.slug = :slug AND s.revoked_at IS NULL AND s.key_fingerprint = :key_fingerprint
+  WHERE s.slug = :slug AND s.revoked_at IS NULL AND EXISTS (
+    SELECT 1 FROM kiosks k WHERE k.shop_id = s.id AND k.revoked_at IS NULL AND k.key_fingerprint = :key_fingerprint)
   RETURNING id, shop_id
 ), f AS (
   INSERT INTO job_files (job_id, file_index, size, committed_size)

@@ -41,7 +41,12 @@ class Shop(SQLModel, table=True):
 
 
 class EnrollmentCode(SQLModel, table=True):
-    """A one-time code a kiosk redeems to enroll; only its hash is stored."""
+    """A one-time code a kiosk redeems to enroll; only its hash is stored.
+
+    ``kiosk_label`` None: the kiosk enrolling replaces every kiosk of the shop
+    (first enrolment, or a re-install); a label: it joins the shop as another
+    counter with that name.
+    """
 
     __tablename__ = "enrollment_codes"
 
@@ -51,6 +56,30 @@ class EnrollmentCode(SQLModel, table=True):
     created_at: float
     expires_at: float
     used_at: float | None = None
+    kiosk_label: str | None = Field(default=None, max_length=40)
+
+
+class Kiosk(SQLModel, table=True):
+    """One enrolled kiosk (counter) of a shop: its own key pair, token and label.
+
+    The shop row's ``public_key``/``key_fingerprint`` mirror the shop's oldest
+    active kiosk (``Shop.public_key`` for old clients); a revoked kiosk keeps its
+    row with ``token_hash`` None.
+    """
+
+    __tablename__ = "kiosks"
+
+    id: str = Field(primary_key=True, max_length=32)
+    shop_id: str = Field(foreign_key="shops.id", max_length=32, index=True)
+    label: str = Field(max_length=40)
+    public_key: bytes = Field(sa_type=sa.LargeBinary)
+    key_fingerprint: bytes = Field(sa_type=sa.LargeBinary)
+    # The kiosk's ECDSA P-256 public key for its receipts (docs/envelope.md §2.2).
+    signing_key: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    kiosk_version: str | None = Field(default=None, max_length=32)
+    created_at: float
+    revoked_at: float | None = None
 
 
 class Job(SQLModel, table=True):
