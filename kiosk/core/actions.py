@@ -18,6 +18,7 @@ from cloudtab.v1 import common_pb2
 import envelope
 from kiosk.core import events as ev
 from kiosk.core.budget import MemoryBudget
+from kiosk.core.counters import ForAnotherCounter, TakenElsewhere, job_key_fingerprint, labelled, taken_by
 from kiosk.core.decrypt import JobManifest, file_print_options, open_job_manifest
 from kiosk.core.errors import (
     DecryptError,
@@ -96,6 +97,8 @@ class JobActions:
         def _submit(self, fn: Any, *args: Any) -> None: ...
         def printer(self) -> PrinterBackend: ...
         def _prune_keys(self) -> None: ...
+        @property
+        def kiosk_label(self) -> str: ...
 
     def _fetch(self, job_id: str) -> None:
         """Download, decrypt, verify and open a job; mark it received. Runs on a worker."""
@@ -111,7 +114,10 @@ class JobActions:
         try:
             proto = record.proto
             try:
-                key = self.keystore.private_key(bytes(proto.key_fingerprint))
+                fp = job_key_fingerprint(
+                    bytes(proto.sealed_manifest), bytes(proto.key_fingerprint), self.keystore.holds
+                )
+                key = self.keystore.private_key(fp)
             except KeyStoreError as exc:
                 raise JobError(f"cannot decrypt: {exc}") from None
             manifest = open_job_manifest(bytes(proto.sealed_manifest), key, job_id)
@@ -136,6 +142,10 @@ class JobActions:
             opened = open_ciphertexts(job_id, manifest, ciphertexts, manifest.options.media, self.documents)
         except RelayError as exc:
             self._fetch_failed(job_id, str(exc), transient=not exc.gone, reason=RejectReason.INTERNAL)
+            return
+        except ForAnotherCounter as exc:  # another counter opens it: never rejected from here
+            self._update(job_id, state=LocalState.FAILED, error=str(exc))
+            self.events.emit(ev.JOB_UPDATED, job_id, str(exc))
             return
         except KioskError as exc:
             self._fetch_failed(job_id, str(exc), transient=False, reason=reason_for(exc))
@@ -283,6 +293,7 @@ class JobActions:
         while True:
             record = self.queue.record(job_id)
             if record.opened is not None and not record.opened.wiped:
+                self._submit(self._claim, job_id)
                 return record.opened
             snap = record.snapshot
             if snap.is_terminal:
@@ -293,7 +304,29 @@ class JobActions:
                 raise JobError("the job is still being fetched; try again")
             time.sleep(0.05)
 
-    def print_job(self, job_id: str, options: PrintOptions | None = None) -> PrintStatus:
+    def _claim(self, job_id: str) -> None:
+        """The shopkeeper opened the job here: tell the shop's other counters (RECEIVED + this label)."""
+        label = self.kiosk_label
+        try:
+            proto = self.queue.record(job_id).proto
+        except JobError:
+            return
+        statement = proto.kiosk_statement.kiosk_label if proto.HasField("kiosk_statement") else ""
+        if not label or statement == label or taken_by(proto, label):
+            return
+        if proto.state not in (common_pb2.JOB_STATE_QUEUED, common_pb2.JOB_STATE_RECEIVED):
+            return
+        try:
+            updated = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED, labelled(label))
+        except RelayError as exc:
+            log.warning("could not tell the other counters about job %s: %s", job_id, exc)
+            return
+        try:
+            self.queue.record(job_id).proto = updated
+        except JobError:
+            pass
+
+    def print_job(self, job_id: str, options: PrintOptions | None = None, *, override: bool = False) -> PrintStatus:
         """Send the job to the printer, each file as its own print job, and follow it. [blocking]
 
         Each print-system job is purged once it has finished (nothing of the
@@ -301,9 +334,13 @@ class JobActions:
 
         Raises:
             JobNotFound, JobError (not ready / gone at the relay), PageRangeError, ValueError.
+            TakenElsewhere: another counter opened or is printing it (``override`` prints anyway).
             Printer failures do not raise: they come back as a FAILED status (also on the job).
         """
         record = self.queue.record(job_id)
+        other = taken_by(record.proto, self.kiosk_label)
+        if other and not override:
+            raise TakenElsewhere(other)
         with record.op_lock:
             opened = record.opened
             snap = record.snapshot
@@ -324,8 +361,10 @@ class JobActions:
             self.events.emit(ev.JOB_UPDATED, job_id)
             try:
                 try:
-                    if record.proto.state != common_pb2.JOB_STATE_PRINTING:
-                        record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING)
+                    if record.proto.state != common_pb2.JOB_STATE_PRINTING or other:
+                        record.proto = self._relay().update_job(
+                            job_id, common_pb2.JOB_STATE_PRINTING, labelled(self.kiosk_label)
+                        )
                 except RelayError as exc:
                     if exc.gone:
                         self._update(

@@ -16,6 +16,7 @@ from cloudtab.v1 import common_pb2
 
 import envelope
 from kiosk.core.config import read_json, write_private
+from kiosk.core.counters import key_listed, own_label
 from kiosk.core.errors import ConfigError, EnrollmentError, KioskError
 from kiosk.core.keystore import KeyStore
 from kiosk.core.relay import RelayClient
@@ -39,6 +40,7 @@ class ShopProfile:
     min_kiosk_version: str = ""
     accepted_media_types: tuple[str, ...] = ()
     relay_address: str = ""
+    kiosk_label: str = ""  # this kiosk's counter in the shop ("Counter 2"); "" before several kiosks
 
     @property
     def public_key_b64(self) -> str:
@@ -108,7 +110,7 @@ def enroll(data_dir: Path, keystore: KeyStore, relay_address: str, code: str) ->
         raise
     finally:
         client.close()
-    if not response.shop_token or bytes(response.shop.public_key) not in (b"", public_key):
+    if not response.shop_token or not key_listed(response.shop, public_key):
         _discard(keystore, fp)
         raise EnrollmentError("the relay's answer does not match this kiosk's key")
     profile = ShopProfile.from_proto(response.shop_id, response.shop, relay_address)
@@ -118,6 +120,7 @@ def enroll(data_dir: Path, keystore: KeyStore, relay_address: str, code: str) ->
             "public_key": public_key,
             "fingerprint": fp,
             "fingerprint_display": envelope.fingerprint_display(public_key),
+            "kiosk_label": own_label(response.shop, public_key),
         }
     )
     keystore.save_token(response.shop_token)
@@ -149,6 +152,7 @@ def rotate_key(data_dir: Path, keystore: KeyStore, client: RelayClient, profile:
             "public_key": public_key,
             "fingerprint": fp,
             "fingerprint_display": envelope.fingerprint_display(public_key),
+            "kiosk_label": own_label(response.shop, public_key) or profile.kiosk_label,
         }
     )
     save_profile(data_dir, new)

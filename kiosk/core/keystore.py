@@ -110,6 +110,10 @@ class KeyStore:
         retired.pop(fp.hex(), None)
         self._save_index({"current": fp.hex(), "retired": retired})
 
+    def holds(self, fp: bytes) -> bool:
+        """True when the key store has the private key with this fingerprint."""
+        return fp in self._cache or (self.keys_dir / f"{fp.hex()}.pem").exists()
+
     def private_key(self, fp: bytes) -> envelope.keys.PrivateKey:
         """The private key with this fingerprint.
 

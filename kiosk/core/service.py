@@ -32,6 +32,7 @@ from kiosk.core.config import (
     write_private,
 )
 from kiosk.core.counter_payments import CounterPayments
+from kiosk.core.counters import taken_by
 from kiosk.core.enrollment import ShopProfile, load_profile
 from kiosk.core.errors import ConfigError, KioskError
 from kiosk.core.events import CoreEvent, EventHub, Listener
@@ -308,6 +309,11 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
     def _update(self, job_id: str, **changes: Any) -> KioskJob:
         return self.queue.update(job_id, **changes)
 
+    @property
+    def kiosk_label(self) -> str:
+        """This kiosk's counter name in the shop ("" for a shop's only kiosk enrolled before counters)."""
+        return self._profile.kiosk_label if self._profile is not None else ""
+
     def _on_event(self, event: common_pb2.JobEvent) -> None:
         job = event.job
         job_id = job.job_id
@@ -328,6 +334,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
                 expire_time=_ts(job.expire_time),
                 submit_time=_ts(job.submit_time),
                 key_fingerprint=bytes(job.key_fingerprint),
+                taken_by=taken_by(job, self.kiosk_label),
                 sequence=event.sequence,
                 options=self._default_options(),
                 printed_at=printed_at,
@@ -343,7 +350,12 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         if job.state in TERMINAL and not record.snapshot.is_terminal:
             self._finish(job_id, TERMINAL[job.state], job.reason)
         elif not record.snapshot.is_terminal:
-            self._update(job_id, expire_time=_ts(job.expire_time), sequence=event.sequence)
+            self._update(
+                job_id,
+                expire_time=_ts(job.expire_time),
+                sequence=event.sequence,
+                taken_by=taken_by(job, self.kiosk_label),
+            )
             self.events.emit(ev.JOB_UPDATED, job_id)
 
     def _default_options(self) -> Any:

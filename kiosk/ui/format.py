@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from envelope.names import display_text
+
 SIDES_TEXT = {
     "one-sided": "1-sided",
     "two-sided-long-edge": "2-sided",
@@ -71,6 +73,12 @@ def pages_text(page_count: int | None) -> str:
     if page_count is None:
         return "? pages"
     return f"{page_count} page{'' if page_count == 1 else 's'}"
+
+
+def counter_text(label: str) -> str:
+    """Where another counter of the shop has a job: "At Counter 2"."""
+    shown = " ".join(display_text(label, 40).split())
+    return f"At {shown or 'another counter'}"
 
 
 def state_text(state: Any) -> str:

@@ -10,6 +10,7 @@ keypad. Nothing here saves, exports or shares a document.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -262,7 +263,18 @@ class JobViewScreen(Screen):
 
     # -- actions -------------------------------------------------------------
     def ask_print(self) -> None:
-        """Print; a job printed before asks first."""
+        """Print; a job printed before, or one another counter has, asks first."""
+        other = getattr(self.job, "taken_by", "") if self.job is not None else ""
+        if other:
+            ConfirmPopup(
+                lambda: self.print_job(override=True),
+                title="Print here?",
+                confirm_text="Print here",
+                tone="success",
+                message=f"{fmt.counter_text(other)}: the shop's other counter has job {self.job.job_code}. "
+                "Print it here anyway?",
+            ).open()
+            return
         if self.job is not None and self.job.printed_at is not None:
             ConfirmPopup(
                 self.print_job,
@@ -275,15 +287,16 @@ class JobViewScreen(Screen):
             return
         self.print_job()
 
-    def print_job(self) -> None:
-        """Send to the printer with the options on screen."""
+    def print_job(self, override: bool = False) -> None:
+        """Send to the printer with the options on screen (``override``: even if another counter has it)."""
         if self.options_error or self.options is None or not self.opened_ok:
             return
         self.busy = True
         self.printer_status = "Sending to the printer..."
         self.status_tone = "muted"
         core = App.get_running_app().core
-        run_async(core.print_job, self.job_id, self.options, on_done=self._printed, on_error=self._action_failed)
+        send = functools.partial(core.print_job, override=True) if override else core.print_job
+        run_async(send, self.job_id, self.options, on_done=self._printed, on_error=self._action_failed)
 
     def cancel_print(self) -> None:
         """Stop the print in progress (the print system's copy is removed too)."""

@@ -51,6 +51,8 @@ class JobRow(ButtonBehavior, BoxLayout):
         self.status = fmt.state_text(job.state)
         if job.printed_at is not None and not job.is_terminal:
             self.status = f"Printed at {fmt.clock_text(job.printed_at)}"
+        if getattr(job, "taken_by", "") and not job.is_terminal:  # another counter of the shop has it
+            self.status = fmt.counter_text(job.taken_by)
         if job.is_terminal and job.reason:
             self.error = f"{fmt.state_text(job.state)}: {job.reason}"
         else:

@@ -101,11 +101,10 @@ def shop_to_proto(shop: ShopProfile) -> common_pb2.Shop:
         capabilities=capabilities_to_proto(shop.capabilities) if shop.capabilities else None,
         kiosk_keys=[
             common_pb2.KioskKey(
-                public_key=shop.public_key, signing_key=shop.signing_key, key_fingerprint=shop.key_fingerprint
+                label=k.label, public_key=k.public_key, signing_key=k.signing_key, key_fingerprint=k.key_fingerprint
             )
-        ]
-        if shop.public_key
-        else [],
+            for k in shop.kiosk_keys
+        ],
     )
 
 

@@ -235,7 +235,7 @@ class FakeCore:
             self._jobs[job_id] = self._jobs[job_id].replace(**changes)
         self._emit("job_updated", job_id)
 
-    def print_job(self, job_id: str, options: PrintOptions) -> PrintStatus:
+    def print_job(self, job_id: str, options: PrintOptions, *, override: bool = False) -> PrintStatus:
         self.printed.append((job_id, options))
         status = PrintStatus(PrintState.COMPLETED, "Printed")
         self._set(job_id, state=LocalState.PRINTED, print_status=status, options=options, printed_at=datetime.now(UTC))

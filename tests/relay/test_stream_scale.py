@@ -47,6 +47,11 @@ def _insert_shops(database_url: str, count: int) -> tuple[list[tuple[str, str, s
             " created_at, last_sequence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0)",
             [(i, slug, slug, public, fingerprint, hash_token(token), "0.1.0", now) for i, slug, token in shops],
         )
+        cur.executemany(  # each shop's one kiosk (its key and token)
+            "INSERT INTO kiosks (id, shop_id, label, public_key, key_fingerprint, token_hash, kiosk_version,"
+            " created_at) VALUES (%s, %s, 'Counter 1', %s, %s, %s, %s, %s)",
+            [(i, i, public, fingerprint, hash_token(token), "0.1.0", now) for i, _slug, token in shops],
+        )
     return shops, public
 
 

@@ -1,0 +1,89 @@
+"""Several kiosks (counters) for one shop: which counter has a job, which key opens it.
+
+Every kiosk of a shop sees all its jobs. A kiosk says which counter made a
+change in ``KioskStatement.kiosk_label``; a job another counter opened or is
+printing shows "At Counter 2" and is not printed here unless the shopkeeper
+overrides. A multi-recipient manifest (docs/envelope.md §5.2) names the key
+fingerprints it is sealed to; the kiosk opens it with the one it holds.
+No grpc here: protos are plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cloudtab.v1 import common_pb2
+
+import envelope
+from envelope.recipients import is_multi
+from kiosk.core.errors import KioskError
+
+HELD_STATES = (common_pb2.JOB_STATE_RECEIVED, common_pb2.JOB_STATE_PRINTING)
+MAX_LABEL = 40
+
+
+class ForAnotherCounter(KioskError):
+    """The job is sealed to keys of other counters of the shop, not to this kiosk's."""
+
+
+class TakenElsewhere(KioskError):
+    """Another counter has the job; print here only when the shopkeeper overrides."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"{label} has this job")
+        self.label = label
+
+
+def own_label(shop: common_pb2.Shop, public_key: bytes) -> str:
+    """This kiosk's counter name in the shop's key list ("" when the relay lists none)."""
+    for entry in shop.kiosk_keys:
+        if bytes(entry.public_key) == public_key:
+            return entry.label[:MAX_LABEL]
+    return ""
+
+
+def key_listed(shop: common_pb2.Shop, public_key: bytes) -> bool:
+    """The relay's answer names this kiosk's key (as a kiosk key, or as the shop key of an old relay)."""
+    if any(bytes(k.public_key) == public_key for k in shop.kiosk_keys):
+        return True
+    return bytes(shop.public_key) in (b"", public_key)
+
+
+def taken_by(job: common_pb2.Job, label: str) -> str:
+    """The other counter that opened or is printing ``job`` ("" when none, or it is this one)."""
+    other = job.kiosk_statement.kiosk_label if job.HasField("kiosk_statement") else ""
+    if job.state in HELD_STATES and other and other != label:
+        return other
+    return ""
+
+
+def labelled(label: str, statement: common_pb2.KioskStatement | None = None) -> common_pb2.KioskStatement | None:
+    """``statement`` (or a new one) naming this counter; unchanged when the kiosk has no label."""
+    if not label:
+        return statement
+    out = common_pb2.KioskStatement()
+    if statement is not None:
+        out.CopyFrom(statement)
+    out.kiosk_label = label[:MAX_LABEL]
+    return out
+
+
+def job_key_fingerprint(sealed: bytes, job_fingerprint: bytes, held: Callable[[bytes], bool]) -> bytes:
+    """The fingerprint of the key this kiosk opens the job with.
+
+    A multi-recipient manifest: the first recipient whose key ``held`` says the
+    key store has; a single-recipient one: the job's key fingerprint.
+
+    Raises:
+        ForAnotherCounter: this kiosk holds none of the keys the job is sealed to.
+    """
+    candidates = [job_fingerprint]
+    if is_multi(sealed):
+        try:
+            candidates = envelope.recipients(sealed)
+        except envelope.WrongKeyError:
+            return job_fingerprint  # malformed: opening it says so
+    for fp in candidates:
+        if held(fp):
+            return fp
+    raise ForAnotherCounter("the job is sealed for another counter of the shop")
