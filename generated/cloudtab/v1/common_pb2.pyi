@@ -151,7 +151,9 @@ class Shop(_message.Message):
     display_name: _builtins.str
     """Name shown to customers."""
     public_key: _builtins.bytes
-    """The shop's current ECDH P-256 public key: 65-byte uncompressed point."""
+    """The shop's current ECDH P-256 public key: 65-byte uncompressed point.
+    With several kiosks, the key of the oldest active one (`kiosk_keys[0]`).
+    """
     key_fingerprint: _builtins.bytes
     """SHA-256 of `public_key` (32 bytes)."""
     key_fingerprint_display: _builtins.str
@@ -183,9 +185,10 @@ class Shop(_message.Message):
 
     @_builtins.property
     def kiosk_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___KioskKey]:
-        """Every active kiosk of the shop with its public keys. A customer seals a
-        job to these keys only after checking them against the fingerprint the
-        shop shows at its counter (docs/envelope.md).
+        """Every active kiosk of the shop with its public keys, oldest first (at most
+        16). A customer seals a job to these keys (a multi-recipient manifest,
+        docs/envelope.md §5.2) only after checking them against the fingerprint
+        the shop shows at its counter (docs/envelope.md).
         """
 
     def __init__(

@@ -44,7 +44,9 @@ class CreateJobRequest(_message.Message):
     shop_slug: _builtins.str
     """Slug of the shop the job is for."""
     key_fingerprint: _builtins.bytes
-    """SHA-256 of the shop public key the customer will seal to (32 bytes)."""
+    """SHA-256 of the shop public key the customer will seal to (32 bytes): any
+    active kiosk's key (Shop.kiosk_keys); sealing to several, the first.
+    """
     @_builtins.property
     def file_sizes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Ciphertext size in bytes of each file, in manifest order (see

@@ -81,7 +81,7 @@ class CustomerJobsServiceServicer:
 
         Errors: INVALID_REQUEST (no files, a negative or zero size, a malformed
         slug or fingerprint); SHOP_NOT_FOUND; KEY_CHANGED if `key_fingerprint` is
-        not the shop's current key; LIMIT_EXCEEDED if the files exceed the shop's
+        not the key of an active kiosk of the shop; LIMIT_EXCEEDED if the files exceed the shop's
         limits; RATE_LIMITED if the caller is creating jobs too fast.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

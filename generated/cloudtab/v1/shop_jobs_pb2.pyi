@@ -79,7 +79,7 @@ class EnrollResponse(_message.Message):
     """The shop's id."""
     shop_token: _builtins.str
     """The shop token (256-bit random, base64url). Shown once; the relay keeps
-    only its SHA-256. Enrolling again replaces the previous token.
+    only its SHA-256. Each kiosk of a shop has its own token.
     """
     @_builtins.property
     def shop(self) -> _common_pb2.Shop:

@@ -88,7 +88,10 @@ class ShopJobsServiceServicer:
 
     def Enroll(self, request, context):
         """Redeems a one-time enrollment code (from `cloudtab-relay shop add`) with
-        the kiosk's new public key. No token needed.
+        the kiosk's new public key. No token needed. A code from `shop code SLUG
+        --kiosk LABEL` adds this kiosk as another counter of the shop (its own
+        key and token; the others go on); any other code replaces the shop's
+        kiosks.
 
         Errors: INVALID_REQUEST for a public key that is not a valid P-256
         point or a missing or malformed `kiosk_version`; ENROLLMENT_CODE_INVALID
@@ -101,7 +104,7 @@ class ShopJobsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RotateKey(self, request, context):
-        """Replaces the shop's public key (key rotation). Jobs sealed to older keys
+        """Replaces the calling kiosk's public key (key rotation). Jobs sealed to older keys
         keep their `key_fingerprint`, so the kiosk keeps old private keys until
         those jobs are gone.
 
@@ -122,8 +125,9 @@ class ShopJobsServiceServicer:
         reconnect with the last sequence.
 
         Errors: KIOSK_TOO_OLD; INVALID_REQUEST for a missing or malformed
-        `kiosk_version`; TOKEN_INVALID, also mid-stream when the shop is revoked
-        or enrolled again elsewhere.
+        `kiosk_version`; TOKEN_INVALID, also mid-stream when the shop or this
+        kiosk is revoked, or the shop's kiosks are replaced by a new enrolment.
+        Every kiosk of a shop receives all the shop's job events.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
