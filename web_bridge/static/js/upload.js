@@ -6,7 +6,7 @@
 import "./chrome.js";
 import {
   b64urlDecode, b64urlEncode, ciphertextSize, deriveFileKey, fingerprint, manifestObject,
-  newContentKey, parsePublicKey, sealManifest,
+  newContentKey, parsePublicKey, sealManifest, sealManifestMulti,
 } from "./envelope.js";
 import { ApiError, cancelJob, createJob, getJob, getShop, submitJob } from "./api.js";
 import { ScreenAwake } from "./awake.js";
@@ -86,14 +86,19 @@ async function checkKey(shop) {
     } catch {
       return damaged();
     }
-    if (!sameBytes(key, relayKey)) {
+    // An old poster of one counter pins that counter's key: fine if the relay lists it.
+    const counter = records.find((r) => sameBytes(r.encryptionKey, key));
+    if (counter) {
+      records = [counter];
+    } else {
       records = [{ encryptionKey: key, signingKey: new Uint8Array(0) }];
-      digest = await keySetFingerprint(records);
     }
+    digest = await keySetFingerprint(records);
   }
   $("fingerprint").textContent = fingerprintText(digest);
   digestWords(digest).then((words) => { $("key-words").textContent = words.join(" "); }, () => {});
-  const wrongKey = setParam !== null ? !sameBytes(digest, relayDigest) : given !== null && !sameBytes(key, relayKey);
+  const listed = shopKeySet(shop).some((r) => sameBytes(r.encryptionKey, key));
+  const wrongKey = setParam !== null ? !sameBytes(digest, relayDigest) : given !== null && !listed;
   if (wrongKey) {
     $("key-explain").textContent = _("This is the key from the shop's QR code.");
     return refuse(_("Do not send: wrong shop key"), _("Upload refused: the key in the shop's QR code does not match the key the print service gives for this shop. Your files could be read by someone else. Please tell the shop."));
@@ -112,8 +117,11 @@ async function checkKey(shop) {
     $("key-explain").textContent = _("This page was opened without the shop's QR code. Compare these characters with the fingerprint shown on the shop's screen. If they differ, do not send.");
   }
   // An old #k= poster pins no signing key: its receipts cannot be checked.
+  // Seal to the keys the customer can trust: the pinned key set (#f=, or the fingerprint shown
+  // for comparison without a fragment: every kiosk of the shop), or an old poster's one key (#k=).
+  const keys = records.map((r) => r.encryptionKey);
   return {
-    key, keyParam: given, setParam: b64urlEncode(relayDigest),
+    key: keys[0], keys, keyParam: given, setParam: b64urlEncode(relayDigest),
     signingKeys: setParam === null && given !== null ? [] : signingKeys.map(b64urlEncode),
   };
 }
@@ -156,6 +164,7 @@ class Sender {
   constructor(shop, keyInfo, form) {
     this.shop = shop;
     this.key = keyInfo.key;
+    this.keys = keyInfo.keys;
     this.keyParam = keyInfo.keyParam;
     this.setParam = keyInfo.setParam;
     this.signingKeys = keyInfo.signingKeys;
@@ -256,7 +265,10 @@ class Sender {
       $("upload-line").textContent = _("Sealing the job description…");
       const ordered = this.orderedFiles();
       const manifest = manifestObject(manifestInput(contentKey, this.form.customer(), ordered, this.form.jobOptions()));
-      const sealed = await sealManifest(this.key, jobId, manifest);
+      // One key: the single-recipient form every kiosk opens; several: one per counter (§5.2).
+      const sealed = this.keys.length > 1
+        ? await sealManifestMulti(this.keys, jobId, manifest)
+        : await sealManifest(this.key, jobId, manifest);
       const manifestHash = b64urlEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", sealed)));
       updateJob(jobId, { manifestHash });
       const submitted = await submitJob(jobId, token, sealed, signal);
