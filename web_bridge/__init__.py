@@ -1,15 +1,16 @@
 """CloudTab web bridge: the customer's upload page and a JSON/binary bridge to the relay.
 
-The bridge holds no customer data beyond the request in flight: ciphertext chunks are
-streamed to the relay's UploadFile as they arrive, and the customer token travels in
-each request's ``Authorization`` header only.
+The bridge holds no customer data beyond the request in flight: a ciphertext chunk is
+passed on to the relay's UploadFile once it has arrived, and the customer token travels
+in each request's ``Authorization`` header only.
 
 Configuration comes from ``test_config`` or from ``CLOUDTAB_BRIDGE_*`` environment
 variables (``CLOUDTAB_BRIDGE_RELAY_ADDRESS=127.0.0.1:50051``; values are parsed as
-JSON when they are valid JSON, so numbers and booleans work). Production::
+JSON when they are valid JSON, so numbers and booleans work). ``create_app()`` is the
+WSGI app; production serves it behind the ASGI front (:mod:`web_bridge.asgi`)::
 
-    CLOUDTAB_BRIDGE_RELAY_ADDRESS=relay:50051 \\
-        gunicorn -k gthread --threads 32 -b 0.0.0.0:8000 'web_bridge:create_app()'
+    CLOUDTAB_BRIDGE_RELAY_ADDRESS=relay:50051 gunicorn -k web_bridge.server.BridgeWorker \\
+        --workers 4 --keep-alive 5 -b 127.0.0.1:8080 'web_bridge.asgi:create_asgi_app()'
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 """Ciphertext upload (streamed to the relay), resume offsets, and live job events.
 
 ``PUT /api/jobs/<id>/files/<i>?offset=N`` carries one chunk of ciphertext as the raw
-body. The bridge never holds the chunk: it cuts ``request.stream`` into pieces and feeds
-them to the relay's UploadFile as gRPC's flow control asks for them.
+body. The route cuts ``request.stream`` into pieces and feeds them to the relay's
+UploadFile as gRPC's flow control asks for them (served as ASGI, the body has been read
+on the event loop first, so a slow client never holds this thread).
 
-Live status: ``GET /api/jobs/<id>/events?after=N`` is a ``text/event-stream``. The page
+Live status: ``GET /api/jobs/<id>/events?after=N`` is a ``text/event-stream``. Served
+as ASGI, :mod:`web_bridge.live_status` answers it on the event loop; this thread-held
+route serves WSGI hosts (tests, ``create_app()`` under a threaded server). The page
 reads it with ``fetch()`` (so the token goes in the Authorization header: EventSource
 cannot set headers, and a token in the URL would end up in logs), and falls back to
 polling ``GET /api/jobs/<id>`` when streaming fails.

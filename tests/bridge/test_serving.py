@@ -1,6 +1,6 @@
 """The bridge as served (``cloudtab-bridge serve``: gunicorn's asyncio worker and the ASGI
 app, the stack of ``cloudtab up`` and production), checked with raw sockets
-(docs/security.md H31-H34):
+(docs/security.md H21-H25):
 
 * live status streams hold no thread: 300 watchers leave the worker's thread count flat;
 * stream caps per job and per client address answer 429 with our JSON and headers;
