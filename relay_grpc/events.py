@@ -193,6 +193,8 @@ class Broker(Protocol):
 
     def expect_echo(self, job_id: str, job_sequence: int) -> None: ...
 
+    def listening(self, note: Notification) -> bool: ...
+
 
 class BaseBroker:
     """Local subscription registry shared by both brokers."""
@@ -257,6 +259,12 @@ class BaseBroker:
         else:
             for sub in subs:
                 sub.wake()
+
+    def listening(self, note: Notification) -> bool:
+        """True if a local stream would take ``note``'s event (else its views need not be built)."""
+        return (note.shop_sequence is not None and shop_scope(note.shop_id) in self._subs) or (
+            job_scope(note.job_id) in self._subs
+        )
 
     def wake_all(self) -> None:
         """Wake every subscription (re-sync after a lost LISTEN, or shutdown)."""

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
@@ -18,7 +18,7 @@ from relay_grpc.errors import Reason, RelayError, state_error
 from relay_grpc.events import CHANNEL, Broker, Notification, append_event, record_event
 from relay_grpc.ratelimit import RateLimiter
 from relay_grpc.shops import SLUG_RE
-from relay_grpc.store import crud
+from relay_grpc.store import crud, hot
 from relay_grpc.store.blobs import BlobStore
 from relay_grpc.store.db import Database
 from relay_grpc.store.models import Job
@@ -39,6 +39,14 @@ def blob_key(job_id: str, file_index: int) -> str:
 def blob_prefix(job_id: str) -> str:
     """Blob store prefix of every file of a job."""
     return f"jobs/{job_id}/"
+
+
+class FileRow(NamedTuple):
+    """One file of a job as the hot paths read it."""
+
+    file_index: int
+    size: int
+    committed_size: int
 
 
 def job_view(job: Any, files: Sequence[Any], *, with_manifest: bool) -> JobView:
@@ -145,10 +153,11 @@ class JobService:
             "updated_at": now,
             "last_sequence": 1,
         }
-        if self.db.is_postgres:  # one statement: job, files and event (nobody to notify yet)
-            async with self.db.single_write() as conn:
-                shop_id = await crud.create_job_pg(conn, slug=shop_slug, values=values, sizes=file_sizes)
-                if shop_id is None:
+        if self.db.pool is not None:  # one statement: job, files and event (nobody to notify yet)
+            async with self.db.pool.connection() as raw:
+                shop_id = await hot.create_job(raw, slug=shop_slug, values=values, sizes=file_sizes)
+            if shop_id is None:
+                async with self.db.connect() as conn:
                     await self._refuse_shop(conn, shop_slug)
             note = Notification(str(shop_id), job_id, None, 1)
         else:  # four statements, one transaction: the shop check is part of the INSERT
@@ -164,7 +173,7 @@ class JobService:
                     state=JobState.UPLOADING.value, reason="", shop_visible=False, now=now,
                 )  # fmt: skip
         job = SimpleNamespace(shop_id=shop_id, sealed_manifest=None, submitted_at=None, **values)
-        files = [SimpleNamespace(file_index=i, size=size, committed_size=0) for i, size in enumerate(file_sizes)]
+        files = [FileRow(i, size, 0) for i, size in enumerate(file_sizes)]
         self._publish(note, job, files, now)
         log.info("job created: job=%s shop=%s files=%d bytes=%d", job_id, shop_slug, len(files), job.total_bytes)
         return job_view(job, files, with_manifest=False), token, job.expires_at
@@ -189,8 +198,14 @@ class JobService:
         """
         if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-        async with self.db.connect() as conn:
-            found = await crud.job_with_files(conn, job_id=job_id)
+        found: tuple[Any, list[Any]] | None
+        if self.db.pool is not None:
+            async with self.db.pool.connection() as raw:
+                row = await hot.job_with_files(raw, job_id=job_id)
+            found = None if row is None else (row, [FileRow(*f) for f in row.files])
+        else:
+            async with self.db.connect() as conn:
+                found = await crud.job_with_files(conn, job_id=job_id)
         if found is None or not tokens.token_matches(token, found[0].customer_token_hash):
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         return found
@@ -204,8 +219,12 @@ class JobService:
         """
         if not token or not tokens.plausible_token(token) or not job_id or len(job_id) > 64:
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
-        async with self.db.connect() as conn:
-            row = await crud.customer_file(conn, job_id=job_id, file_index=file_index)
+        if self.db.pool is not None:
+            async with self.db.pool.connection() as raw:
+                row = await hot.customer_file(raw, job_id=job_id, file_index=file_index)
+        else:
+            async with self.db.connect() as conn:
+                row = await crud.customer_file(conn, job_id=job_id, file_index=file_index)
         if row is None or not tokens.token_matches(token, row.customer_token_hash):
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         if row.size is None:
@@ -240,7 +259,7 @@ class JobService:
                 field="sealed_manifest",
             )
         now = self.clock()
-        if self.db.is_postgres:
+        if self.db.pool is not None:
             fast = await self._submit_pg(job_id, token, sealed_manifest, now)
             if fast is not None:
                 return fast
@@ -288,10 +307,11 @@ class JobService:
     async def _submit_pg(self, job_id: str, token: str, sealed_manifest: bytes, now: float) -> JobView | None:
         """The usual submit in one statement (PostgreSQL); None when anything is unusual
         (bad token, other state, files short in the database): the general path decides."""
+        assert self.db.pool is not None
         self.broker.expect_echo(job_id, 2)
-        async with self.db.single_write() as conn:
-            row = await crud.submit_job_pg(
-                conn, job_id=job_id, token_hash=tokens.hash_token(token), sealed_manifest=sealed_manifest,
+        async with self.db.pool.connection() as raw:
+            row = await hot.submit_job(
+                raw, job_id=job_id, token_hash=tokens.hash_token(token), sealed_manifest=sealed_manifest,
                 now=now, expires_at=now + self.config.retention_seconds, queued=JobState.QUEUED.value,
                 uploading=JobState.UPLOADING.value, channel=CHANNEL,
             )  # fmt: skip
@@ -299,7 +319,7 @@ class JobService:
             return None
         note = Notification(row.shop_id, job_id, int(row.shop_sequence), int(row.last_sequence))
         job = SimpleNamespace(**row._asdict(), sealed_manifest=sealed_manifest)
-        files = [SimpleNamespace(file_index=i, size=n, committed_size=n) for i, n in enumerate(row.sizes)]
+        files = [FileRow(i, n, n) for i, n in enumerate(row.sizes)]
         self._publish(note, job, files, now)
         log.info("job submitted: job=%s", job_id)
         return job_view(job, files, with_manifest=False)
@@ -507,6 +527,8 @@ class JobService:
 
     def _publish(self, note: Notification, job: Any, files: Sequence[Any], now: float) -> None:
         """Hand the committed event to this relay's streams (other relays read the log)."""
+        if not self.broker.listening(note):
+            return
         self.broker.dispatch(
             note,
             shop_view=job_view(job, files, with_manifest=True),

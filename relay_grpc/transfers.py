@@ -17,7 +17,7 @@ from relay_grpc import metrics
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError, state_error
 from relay_grpc.jobs import JobService, blob_key
-from relay_grpc.store import crud
+from relay_grpc.store import crud, hot
 from relay_grpc.store.blobs import BlobStore, OffsetMismatchError
 from relay_grpc.store.db import Database
 from relay_grpc.views import JobState
@@ -198,8 +198,13 @@ class TransferService:
 
     async def require_uploading(self, job_id: str) -> None:
         """Raises RelayError (``state_error``) unless the job is still UPLOADING."""
-        async with self.db.connect() as conn:
-            state = await crud.job_state(conn, job_id=job_id)
+        state: str | None
+        if self.db.pool is not None:
+            async with self.db.pool.connection() as raw:
+                state = await hot.job_state(raw, job_id=job_id)
+        else:
+            async with self.db.connect() as conn:
+                state = await crud.job_state(conn, job_id=job_id)
         if state is None:
             raise RelayError(Reason.TOKEN_INVALID, "missing or invalid customer token for this job")
         if state != JobState.UPLOADING.value:
@@ -215,6 +220,10 @@ class TransferService:
         now = self.clock()
         window = self.config.upload_retention_seconds
         if expires_at is not None and expires_at - now >= 0.9 * window:
+            if self.db.pool is not None:
+                async with self.db.pool.connection() as raw:
+                    await hot.set_committed_size(raw, job_id=job_id, file_index=file_index, committed=committed)
+                return
             async with self.db.single_write() as conn:
                 await crud.set_committed_size_core(conn, job_id=job_id, file_index=file_index, committed=committed)
             return

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from relay_grpc.errors import Reason, RelayError
+from relay_grpc.store.pgpool import PgPool
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class Database:
         # burst of thousands of kiosks queues here instead of timing out in the pool;
         # half the pool stays free for RPC writes and the stream ticker.
         self.slots = asyncio.Semaphore(max(1, connections // 2))
+        # PostgreSQL: plain psycopg connections for the hot statements (store/hot.py).
+        self.pool: PgPool | None = None
 
     @classmethod
     def open(cls, url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Database:
@@ -118,7 +121,10 @@ class Database:
             pool_pre_ping=False,
             pool_recycle=1800,
         )
-        return cls(engine, is_postgres=True, connections=pool_size + max_overflow)
+        db = cls(engine, is_postgres=True, connections=pool_size + max_overflow)
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        db.pool = PgPool(conninfo, pool_size)
+        return db
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -180,6 +186,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self.pool is not None:
+            await self.pool.close()
         await self.engine.dispose()
 
 

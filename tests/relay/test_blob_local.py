@@ -136,3 +136,27 @@ def test_append_larger_than_a_part_is_split(tmp_path: Path) -> None:
         await other.close()
 
     run(scenario())
+
+
+def test_new_directories_are_durable_before_the_first_part_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key's first part makes the entries of the directories it created durable (each
+    new directory's parent fsynced) before the append returns, and only once."""
+    from relay_grpc.store.blobs import local
+
+    synced: list[str] = []
+    real = local._fsync_dir
+
+    def record(path: Path) -> None:
+        synced.append(os.path.relpath(path, tmp_path))
+        real(path)
+
+    monkeypatch.setattr(local, "_fsync_dir", record)
+    backend = local.LocalPartBackend(tmp_path)
+    assert backend.create_part("jobs/abc/0", 0, b"x" * 100)
+    assert {"jobs", "jobs/abc", "."} <= set(synced)  # the parents of jobs/abc/0, jobs/abc and jobs
+    synced.clear()
+    assert backend.create_part("jobs/abc/0", 100, b"y" * 100)
+    assert backend.create_part("jobs/abc/1", 0, b"z" * 100)
+    assert synced == ["jobs/abc"]  # only the new jobs/abc/1 entry; jobs/abc is durable already

@@ -10,6 +10,7 @@ with ".", so part and temp names cannot collide with sub-keys.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -59,6 +60,8 @@ class LocalPartBackend:
         self.root = Path(root)
         self._write = write
         self._tmpfile = bool(_O_TMPFILE) and Path("/proc/self/fd").is_dir()
+        # Directories this process created whose entry in their parent is not yet fsynced.
+        self._unsynced: set[str] = set()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -83,14 +86,36 @@ class LocalPartBackend:
         return parts
 
     def _make_dirs(self, directory: Path) -> None:
-        missing: list[Path] = []
-        walk = directory
-        while walk != self.root and not walk.exists():
-            missing.append(walk)
-            walk = walk.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        for created in reversed(missing):  # make the new entries themselves durable
-            _fsync_dir(created.parent)
+        """Create the key's directory and its missing parents (plain ``os.mkdir``); their
+        entries are made durable after the first part (``_sync_parents``)."""
+        missing: list[str] = []
+        walk, root = str(directory), str(self.root)
+        while walk != root:
+            try:
+                os.mkdir(walk)
+            except FileExistsError:
+                break
+            except FileNotFoundError:
+                missing.append(walk)
+                walk = os.path.dirname(walk)
+                continue
+            self._unsynced.add(walk)
+            break
+        for below in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # a concurrent writer made it
+                os.mkdir(below)
+            self._unsynced.add(below)
+
+    def _sync_parents(self, directory: Path) -> None:
+        """Make the entries of new directories on the way to ``directory`` durable:
+        fsync each parent of a directory created here and not yet synced."""
+        walk = str(directory)
+        root = str(self.root)
+        while walk != root and walk in self._unsynced:
+            parent = os.path.dirname(walk)
+            _fsync_dir(Path(parent))
+            self._unsynced.discard(walk)
+            walk = parent
 
     def _open_temp(self, dir_fd: int) -> tuple[int, str | None]:
         """An unnamed file in the directory (O_TMPFILE), or a named temp file where the
@@ -108,8 +133,11 @@ class LocalPartBackend:
     def create_part(self, key: str, offset: int, data: bytes) -> bool:
         # Per part: write, fsync, link under the final name, fsync the directory (the
         # part's name is then on stable storage too), all through one directory fd.
-        # The key's directories are made (and made durable) once, when its first part
-        # finds them missing.
+        # The key's directories are made once, when its first part finds them missing,
+        # and their own entries are fsynced after that part (one journal commit then
+        # covers the directories, the part and its name); the part counts as written
+        # only once they are durable too, also for a part that raced into a directory
+        # this process made and has not synced yet.
         directory = self._dir(key)
         final = directory / part_name(offset)
         for attempt in range(2):  # a concurrent delete may remove the empty directory
@@ -136,6 +164,8 @@ class LocalPartBackend:
                     finally:
                         os.close(fd)
                     os.fsync(dir_fd)
+                    if self._unsynced:
+                        self._sync_parents(directory)
                     return True
                 finally:
                     if temp is not None:
@@ -206,6 +236,7 @@ class LocalPartBackend:
                 directory.rmdir()
             except OSError:
                 return
+            self._unsynced.discard(str(directory))
             directory = directory.parent
 
     def list_keys(self, prefix: str) -> list[str]:
