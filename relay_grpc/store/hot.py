@@ -16,8 +16,8 @@ import psycopg
 
 Conn = psycopg.AsyncConnection[Any]
 
-# The job, its files and its UPLOADING event, if the shop with this slug is enrolled,
-# not revoked and has this key. A creation notifies no one: the shop does not see it
+# The job, its files and its UPLOADING event, if the shop with this slug is not revoked
+# and an active kiosk of it has this key. A creation notifies no one: the shop does not see it
 # and no customer can watch a job before it exists.
 CREATE_JOB = """
 WITH j AS (
@@ -26,7 +26,8 @@ WITH j AS (
   SELECT %(id)s, s.id, %(job_code)s, %(customer_token_hash)s, %(state)s, '', %(key_fingerprint)s,
          %(file_count)s, %(total_bytes)s, %(created_at)s, %(expires_at)s, %(updated_at)s, 1
   FROM shops s
-  WHERE s.slug = %(slug)s AND s.revoked_at IS NULL AND s.key_fingerprint = %(key_fingerprint)s
+  WHERE s.slug = %(slug)s AND s.revoked_at IS NULL AND EXISTS (
+    SELECT 1 FROM kiosks k WHERE k.shop_id = s.id AND k.revoked_at IS NULL AND k.key_fingerprint = %(key_fingerprint)s)
   RETURNING id, shop_id
 ), f AS (
   INSERT INTO job_files (job_id, file_index, size, committed_size)
@@ -90,7 +91,7 @@ async def _one(conn: Conn, query: str, params: dict[str, object]) -> Any:
 
 
 async def create_job(conn: Conn, *, slug: str, values: dict[str, object], sizes: Sequence[int]) -> str | None:
-    """See ``CREATE_JOB``: the new job's shop id, or None (no such shop, or another key)."""
+    """See ``CREATE_JOB``: the new job's shop id, or None (no such shop, or no kiosk with that key)."""
     row = await _one(conn, CREATE_JOB, {**values, "slug": slug, "sizes": list(sizes)})
     return None if row is None else str(row.shop_id)
 
