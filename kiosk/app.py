@@ -32,7 +32,7 @@ from kiosk.ui import format as fmt
 
 log = logging.getLogger(__name__)
 
-SCREENS = ("enrollment", "queue", "job_view", "settings", "poster")
+SCREENS = ("enrollment", "queue", "job_view", "settings", "poster", "daybook")
 
 
 def configure_kivy(fullscreen: bool = True, keyboard: str = "dock") -> None:
@@ -94,6 +94,7 @@ class KioskApp(App):
         from kivy.uix.screenmanager import NoTransition, ScreenManager
 
         from kiosk.ui import (  # noqa: F401  (classes used by .kv rules)
+            daybook,
             enrollment,
             job_view,
             page_stage,
@@ -122,6 +123,7 @@ class KioskApp(App):
         self.screens.add_widget(job_view.JobViewScreen())
         self.screens.add_widget(settings.SettingsScreen())
         self.screens.add_widget(poster.PosterScreen())
+        self.screens.add_widget(daybook.DayBookScreen())
         root = FloatLayout()
         root.add_widget(self.screens)
         self.flash = Flash()

@@ -246,6 +246,7 @@ class JobViewScreen(Screen):
 
     def _update_price(self) -> None:
         job = self.job
+        self.ids.payment.refresh(job)  # amount due and Paid (kiosk/ui/daybook.py)
         if job is None or self.options is None or not job.page_count:
             self.price_line = self.file_lines = ""
             return
@@ -322,7 +323,7 @@ class JobViewScreen(Screen):
                 confirm_text="Complete",
                 tone="success",
                 message=f"Printed at {fmt.clock_text(job.printed_at)}. Completing deletes the job here "
-                "and at the relay and tells the customer the prints are ready.",
+                "and at the relay and tells the customer the prints are ready." + self.ids.payment.complete_note(),
             ).open()
         else:
             ConfirmPopup(
@@ -331,7 +332,7 @@ class JobViewScreen(Screen):
                 confirm_text="Complete anyway",
                 message=f"Nothing of job {job.job_code} has been printed. Completing deletes it and "
                 "tells the customer it is done. To tell the customer why it was not printed, "
-                "use Reject instead.",
+                "use Reject instead." + self.ids.payment.complete_note(),
             ).open()
 
     def complete(self) -> None:

@@ -121,14 +121,14 @@ class SettingsScreen(Screen):
         self.status = text
         self.status_tone = tone
 
-    def leave(self) -> None:
-        """Back to the queue; unsaved edits ask first."""
+    def leave(self, target: str = "queue") -> None:
+        """Back to the queue (or on to ``target``, e.g. the day book); unsaved edits ask first."""
         app = App.get_running_app()
         if not self.dirty:
-            app.show("queue")
+            app.show(target)
             return
         ConfirmPopup(
-            lambda: app.show("queue"),
+            lambda: app.show(target),
             title="Leave without saving?",
             confirm_text="Discard changes",
             cancel_text="Stay here",

@@ -53,6 +53,10 @@ def test_every_screen_fits(size: str, tmp_path: Path) -> None:
         "settings_advanced",
         "confirm_unsaved",
         "poster",
+        "job_paid",
+        "daybook",
+        "daybook_unpaid",
+        "daybook_export",
     } <= steps
     shown = [text for texts in checks["strings"].values() for text in texts]
     assert shown
@@ -87,6 +91,14 @@ def test_every_screen_fits(size: str, tmp_path: Path) -> None:
         "annual-report-2026-final.pdf: 3 pages, 3 sheets = EUR 0.30",
         "holiday-photo.jpg: 1 page, 1 sheet = EUR 0.10",
     ]
+    # pay at the counter and the day book (FakeCore's day book: tests/kiosk/ui_fake_core.py sample_day)
+    assert checks["amount_due"] == "Amount due: EUR 1.00"
+    assert checks["complete_unprinted_note"] == "Recorded as paid in the day book."
+    assert checks["daybook_rows"] == ["K7P2QX", "Q1W2E3", "Z9X8C7", "P0O9I8", "L1K2J3", "M5N6B7", "T4Y5U6"]
+    assert checks["daybook_unpaid_rows"][-2:] == ["Z9X8C7", "L1K2J3"]
+    assert checks["daybook_unpaid_after_mark"] == checks["daybook_unpaid_rows"][1:]
+    today, week, month = checks["daybook_cards"]
+    assert today[0] == "Today" and week[0] == "This week" and month[0] == "This month"
     # plain words and the rest
     assert checks["offline_banner"].startswith("Offline: cannot reach the relay")
     assert checks["unsaved_title"] == "Leave without saving?"

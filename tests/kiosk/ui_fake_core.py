@@ -8,13 +8,18 @@ here), so only the relay and the decryption are faked. The end-to-end test
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from kiosk.core.config import PriceTable, Settings
-from kiosk.core.errors import DecryptError, JobNotFound
+from kiosk.core.daybook import DayBook, DayEntry
+from kiosk.core.errors import DecryptError, JobNotFound, KioskError
 from kiosk.core.jobs import FileInfo, KioskJob, LocalState, PrintOptions
 from kiosk.core.pricing import compute_price
 from kiosk.core.printing.base import PrinterInfo, PrintState, PrintStatus
@@ -125,6 +130,11 @@ class FakeCore:
         self._jobs: dict[str, KioskJob] = {}
         self.printed: list[tuple[str, PrintOptions]] = []
         self.completed: list[str] = []
+        self.data_dir = Path(tempfile.mkdtemp(prefix="fake-kiosk-"))
+        self._paid: dict[str, float] = {}
+        self._book = DayBook(self.data_dir / "daybook.bin", os.urandom(32))
+        for entry in sample_day(self._book.clock()):
+            self._book.append(entry)
 
     @property
     def shop(self) -> ShopProfile | None:
@@ -243,6 +253,23 @@ class FakeCore:
 
     def complete(self, job_id: str) -> None:
         self.completed.append(job_id)
+        job, price = self.job(job_id), self.amount_due(job_id)
+        self._book.append(
+            DayEntry(
+                job_id,
+                time.time(),
+                job.job_code,
+                len(job.files),
+                price.pages if price else None,
+                price.sheets if price else None,
+                job.options.color == "color",
+                job.options.media,
+                "Laser (front)",
+                price.total_cents if price else None,
+                "EUR",
+                self._paid.get(job_id),
+            )
+        )
         self._set(job_id, state=LocalState.COMPLETED)
 
     def reject(self, job_id: str, reason: str) -> None:
@@ -278,3 +305,55 @@ class FakeCore:
 
     def print_poster(self) -> PrintStatus:
         return PrintStatus(PrintState.COMPLETED, "Printed")
+
+    def daybook(self) -> DayBook:
+        return self._book
+
+    def amount_due(self, job_id: str) -> Any:
+        job = self.job(job_id)
+        try:
+            return self.print_plan(job_id, job.options).total
+        except (KioskError, ValueError):
+            return job.price
+
+    def paid_at(self, job_id: str) -> float | None:
+        line = self._book.get(job_id)
+        return line.paid_at if line is not None else self._paid.get(job_id)
+
+    def mark_paid(self, job_id: str, paid: bool = True) -> None:
+        if self._book.get(job_id) is not None:
+            self._book.mark_paid(job_id, paid)
+        elif paid:
+            self._paid[job_id] = time.time()
+        else:
+            self._paid.pop(job_id, None)
+        self._emit("job_updated", job_id)
+
+
+def sample_day(now: datetime) -> list[DayEntry]:
+    """A shop's last days in the day book: paid and unpaid, colour and black-and-white."""
+    rows = [
+        ("Q1W2E3", timedelta(minutes=25), 2, 7, 7, False, 70, True),
+        ("Z9X8C7", timedelta(hours=2), 1, 2, 2, True, 100, False),
+        ("P0O9I8", timedelta(hours=3, minutes=10), 3, 24, 12, False, 120, True),
+        ("L1K2J3", timedelta(days=1, hours=1), 1, 1, 1, False, None, False),
+        ("M5N6B7", timedelta(days=3), 1, 40, 40, True, 2000, True),
+        ("T4Y5U6", timedelta(days=12), 2, 10, 5, False, 50, True),
+    ]
+    return [
+        DayEntry(
+            f"old-{code}",
+            (now - ago).timestamp(),
+            code,
+            files,
+            pages,
+            sheets,
+            colour,
+            "A4",
+            "Laser (front)" if not colour else "Colour (back room)",
+            cents,
+            "EUR",
+            (now - ago).timestamp() if paid else None,
+        )
+        for code, ago, files, pages, sheets, colour, cents, paid in rows
+    ]

@@ -143,10 +143,16 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     runner.check("pages_after_keypad", view.options.page_ranges)
     runner.check("price_after_keypad", view.price_line)
 
+    payment = view.ids.payment
+    runner.check("amount_due", payment.due)
+    yield from pay_at_counter(view, payment)
+    yield from record("job_paid")
+
     tap(view.ids.complete_button)
     yield Until(lambda: _popup(app, "ConfirmPopup") is not None, 5, "complete confirmation")
     popup = _popup(app, "ConfirmPopup")
     runner.check("complete_unprinted_title", popup.title)
+    runner.check("complete_unprinted_note", popup.message.rsplit(". ", 1)[-1])
     yield from record("confirm_complete_unprinted", popup)
     tap(popup.ids.cancel)
     yield Until(lambda: no_popup(app), 5, "popup closed")
@@ -239,6 +245,7 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield 0.5
     yield from record("settings")
     runner.check("audio_note", settings.ids.audio_note.text)
+    yield from daybook_steps(app, settings, runner, record)
     tap(settings.ids.advanced_toggle)
     yield 0.5
     if settings.ids.scroll.children[0].height > settings.ids.scroll.height:
@@ -263,6 +270,50 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield 0.5
     runner.check("poster_fingerprint", poster.fingerprint)
     yield from record("poster")
+
+
+def pay_at_counter(view: Any, payment: Any) -> Iterator[Any]:
+    """Scroll the job panel to the Paid button and tap it."""
+    if view.ids.panel.children[0].height > view.ids.panel.height:
+        view.ids.panel.scroll_to(payment, animate=False)
+    yield 0.3
+    tap(payment.ids.paid_button)
+    yield Until(lambda: payment.paid, 5, "paid")
+    yield 0.3
+
+
+def daybook_steps(app: Any, settings: Any, runner: Runner, record: Any) -> Iterator[Any]:
+    """Settings -> Day book: totals, list, unpaid only, Mark paid, the export dialog; back to settings."""
+    if settings.ids.scroll.children[0].height > settings.ids.scroll.height:
+        settings.ids.scroll.scroll_to(settings.ids.daybook, animate=False)
+    yield 0.3
+    tap(settings.ids.daybook)
+    yield Until(lambda: app.screens.current == "daybook", 5, "day book")
+    book = _screen(app, "daybook")
+    yield 0.5
+    runner.check("daybook_cards", [list(card) for card in book.cards])
+    runner.check("daybook_rows", [row.first.split()[-1] for row in reversed(book.ids.rows.children)])
+    yield from record("daybook")
+    tap(book.ids.show_unpaid)
+    yield 0.5
+    unpaid = list(reversed(book.ids.rows.children))
+    runner.check("daybook_unpaid_rows", [row.first.split()[-1] for row in unpaid])
+    yield from record("daybook_unpaid")
+    mark = next(w for w in unpaid[0].walk() if getattr(w, "text", "") == "Mark paid")
+    tap(mark)
+    yield 0.5
+    runner.check("daybook_unpaid_after_mark", [row.first.split()[-1] for row in reversed(book.ids.rows.children)])
+    tap(book.ids.show_all)
+    yield 0.3
+    tap(book.ids.export)
+    yield Until(lambda: _popup(app, "ExportPopup") is not None, 5, "export dialog")
+    popup = _popup(app, "ExportPopup")
+    yield from record("daybook_export", popup)
+    tap(popup.ids.cancel)
+    yield Until(lambda: no_popup(app), 5, "export closed")
+    tap(book.ids.back)
+    yield Until(lambda: app.screens.current == "settings", 5, "settings again")
+    yield 0.3
 
 
 def open_row(queue: Any, job_id: str) -> Iterator[Any]:
