@@ -48,6 +48,8 @@ def harness_url() -> Iterator[str]:
         "/harness.js": HERE / "pricing_harness.js",
         "/js/pricing.js": ROOT / "web_bridge" / "static" / "js" / "pricing.js",
         "/js/order.js": ROOT / "web_bridge" / "static" / "js" / "order.js",
+        "/js/payment.js": ROOT / "web_bridge" / "static" / "js" / "payment.js",
+        "/js/i18n.js": ROOT / "web_bridge" / "static" / "js" / "i18n.js",
     }
     with StaticServer(routes) as server:
         yield server.url + "/"
@@ -149,3 +151,28 @@ def test_the_page_prices_the_order_from_the_published_price_list(page: Any) -> N
         {"ok": False, "reason": "syntax"},
         {"ok": True, "pages": None},
     ]
+
+
+def test_the_status_page_says_what_to_pay_at_the_counter(page: Any) -> None:
+    """payment.js: the kiosk's amount when it sent one, else the page's total; unknown: priced at the counter."""
+    got = page.evaluate("""async () => {
+      const p = await import("/js/payment.js");
+      const record = { code: "K7Q2XM", summary: { price: { total: 120, currency: "EUR", lines: [] } } };
+      const counter = { code: "K7Q2XM", summary: { price: null } };
+      const el = document.createElement("p");
+      const shown = (rec, job) => { p.renderPayment(el, rec, job); return el.hidden ? null : el.textContent; };
+      return {
+        page: shown(record, { state: "queued" }),
+        kiosk: shown(record, { state: "received", amountDue: { amount: 135, currency: "EUR" } }),
+        counter: shown(counter, { state: "printing" }),
+        done: shown(record, { state: "completed" }),
+        rejected: shown(record, { state: "rejected" }),
+        nocode: shown({ summary: record.summary }, { state: "queued" }),
+        yen: p.payText("K7Q2XM", { amount: 20, currency: "JPY" }, "en"),
+      };
+    }""")
+    assert got["page"] == "Pay €1.20 at the counter; show code K7Q2XM"
+    assert got["kiosk"] == "Pay €1.35 at the counter; show code K7Q2XM"  # the kiosk's amount wins
+    assert got["counter"] == "Priced at the counter; show code K7Q2XM"
+    assert got["done"] == got["page"] and got["rejected"] is None and got["nocode"] is None
+    assert got["yen"] == "Pay ¥20 at the counter; show code K7Q2XM"

@@ -135,6 +135,8 @@ def test_phone_journey(size: str, bridge: Any, kiosk: Any, relay: Any, chromium_
         expect(page.locator("#summary")).to_contain_text("thesis.pdf")
         expect(page.locator("#summary")).to_contain_text("Colour")
         expect(page.locator("#summary .summary-price")).to_have_text(price_text)  # from the tab's memory
+        total = price_text.split(": ", 1)[1]
+        expect(page.locator("#pay-line")).to_have_text(f"Pay {total} at the counter; show code {job.job_code}")
         link = page.locator("#status-link").input_value()
         assert link.startswith(f"{bridge.url}/j/{job_id}#t=")
         assert axe_violations(page) == []

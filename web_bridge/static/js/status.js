@@ -7,6 +7,7 @@ import { TERMINAL, watchJob } from "./events.js";
 import { kindName } from "./format.js";
 import { _ } from "./i18n.js";
 import { showReceipt } from "./receipt.js";
+import { renderPayment } from "./payment.js";
 import { statusLink, updateJob } from "./store.js";
 import { renderSummary } from "./summary.js";
 
@@ -117,6 +118,7 @@ export class StatusView {
     $("status-line").textContent = line;
     $("status-detail").textContent = detail;
     this.checkReceipt(job);
+    renderPayment($("pay-line"), this.record, job);
     const reached = ORDER.indexOf(state);
     for (const li of $("steps").children) {
       const at = ORDER.indexOf(li.dataset.step);
