@@ -77,6 +77,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert "one-time code" in checks["enroll_empty_code_error"]
     assert checks["flashes_after_arrival"] == 3  # one flash per new job
     assert checks["queue_codes"] == ["B2N6WE", "M4R8ZT", "K7P2QX"]  # newest first
+    assert checks["taken_status"] == "At Counter 2"  # the shop's other counter has it (issue 19 item 5)
     assert checks["job_title"] == "Job K7P2QX"
     assert checks["watermark"] == "JOB K7P2QX"
     # 3 pages, duplex, 2 copies -> 2 sheets x 2 = 4 sheets at 0.50 colour

@@ -174,8 +174,9 @@ class FakeCore:
         minutes_left: float = 25.0,
         files: tuple[str, ...] = ("report.pdf",),
         printed_at: datetime | None = None,
+        taken_by: str = "",
     ) -> str:
-        """Put a job in the queue (from any thread) and emit job_added."""
+        """Put a job in the queue (from any thread) and emit job_added; ``taken_by``: another counter has it."""
         job_id = f"job-{code}"
         now = datetime.now(UTC)
         pdf = sample_pdf(pages, f"{customer}'s document")
@@ -193,6 +194,7 @@ class FakeCore:
             price=None if broken else compute_price(pages, options, self.settings.prices),
             expire_time=now + timedelta(minutes=minutes_left),
             error="This job cannot be decrypted: it was tampered with or sealed to another key." if broken else None,
+            taken_by=taken_by,
         )
         if printed_at is not None and not broken:
             job = job.replace(state=LocalState.PRINTED)

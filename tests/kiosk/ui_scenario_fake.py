@@ -62,7 +62,9 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
                 "K7P2QX", "Ada Lovelace", 3, PrintOptions(copies=2, color="color", sides="two-sided-long-edge")
             ),
             core.add_job("M4R8ZT", "Grace Hopper", 1, PrintOptions(), broken=True, minutes_left=3),
-            core.add_job("B2N6WE", "Alan Turing", 5, PrintOptions(page_ranges="1-3"), minutes_left=12),
+            core.add_job(
+                "B2N6WE", "Alan Turing", 5, PrintOptions(page_ranges="1-3"), minutes_left=12, taken_by="Counter 2"
+            ),
         )
     ).start()
     queue = _screen(app, "queue")
@@ -71,6 +73,7 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield 1.2
     codes = [row.code for row in queue.ids.jobs.children[::-1]]
     runner.check("queue_codes", codes)
+    runner.check("taken_status", queue.row("job-B2N6WE").status)
     yield from settle(app)
     screenshot(runner, shots, "fake_queue")
 
