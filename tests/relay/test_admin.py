@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -114,3 +115,53 @@ def test_alembic_upgrade_on_fresh_postgres(make_pg_database) -> None:  # type: i
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_several_kiosks_from_the_cli(relay) -> None:  # type: ignore[no-untyped-def]
+    """`shop code --kiosk`, `shop kiosks`, `shop revoke-kiosk`: the other kiosk keeps its token."""
+    slug, first = relay.add_shop("Counters")
+    with relay.channel() as channel:
+        one = enroll(channel, slug, first)
+        second = json.loads(relay.cli("shop", "code", slug, "--kiosk", "Tablet", "--json"))["enrollment_code"]
+        two = enroll(channel, slug, second)
+        assert [bytes(k.public_key) for k in get_shop(channel, slug).kiosk_keys] == [one.public_key, two.public_key]
+        assert "revoked kiosk 'Tablet'" in relay.cli("shop", "revoke-kiosk", slug, "Tablet")
+        listed = json.loads(relay.cli("shop", "kiosks", slug, "--json"))
+        assert [(k["label"], k["revoked"]) for k in listed] == [("Counter 1", False), ("Tablet", True)]
+        assert [bytes(k.public_key) for k in get_shop(channel, slug).kiosk_keys] == [one.public_key]
+
+
+def test_migration_gives_an_enrolled_shop_its_kiosk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0005 copies each enrolled shop's key and token into `kiosks` as "Counter 1"."""
+    import asyncio
+    import sqlite3
+
+    from relay_grpc.config import RelayConfig
+    from relay_grpc.shops import ShopService
+    from relay_grpc.store.db import Database
+    from relay_grpc.store.migrate import upgrade
+    from relay_grpc.tokens import hash_token, new_token
+    from tests.relay.helpers import new_public_key
+
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    upgrade(url, "0004")
+    key, token = new_public_key(), new_token()
+    with sqlite3.connect(tmp_path / "relay.db") as conn:
+        conn.execute(
+            "INSERT INTO shops (id, slug, display_name, public_key, key_fingerprint, token_hash, created_at,"
+            " last_sequence) VALUES ('s1', 'old-shop', 'Old Shop', ?, ?, ?, 1.0, 0)",
+            (key, hashlib.sha256(key).digest(), hash_token(token)),
+        )
+    upgrade(url)
+
+    async def check() -> None:
+        db = Database.open(url)
+        try:
+            shops = ShopService(db, RelayConfig(data_dir=tmp_path))
+            assert (await shops.authenticate(token)).id == "s1"
+            profile = await shops.get_profile("old-shop")
+            assert [(k.label, k.public_key) for k in profile.kiosk_keys] == [("Counter 1", key)]
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())
