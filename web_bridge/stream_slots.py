@@ -7,6 +7,7 @@ and polls ``GET /api/jobs/<id>`` instead.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +28,10 @@ class StreamSlots:
         self._clients: Counter[str] = Counter()
 
     def acquire(self, job_id: str, client: str) -> Callable[[], None] | None:
-        """A release function for a new stream, or None when a cap is reached."""
+        """A release function for a new stream, or None when a cap is reached.
+
+        ``client`` is the client's address (an IPv6 one counts by its /64)."""
+        client = client_key(client)
         with self._lock:
             if self._jobs[job_id] >= self.per_job or self._clients[client] >= self.per_client:
                 return None
@@ -51,6 +55,20 @@ class StreamSlots:
     def open(self) -> int:
         with self._lock:
             return sum(self._jobs.values())
+
+
+def client_key(address: str) -> str:
+    """What the per-client cap counts: the address, or its /64 for IPv6 (one customer's
+    network hands out a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def slots() -> StreamSlots:

@@ -49,3 +49,14 @@ def test_streams_per_job_and_per_client_are_capped(client: FlaskClient, fake_rel
         response.close()
     with client.application.app_context():
         assert slots().open == 0
+
+
+def test_an_ipv6_client_counts_by_its_64() -> None:
+    from web_bridge.stream_slots import StreamSlots, client_key
+
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:10.0.0.1") == "10.0.0.1" and client_key("10.0.0.1") == "10.0.0.1"
+    caps = StreamSlots(per_job=100, per_client=2)
+    assert caps.acquire("a", "2001:db8:1:2::1") and caps.acquire("b", "2001:db8:1:2::2")
+    assert caps.acquire("c", "2001:db8:1:2:ffff::3") is None
+    assert caps.acquire("c", "2001:db8:1:3::1") is not None
