@@ -1,8 +1,9 @@
 """Caps on live status streams: per job and per client address, in this process.
 
-Each stream holds a server thread (sync workers) for up to SSE_MAX_SECONDS, so
-an unbounded number of them stops the bridge. Past a cap the page gets 429
-and polls ``GET /api/jobs/<id>`` instead.
+Served as ASGI (:mod:`web_bridge.live_status`) a stream holds no thread, but still a
+socket, memory and a relay watch, for up to SSE_MAX_SECONDS; under a threaded WSGI
+server it holds a thread. One client must not hold an unbounded number of them.
+Past a cap the page gets 429 and polls ``GET /api/jobs/<id>`` instead.
 """
 
 from __future__ import annotations
