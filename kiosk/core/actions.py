@@ -143,8 +143,9 @@ class JobActions:
         except RelayError as exc:
             self._fetch_failed(job_id, str(exc), transient=not exc.gone, reason=RejectReason.INTERNAL)
             return
-        except ForAnotherCounter as exc:  # another counter opens it: never rejected from here
-            self._update(job_id, state=LocalState.FAILED, error=str(exc))
+        except ForAnotherCounter as exc:  # another counter opens it: not an error, never rejected from here
+            record.elsewhere = True
+            self._update(job_id, state=LocalState.FAILED, error=None, taken_by=taken_by(record.proto, "", True))
             self.events.emit(ev.JOB_UPDATED, job_id, str(exc))
             return
         except KioskError as exc:
@@ -299,6 +300,8 @@ class JobActions:
             if snap.is_terminal:
                 raise JobError(f"the job is {snap.state.value}")
             if snap.state is LocalState.FAILED:
+                if record.elsewhere:
+                    raise JobError("the job is for another counter of the shop; open it there")
                 raise JobError(snap.error or "the job cannot be opened")
             if time.monotonic() > deadline:
                 raise JobError("the job is still being fetched; try again")

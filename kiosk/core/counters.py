@@ -49,12 +49,19 @@ def key_listed(shop: common_pb2.Shop, public_key: bytes) -> bool:
     return bytes(shop.public_key) in (b"", public_key)
 
 
-def taken_by(job: common_pb2.Job, label: str) -> str:
-    """The other counter that opened or is printing ``job`` ("" when none, or it is this one)."""
+ANOTHER_COUNTER = "another counter"
+
+
+def taken_by(job: common_pb2.Job, label: str, elsewhere: bool = False) -> str:
+    """The other counter that opened or is printing ``job`` ("" when none, or it is this one).
+
+    ``elsewhere``: the job is sealed to other counters only; until one of them
+    names itself, it is at "another counter".
+    """
     other = job.kiosk_statement.kiosk_label if job.HasField("kiosk_statement") else ""
     if job.state in HELD_STATES and other and other != label:
         return other
-    return ""
+    return ANOTHER_COUNTER if elsewhere else ""
 
 
 def labelled(label: str, statement: common_pb2.KioskStatement | None = None) -> common_pb2.KioskStatement | None:

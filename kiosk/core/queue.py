@@ -35,6 +35,7 @@ class JobRecord:
     op_lock: threading.Lock = field(default_factory=threading.Lock)
     budget: MemoryBudget | None = None
     reserved: int = 0
+    elsewhere: bool = False  # sealed to other counters of the shop only (kiosk.core.counters)
 
     def hold(self, budget: MemoryBudget, size: int) -> None:
         """Keep a memory reservation until :meth:`wipe`."""

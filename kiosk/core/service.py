@@ -354,7 +354,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
                 job_id,
                 expire_time=_ts(job.expire_time),
                 sequence=event.sequence,
-                taken_by=taken_by(job, self.kiosk_label),
+                taken_by=taken_by(job, self.kiosk_label, record.elsewhere),
             )
             self.events.emit(ev.JOB_UPDATED, job_id)
 

@@ -15,6 +15,7 @@ import pytest
 
 from kiosk.core.counters import TakenElsewhere
 from kiosk.core.demo import sample_pdf
+from kiosk.core.errors import JobError
 from kiosk.core.jobs import LocalState
 from kiosk.core.printing import PdfFolderPrinter, PrintState
 from kiosk.core.service import KioskCore
@@ -82,7 +83,11 @@ def test_two_counters_share_jobs_and_one_survives_the_others_revocation(
     single = customer.send(slug, _pdf("single"), public_key=one.shop.public_key)
     wait_for(job_in(one, single.job_id, LocalState.READY), what="counter 1 opened the single-key job")
     failed = wait_for(job_in(two, single.job_id, LocalState.FAILED), what="counter 2 cannot open it")
-    assert "another counter" in (failed.error or "")
+    assert (failed.taken_by, failed.error) == ("another counter", None)  # "At another counter", not an error
+    with pytest.raises(JobError, match="another counter"):
+        two.open_job(single.job_id)
+    one.open_job(single.job_id)
+    wait_for(lambda: _taken(two, single.job_id, "Counter 1"), what="counter 2 sees 'At Counter 1'")
     assert customer.get(single).state != 6  # not rejected (JOB_STATE_REJECTED)
 
     # Revoke counter 2: counter 1 goes on with its token, stream and new jobs.
