@@ -5,8 +5,8 @@ Figures (this machine, this run):
 * conversion time per type: a 10-page document made by LibreOffice itself
   (kiosk.core.demo_documents; the DOCX with a table and an image) through
   :func:`kiosk.core.convert.convert_to_pdf` (bubblewrap, fresh profile in
-  /dev/shm, limits), median of 5. Baseline: the same file converted by a bare
-  ``soffice --convert-to pdf`` with a fresh profile, no sandbox (median of 3),
+  /dev/shm, limits), 5 runs (median, min, max). Baseline: the same file converted by a bare
+  ``soffice --convert-to pdf`` with a fresh profile, no sandbox (3 runs),
   so the ratio is the cost of the sandbox.
 * peak RSS during a DOCX conversion, sampled every 20 ms from /proc: the kiosk
   process alone, and the kiosk with every process it started (LibreOffice).
@@ -16,7 +16,7 @@ Run: ``python -m bench kiosk_convert`` or ``python bench/kiosk_convert.py``.
 
 from __future__ import annotations
 
-import statistics
+import os
 import threading
 import time
 from pathlib import Path
@@ -32,13 +32,22 @@ BASELINE_RUNS = 3
 PAGE = 4096
 
 
-def _median(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
+def _times(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        times.append(round(time.perf_counter() - start, 3))
+    return times
+
+
+def _load() -> str:
+    """The machine's 1-minute load average and core count, for the row's note."""
+    try:
+        one = Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "load unknown"
+    return f"load average {one} on {os.cpu_count()} cores"
 
 
 def _rss(pid: int) -> int:
@@ -110,37 +119,35 @@ def run() -> list[dict[str, object]]:
         pdf.close()
         if pages != 10:  # the figure is for a 10-page document, nothing else
             raise RuntimeError(f"the sample {kind} converted to {pages} pages, not 10")
-        sandboxed = _median(lambda d=data, k=kind: convert_to_pdf(d, k), RUNS)
-        bare = _median(lambda d=data, k=kind: libreoffice_convert({f"doc.{k}": d}, "pdf"), BASELINE_RUNS)
+        load_before = _load()
+        sandboxed = _times(lambda d=data, k=kind: convert_to_pdf(d, k), RUNS)
+        bare = _times(lambda d=data, k=kind: libreoffice_convert({f"doc.{k}": d}, "pdf"), BASELINE_RUNS)
         rows.append(
             {
-                "figure": f"kiosk: 10-page {kind.upper()} -> PDF in the sandbox ({box.method}), median of {RUNS}",
-                "value": round(sandboxed, 2),
+                "figure": f"kiosk: 10-page {kind.upper()} -> PDF in the sandbox ({box.method}); "
+                "baseline: bare soffice --convert-to pdf, no sandbox",
+                "samples": sandboxed,
                 "unit": "s",
-                "baseline": round(bare, 2),
-                "ratio": round(sandboxed / bare, 2),
+                "baseline_samples": bare,
                 "target": "< 60 s (the time limit)",
+                "note": f"conversions: {load_before} before, {_load()} after (shared machine)",
             }
         )
     docx = documents.get("docx") or make_document("docx", pages=10)
-    own, tree = peak_rss_during(lambda: convert_to_pdf(docx, "docx"))
+    peaks = [peak_rss_during(lambda: convert_to_pdf(docx, "docx")) for _ in range(RUNS)]
     rows.append(
         {
-            "figure": "kiosk: peak RSS of the kiosk process during a DOCX conversion",
-            "value": round(own / 2**20, 1),
+            "figure": "kiosk: peak RSS of the kiosk process during a 10-page DOCX conversion",
+            "samples": [round(own / 2**20, 1) for own, _tree in peaks],
             "unit": "MiB",
-            "baseline": None,
-            "ratio": None,
             "target": None,
         }
     )
     rows.append(
         {
-            "figure": "kiosk: peak RSS of the kiosk and LibreOffice together during a DOCX conversion",
-            "value": round(tree / 2**20, 1),
+            "figure": "kiosk: peak RSS of the kiosk and LibreOffice together during a 10-page DOCX conversion",
+            "samples": [round(tree / 2**20, 1) for _own, tree in peaks],
             "unit": "MiB",
-            "baseline": None,
-            "ratio": None,
             "target": "< 2048 MiB (the memory limit)",
         }
     )

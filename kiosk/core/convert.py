@@ -45,6 +45,7 @@ GIB = 1 << 30
 MIB = 1 << 20
 RAM_DIR = Path("/dev/shm")
 WORK_PARENT = "cloudtab-convert"  # empty between conversions; holds the machine-wide lock
+WORK_ROOT_ENV = "CLOUDTAB_CONVERT_DIR"  # another parent folder (tests: one per run, so runs never share one)
 
 # Macros never run; links (sections, images, OLE, DDE, external data) never update.
 PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
@@ -209,11 +210,23 @@ def convert_to_pdf(
         return _run(box, work, data, kind, limits)
 
 
+def work_parent(box: Sandbox, environ: dict[str, str] | None = None) -> Path:
+    """The folder every conversion's work folder is made in (and the lock is taken on).
+
+    ``CLOUDTAB_CONVERT_DIR`` when set (a test run's own folder), else
+    ``cloudtab-convert`` in the RAM-backed folder (or the system temp folder).
+    """
+    env = os.environ if environ is None else environ
+    override = env.get(WORK_ROOT_ENV, "")
+    if override:
+        return Path(override)
+    return (box.ram_dir or Path(tempfile.gettempdir())) / WORK_PARENT
+
+
 @contextlib.contextmanager
 def _one_at_a_time(box: Sandbox) -> Iterator[Path]:
     """Serialise conversions in this process (lock) and on this machine (flock on the parent)."""
-    base = box.ram_dir or Path(tempfile.gettempdir())
-    parent = base / WORK_PARENT
+    parent = work_parent(box)
     with _THREAD_LOCK:
         parent.mkdir(mode=0o700, exist_ok=True)
         os.chmod(parent, 0o700)

@@ -35,7 +35,7 @@ def text_and_images(pdf: bytes | bytearray) -> tuple[str, int]:
 def work_parent() -> Path:
     box = convert.sandbox()
     assert box is not None
-    return (box.ram_dir or Path("/tmp")) / convert.WORK_PARENT
+    return convert.work_parent(box)
 
 
 def converter_processes() -> list[str]:

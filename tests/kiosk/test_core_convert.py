@@ -47,15 +47,32 @@ def test_the_docx_has_a_table_and_an_image_that_survive_conversion(office_docume
     assert images >= 1
 
 
-def test_nothing_of_the_document_is_left_after_success(office_documents) -> None:
+def _record_work_folders(monkeypatch) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The work folders conversions use from now on (checked afterwards: do they still exist?)."""
+    folders: list[Path] = []
+    real_run = convert._run
+
+    def spy(box, work, data, kind, limits):  # type: ignore[no-untyped-def]
+        folders.append(work)
+        assert work.is_dir()  # LibreOffice is about to run in it
+        return real_run(box, work, data, kind, limits)
+
+    monkeypatch.setattr(convert, "_run", spy)
+    return folders
+
+
+def test_nothing_of_the_document_is_left_after_success(office_documents, monkeypatch) -> None:
+    folders = _record_work_folders(monkeypatch)
     marker = f"kiosk-leftover-{uuid.uuid4().hex}"  # made at run time: in no file before
     pdf = convert_to_pdf(f"{marker}\nsecond line\n".encode(), "txt")
     assert marker in text_and_images(pdf)[0]
+    assert len(folders) == 1 and not folders[0].exists()
     assert_nothing_left()
     assert _files_containing(marker.encode()) == []
 
 
-def test_nothing_is_left_after_a_failed_conversion(office_documents) -> None:
+def test_nothing_is_left_after_a_failed_conversion(office_documents, monkeypatch) -> None:
+    folders = _record_work_folders(monkeypatch)
     marker = f"kiosk-failure-{uuid.uuid4().hex}".encode()
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as package:
@@ -63,6 +80,7 @@ def test_nothing_is_left_after_a_failed_conversion(office_documents) -> None:
         package.writestr("word/document.xml", b"<w:document>" + marker + b"\x00\xff not xml")
     with pytest.raises(ConversionError, match="damaged|cannot be converted"):
         convert_to_pdf(broken.getvalue(), "docx")
+    assert len(folders) == 1 and not folders[0].exists()  # LibreOffice ran and failed; its folder is gone
     assert_nothing_left()
     assert _files_containing(marker) == []
 
@@ -79,10 +97,18 @@ def test_the_work_folder_is_private_and_in_ram(office_documents, monkeypatch) ->
     monkeypatch.setattr(convert, "_run", spy)
     convert_to_pdf(b"hello\n", "txt")
     work, mode, entries = seen[0]
-    assert work.parent == work_parent() and str(work).startswith("/dev/shm/")
+    assert work.parent == work_parent() and str(work).startswith("/dev/shm/cloudtab-convert-run-")
     assert mode == 0o700 and stat.S_IMODE(work_parent().stat().st_mode) == 0o700
     assert {"in", "out", "profile"} <= set(entries)  # and caches LibreOffice makes under HOME
     assert not work.exists()
+
+
+def test_the_parent_folder_is_in_ram_unless_a_run_names_its_own() -> None:
+    box = convert.sandbox()
+    assert box is not None
+    assert convert.work_parent(box, {}) == Path("/dev/shm/cloudtab-convert")
+    assert convert.work_parent(box, {convert.WORK_ROOT_ENV: "/dev/shm/x"}) == Path("/dev/shm/x")
+    assert work_parent() != Path("/dev/shm/cloudtab-convert")  # this run's own (tests/fixtures/documents.py)
 
 
 def test_the_sandbox_here_is_bubblewrap_without_network() -> None:
