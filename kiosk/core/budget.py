@@ -2,7 +2,13 @@
 
 A job reserves what it holds at its peak (ciphertext plus plaintext) and keeps
 the reservation until it is wiped. Jobs that do not fit wait; a job larger
-than the whole budget is refused at once.
+than the whole budget is refused at once. What a job makes while it opens
+(the PDF LibreOffice converts a document into, a photo laid out on pages) is
+added to its reservation with :meth:`MemoryBudget.grow` as soon as its size is
+known: that never waits (a job must not wait on memory it holds itself, nor two
+opening jobs on each other), so the budget can be exceeded for a while and
+other jobs then wait until it is back under; a job that alone would exceed the
+whole budget is refused.
 """
 
 from __future__ import annotations
@@ -68,6 +74,20 @@ class MemoryBudget:
                     continue
             waited = True
             on_wait()  # outside the lock: it may emit events
+
+    def grow(self, extra: int, held: int) -> None:
+        """Count ``extra`` more bytes for a job that already holds ``held``, without waiting.
+
+        Raises:
+            DocumentTooLarge: ``held + extra`` exceeds the whole budget (nothing is counted).
+        """
+        if extra <= 0:
+            return
+        if held + extra > self.limit:
+            raise DocumentTooLarge("the converted document is too large for this kiosk's memory")
+        with self._cond:
+            self._used += extra
+            self._peak = max(self._peak, self._used)
 
     def release(self, size: int) -> None:
         """Give back a reservation."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import count
 
 from kiosk.core import worker_tasks as tasks
@@ -187,9 +188,18 @@ class OpenedJob:
 
 
 def open_ciphertexts(
-    job_id: str, manifest: JobManifest, ciphertexts: list[bytearray], paper: str, pool: WorkerPool | None = None
+    job_id: str,
+    manifest: JobManifest,
+    ciphertexts: list[bytearray],
+    paper: str,
+    pool: WorkerPool | None = None,
+    grow: Callable[[int], None] | None = None,
 ) -> OpenedJob:
     """Decrypt, verify and prepare every file; on any failure nothing decrypted survives here.
+
+    ``grow(n)`` is told the bytes a file became beyond what the job reserved for it
+    (a converted PDF, a photo laid out on pages; kiosk.core.budget); it may raise
+    DocumentTooLarge.
 
     Raises:
         DecryptError, DocumentError (and subclasses; WorkLimitExceeded for a limit hit).
@@ -206,8 +216,11 @@ def open_ciphertexts(
                     # LibreOffice runs in its own sandbox with its own limits (kiosk.core.convert).
                     printable, media_type = to_printable(plain, info.media_type, info.name, paper)
                     if printable is not plain:
+                        if grow is not None:
+                            grow(len(printable))  # held with the original until that is wiped, then kept
                         wipe_buffer(plain)
                         plain = printable
+                before = len(plain)
                 # Photos are laid out (kiosk.core.intake) and everything is parsed in a worker.
                 pdf, sizes, actual = pool.run(
                     tasks.PREPARE, plain, media_type, paper, info.name, timeout=pool.limits.document_seconds
@@ -218,6 +231,8 @@ def open_ciphertexts(
                 raise
             finally:
                 wipe_buffer(plain)
+            if grow is not None and len(pdf) > before:
+                grow(len(pdf) - before)  # the kept PDF is larger than the file it was made from
             documents.append(Document(pool, bytearray(pdf), sizes, actual))
             del pdf
         return OpenedJob(job_id, manifest, documents)

@@ -41,6 +41,16 @@ class JobRecord:
         """Keep a memory reservation until :meth:`wipe`."""
         self.budget, self.reserved = budget, size
 
+    def grow(self, extra: int) -> None:
+        """Add what the job made while opening (a converted PDF) to its reservation.
+
+        Raises:
+            DocumentTooLarge: the job alone would exceed the whole budget.
+        """
+        if self.budget is not None and extra > 0:
+            self.budget.grow(extra, self.reserved)
+            self.reserved += extra
+
     def wipe(self) -> None:
         """Drop and zero everything decrypted, and give back its memory reservation."""
         if self.opened is not None:

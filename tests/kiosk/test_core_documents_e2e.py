@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 from cloudtab.v1 import common_pb2
 from PIL import Image
 
+import envelope
 from kiosk.core.formats import OFFICE_MEDIA_TYPES
 from kiosk.core.jobs import LocalState
 from kiosk.core.printing import IppPrinter, PrintState
@@ -64,6 +65,10 @@ def test_documents_and_photos_print_with_the_right_page_counts(  # type: ignore[
     job = wait_for(job_in(core, sent.job_id, LocalState.READY, LocalState.FAILED), timeout=240, what="job opened")
     assert job.state is LocalState.READY, job.error
     assert job.page_count == 32
+    # the converted PDFs are counted in the kiosk's memory budget, on top of ciphertext + plaintext
+    manifest_bytes = sum(len(f.data) for f in files)
+    footprint = sum(envelope.ciphertext_size(len(f.data)) for f in files) + manifest_bytes
+    assert core.budget.used > footprint
     status = core.print_job(sent.job_id)
     assert status.state is PrintState.COMPLETED, status
     printed = ipp_printer.wait_for_jobs(len(files))
@@ -71,6 +76,7 @@ def test_documents_and_photos_print_with_the_right_page_counts(  # type: ignore[
     assert all(p.document[:5] == b"%PDF-" for p in printed)
     core.complete(sent.job_id)
     assert customer.get(sent).state == common_pb2.JOB_STATE_COMPLETED
+    assert core.budget.used == 0
     assert_nothing_left()
 
 
