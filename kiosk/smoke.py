@@ -64,7 +64,8 @@ def current_screens(root: Any) -> tuple[str, list[str]]:
 
 
 def bundle_checks() -> dict[str, Any]:
-    """Check the parts a bundle can silently miss: libpdfium + Pillow, OpenSSL, Kivy's audio.
+    """Check the parts a bundle can silently miss: libpdfium + Pillow, pillow-heif's libheif,
+    OpenSSL, Kivy's audio.
 
     Turns a PNG into a PDF page and renders it with the kiosk's own render code.
     Never raises: each check reports "ok ..." or "error: ...".
@@ -87,6 +88,20 @@ def bundle_checks() -> dict[str, Any]:
         checks["pdfium"] = f"ok {page.width}x{page.height}"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         checks["pdfium"] = f"error: {type(exc).__name__}: {exc}"
+    try:
+        import io
+
+        import pillow_heif
+        from PIL import Image
+
+        from kiosk.core.images import photos_to_pdf
+
+        pillow_heif.register_heif_opener()
+        heic = io.BytesIO()
+        Image.new("RGB", (64, 48), (30, 90, 200)).save(heic, format="HEIF")
+        checks["heif"] = "ok" if photos_to_pdf(heic.getvalue(), "image/heic")[:5] == b"%PDF-" else "error: no PDF"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["heif"] = f"error: {type(exc).__name__}: {exc}"
     try:
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

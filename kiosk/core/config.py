@@ -111,6 +111,7 @@ class Settings:
     chime_repeat_seconds: int = 30  # repeat the new-job chime until someone looks (0: once)
     default_media: str = "A4"
     daybook_retention_days: int = 90  # day book lines older than this are dropped (kiosk.core.daybook)
+    soffice: str = ""  # full path to LibreOffice's soffice / soffice.exe; "" = look for it (kiosk.core.convert)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated)."""
@@ -142,6 +143,8 @@ class Settings:
             raise ConfigError("the chime repeat must be 0 to 3600 seconds")
         if not isinstance(self.daybook_retention_days, int) or not 1 <= self.daybook_retention_days <= 3660:
             raise ConfigError("the day book keeps lines for 1 to 3660 days")
+        if not isinstance(self.soffice, str) or len(self.soffice) > 1000:
+            raise ConfigError("the LibreOffice path must be text")
 
 
 def _from_dict(data: dict[str, Any]) -> Settings:

@@ -102,16 +102,24 @@ class Sandbox:
 
 _THREAD_LOCK = threading.Lock()
 _SANDBOX: dict[Path, Sandbox] = {}
+_CONFIGURED: list[str] = [""]  # the kiosk settings' "soffice" (kiosk.core.config.Settings)
 
 
-def find_soffice(environ: dict[str, str] | None = None) -> Path | None:
+def configure_soffice(path: str) -> None:
+    """Use the settings' ``soffice`` path ("" = look for it); called when settings load or change."""
+    _CONFIGURED[0] = path.strip()
+
+
+def find_soffice(environ: dict[str, str] | None = None, configured: str | None = None) -> Path | None:
     """Where LibreOffice's ``soffice`` is, or None.
 
-    Order: ``CLOUDTAB_SOFFICE``; ``soffice`` on PATH; the usual install folders
-    (Linux packages and tarballs, Windows Program Files, macOS app bundle).
+    Order: ``CLOUDTAB_SOFFICE``; the kiosk setting ``soffice`` (``configured``,
+    default: what :func:`configure_soffice` was given); ``soffice`` on PATH; the
+    usual install folders (Linux packages and tarballs, Windows Program Files,
+    macOS app bundle). A named path that is not a file means no LibreOffice.
     """
     env = os.environ if environ is None else environ
-    override = env.get("CLOUDTAB_SOFFICE", "")
+    override = env.get("CLOUDTAB_SOFFICE", "") or (_CONFIGURED[0] if configured is None else configured)
     if override:
         return Path(override) if Path(override).is_file() else None
     found = shutil.which("soffice") or shutil.which("soffice.exe")

@@ -21,6 +21,7 @@ from cloudtab.v1 import common_pb2
 from kiosk.core import events as ev
 from kiosk.core.actions import JobActions
 from kiosk.core.budget import MemoryBudget
+from kiosk.core.convert import configure_soffice
 from kiosk.core.capabilities import shop_capabilities
 from kiosk.core.config import (
     Settings,
@@ -89,6 +90,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         self.data_dir = ensure_data_dir(Path(data_dir) if data_dir else default_data_dir())
         self.keystore = KeyStore(self.data_dir, passphrase)
         self._settings = load_settings(self.data_dir)
+        configure_soffice(self._settings.soffice)
         self._profile = load_profile(self.data_dir)
         self._printer_override = printer
         self.auto_accept = auto_accept
@@ -143,6 +145,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         old = self._settings
         save_settings(self.data_dir, settings)
         self._settings = settings
+        configure_soffice(settings.soffice)
         self.events.emit(ev.SETTINGS)
         if self._connection.online:
             self._submit(self._publish_capabilities)

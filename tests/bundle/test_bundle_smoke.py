@@ -116,7 +116,7 @@ def check_run(result: subprocess.CompletedProcess[str], report: dict, shot: Path
     assert report["frozen"] is True, "the smoke ran from source, not from the bundle"
     assert report["screen"] == "enrollment", f"a fresh kiosk must ask to enroll first: {report}"
     assert all(str(v).startswith("ok") for v in report["checks"].values()), report["checks"]
-    assert {"pdfium", "crypto", "audio"} <= set(report["checks"])
+    assert {"pdfium", "heif", "crypto", "audio"} <= set(report["checks"])
     assert report["kiosk_version"], "the kiosk shows its version"
     size, deviation, colours = image_stats(shot)
     assert size == tuple(report["window_size"]) and size[0] >= 800 and size[1] >= 600

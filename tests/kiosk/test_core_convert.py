@@ -7,6 +7,7 @@ The documents are made by LibreOffice itself (tests/fixtures/documents.py):
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import uuid
@@ -168,3 +169,23 @@ def _files_containing(needle: bytes) -> list[str]:
                 except OSError:
                     continue
     return hits
+
+
+def test_the_kiosk_setting_names_libreoffice_before_path_and_the_usual_places(tmp_path, monkeypatch) -> None:
+    from kiosk.core.config import load_settings, save_settings
+
+    elsewhere = tmp_path / "LibreOffice 7" / "program" / "soffice"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(b"#!/bin/sh\n")
+    save_settings(tmp_path, load_settings(tmp_path).replace(soffice=str(elsewhere)))
+    assert json.loads((tmp_path / "settings.json").read_text())["soffice"] == str(elsewhere)
+    monkeypatch.setattr(convert, "_CONFIGURED", [""])
+    from kiosk.core.service import KioskCore
+
+    KioskCore(tmp_path)  # loading the settings configures the path
+    assert convert.find_soffice({}) == elsewhere
+    assert convert.find_soffice({"CLOUDTAB_SOFFICE": str(elsewhere.parent / "other")}) is None  # env wins
+    convert.configure_soffice(str(tmp_path / "gone"))
+    assert convert.find_soffice({}) is None  # a named path that is missing: no Office types
+    convert.configure_soffice("")
+    assert convert.find_soffice({}) is not None  # back to PATH (/usr/bin/soffice here)
