@@ -14,7 +14,9 @@ out-of-range ones are errors.
 
 The option words are the kiosk's one vocabulary (kiosk/core/options.py):
 color monochrome|color, sides one-sided|two-sided-long-edge|two-sided-short-edge,
-media A4|Letter|A3|Legal, pages_per_sheet 1|2|4, orientation portrait|landscape.
+media A4|Letter|A3|Legal, pages_per_sheet 1|2|4, orientation portrait|landscape,
+and for photos only (optional, written only when not the default):
+photo_fit fit|fill, photo_size page|10x15|4x6, photos_per_sheet 1|2|4.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
 MEDIA = ("A4", "Letter", "A3", "Legal")
 PAGES_PER_SHEET = (1, 2, 4)
 ORIENTATIONS = ("portrait", "landscape")
+PHOTO_FITS = ("fit", "fill")
+PHOTO_SIZES = ("page", "10x15", "4x6")
+PHOTOS_PER_SHEET = (1, 2, 4)
 SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 # Format 1 words, read only (docs/envelope.md §4.1).
@@ -94,6 +99,20 @@ class JobOptions:
     media: str = "A4"
     pages_per_sheet: int = 1
     orientation: str = "portrait"
+    photo_fit: str = "fit"  # photos only: "fit" inside margins or "fill" the cell (cropped)
+    photo_size: str = "page"  # photos only: "page" or a print size "10x15" (cm) / "4x6" (in)
+    photos_per_sheet: int = 1  # photos only: cells per sheet (one photo repeats in each)
+
+    def photo_words(self) -> dict[str, Any]:
+        """The photo options that differ from the default, in spec order (omitted when default)."""
+        words: dict[str, Any] = {}
+        if self.photo_fit != "fit":
+            words["photo_fit"] = self.photo_fit
+        if self.photo_size != "page":
+            words["photo_size"] = self.photo_size
+        if self.photos_per_sheet != 1:
+            words["photos_per_sheet"] = self.photos_per_sheet
+        return words
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,7 @@ class Manifest:
             "media": o.media,
             "pages_per_sheet": o.pages_per_sheet,
             "orientation": o.orientation,
+            **o.photo_words(),
         }
         if self.reply_key is not None:
             data["reply"] = b64url_encode(self.reply_key)
@@ -295,6 +315,11 @@ def validate(data: Any) -> Manifest:
         media=_choice(opts, "media", "options", MEDIA),
         pages_per_sheet=_choice(opts, "pages_per_sheet", "options", PAGES_PER_SHEET),
         orientation=_choice(opts, "orientation", "options", ORIENTATIONS),
+        photo_fit=_choice(opts, "photo_fit", "options", PHOTO_FITS) if "photo_fit" in opts else "fit",
+        photo_size=_choice(opts, "photo_size", "options", PHOTO_SIZES) if "photo_size" in opts else "page",
+        photos_per_sheet=(
+            _choice(opts, "photos_per_sheet", "options", PHOTOS_PER_SHEET) if "photos_per_sheet" in opts else 1
+        ),
     )
     return Manifest(content_key=key, files=files, customer=customer, options=options, reply_key=_reply_key(data))
 

@@ -140,7 +140,13 @@ class JobActions:
             for entry in proto.files:
                 ciphertexts.append(client.download_file(job_id, entry.index, entry.size))
             opened = open_ciphertexts(
-                job_id, manifest, ciphertexts, manifest.options.media, self.documents, grow=record.grow
+                job_id,
+                manifest,
+                ciphertexts,
+                manifest.options.media,
+                self.documents,
+                grow=record.grow,
+                layout=manifest.options.photo_layout,
             )
         except RelayError as exc:
             self._fetch_failed(job_id, str(exc), transient=not exc.gone, reason=RejectReason.INTERNAL)

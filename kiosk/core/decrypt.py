@@ -58,7 +58,14 @@ def options_from_manifest(manifest: envelope.Manifest) -> tuple[PrintOptions, tu
     """
     o = manifest.options
     job = PrintOptions(
-        color=o.color, sides=o.sides, media=o.media, pages_per_sheet=o.pages_per_sheet, orientation=o.orientation
+        color=o.color,
+        sides=o.sides,
+        media=o.media,
+        pages_per_sheet=o.pages_per_sheet,
+        orientation=o.orientation,
+        photo_fit=o.photo_fit,
+        photo_size=o.photo_size,
+        photos_per_sheet=o.photos_per_sheet,
     )
     files = manifest.files
     if manifest.version == 1:

@@ -77,6 +77,14 @@ class PhotoLayout:
         if self.per_sheet not in (1, 2, 4):
             raise ValueError("photos per sheet must be 1, 2 or 4")
 
+    def fits(self, paper: str) -> bool:
+        """Whether this many photos of this size go on one sheet of ``paper`` (either way round).
+
+        The page checks the same before it lets a customer choose (web_bridge/static/js/order.js).
+        """
+        pw, ph = PAPER_SIZES[paper]
+        return any(_cells(w, h, self, False) is not None for w, h in ((pw, ph), (ph, pw)))
+
 
 def load_frames(data: bytes | bytearray, media_type: str) -> list[Any]:
     """The upright RGB frames of a photo (PIL images).

@@ -2,7 +2,9 @@
 
 Office and text documents are converted to PDF (:mod:`kiosk.core.convert`,
 sandboxed LibreOffice); HEIC, WebP, GIF and TIFF photos are laid out on pages
-(:mod:`kiosk.core.images`); PDF, JPEG and PNG go on unchanged to
+(:mod:`kiosk.core.images`), and so are JPEG and PNG when the job asks for a
+photo layout (fill, a photo size, several per sheet); PDF (and JPEG/PNG at the
+default layout) go on unchanged to
 :func:`kiosk.core.render.open_document`. Either way the rest of the kiosk sees
 a PDF (or a JPEG/PNG it already knows) and never the original document.
 """
@@ -10,7 +12,7 @@ a PDF (or a JPEG/PNG it already knows) and never the original document.
 from __future__ import annotations
 
 from kiosk.core.convert import ConvertLimits, convert_to_pdf
-from kiosk.core.formats import HEIF_TYPES, PHOTO_TYPES, image_type, office_kind
+from kiosk.core.formats import BASIC_IMAGES, HEIF_TYPES, PHOTO_TYPES, image_type, office_kind
 from kiosk.core.images import PhotoLayout, photos_to_pdf
 
 
@@ -35,6 +37,7 @@ def to_printable(
     if kind is not None:
         return convert_to_pdf(plain, kind, limits), "application/pdf"
     photo = image_type(media_type, name)
-    if photo in PHOTO_TYPES + HEIF_TYPES:
+    chosen = layout is not None and layout != PhotoLayout()
+    if photo in PHOTO_TYPES + HEIF_TYPES or (photo in BASIC_IMAGES and chosen):
         return bytearray(photos_to_pdf(plain, photo, paper, layout)), "application/pdf"
     return plain, media_type

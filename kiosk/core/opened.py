@@ -194,12 +194,14 @@ def open_ciphertexts(
     paper: str,
     pool: WorkerPool | None = None,
     grow: Callable[[int], None] | None = None,
+    layout: tuple[str, str, int] | None = None,
 ) -> OpenedJob:
     """Decrypt, verify and prepare every file; on any failure nothing decrypted survives here.
 
     ``grow(n)`` is told the bytes a file became beyond what the job reserved for it
     (a converted PDF, a photo laid out on pages; kiosk.core.budget); it may raise
-    DocumentTooLarge.
+    DocumentTooLarge. ``layout`` is the job's photo layout (PrintOptions.photo_layout),
+    applied to photo files only.
 
     Raises:
         DecryptError, DocumentError (and subclasses; WorkLimitExceeded for a limit hit).
@@ -223,7 +225,7 @@ def open_ciphertexts(
                 before = len(plain)
                 # Photos are laid out (kiosk.core.intake) and everything is parsed in a worker.
                 pdf, sizes, actual = pool.run(
-                    tasks.PREPARE, plain, media_type, paper, info.name, timeout=pool.limits.document_seconds
+                    tasks.PREPARE, plain, media_type, paper, info.name, layout, timeout=pool.limits.document_seconds
                 )
             except KioskError as exc:
                 if len(ciphertexts) > 1:

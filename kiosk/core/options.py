@@ -12,7 +12,14 @@ the shop capabilities the kiosk publishes, the bridge and the page's JS
 ``media``          paper size: "A4" | "Letter" | "A3" | "Legal"
 ``pages_per_sheet`` 1 | 2 | 4 (pages placed on each side of a sheet)
 ``orientation``    "portrait" | "landscape"
+``photo_fit``      photos only: "fit" (inside 10 mm margins) | "fill" (cropped)
+``photo_size``     photos only: "page" | "10x15" (cm) | "4x6" (in)
+``photos_per_sheet`` photos only: 1 | 2 | 4 (one photo is repeated in each)
 =================  =========================================================
+
+The photo options apply to photo files (JPEG, PNG, HEIC, WebP, GIF, TIFF) and
+to nothing else in the same job: a PDF or an Office document prints as it is
+(kiosk.core.images lays the photos out when the job is opened).
 
 The words are IPP's (copies, page-ranges, print-color-mode, sides, media,
 number-up, orientation-requested) so they reach the printer unchanged. This
@@ -43,6 +50,9 @@ SIDES = ("one-sided", "two-sided-long-edge", "two-sided-short-edge")
 COLORS = ("monochrome", "color")
 PAGES_PER_SHEET = (1, 2, 4)
 ORIENTATIONS = ("portrait", "landscape")
+PHOTO_FITS = ("fit", "fill")
+PHOTO_SIZES = ("page", "10x15", "4x6")
+PHOTOS_PER_SHEET = (1, 2, 4)
 MAX_COPIES = 999
 MAX_RANGE_SPEC = 200
 
@@ -63,6 +73,9 @@ class PrintOptions:
     media: str = "A4"
     pages_per_sheet: int = 1
     orientation: str = "portrait"
+    photo_fit: str = "fit"
+    photo_size: str = "page"
+    photos_per_sheet: int = 1
 
     def validate(self) -> None:
         """Raises ValueError for an option outside the vocabulary (ranges are checked against a document)."""
@@ -78,6 +91,12 @@ class PrintOptions:
             raise ValueError("pages per sheet must be 1, 2 or 4")
         if self.orientation not in ORIENTATIONS:
             raise ValueError(f"unknown orientation {self.orientation!r}")
+        if self.photo_fit not in PHOTO_FITS:
+            raise ValueError(f"unknown photo fit {self.photo_fit!r}")
+        if self.photo_size not in PHOTO_SIZES:
+            raise ValueError(f"unknown photo size {self.photo_size!r}")
+        if self.photos_per_sheet not in PHOTOS_PER_SHEET:
+            raise ValueError("photos per sheet must be 1, 2 or 4")
 
     def with_(self, **changes: Any) -> PrintOptions:
         """A validated copy with some options changed.
@@ -92,6 +111,11 @@ class PrintOptions:
     @property
     def duplex(self) -> bool:
         return self.sides != "one-sided"
+
+    @property
+    def photo_layout(self) -> tuple[str, str, int]:
+        """(fit, size, per sheet): the arguments of kiosk.core.images.PhotoLayout."""
+        return (self.photo_fit, self.photo_size, self.photos_per_sheet)
 
 
 def check_page_ranges(spec: str) -> None:

@@ -21,7 +21,6 @@ from cloudtab.v1 import common_pb2
 from kiosk.core import events as ev
 from kiosk.core.actions import JobActions
 from kiosk.core.budget import MemoryBudget
-from kiosk.core.convert import configure_soffice
 from kiosk.core.capabilities import shop_capabilities
 from kiosk.core.config import (
     Settings,
@@ -32,6 +31,7 @@ from kiosk.core.config import (
     save_settings,
     write_private,
 )
+from kiosk.core.convert import configure_soffice
 from kiosk.core.counter_payments import CounterPayments
 from kiosk.core.counters import taken_by
 from kiosk.core.enrollment import ShopProfile, load_profile

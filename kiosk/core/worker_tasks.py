@@ -12,6 +12,7 @@ import io
 
 import pypdfium2 as pdfium
 
+from kiosk.core.images import PhotoLayout
 from kiosk.core.intake import to_printable
 from kiosk.core.render import PDF_TYPES, Document, image_to_pdf, sniff_media_type
 from kiosk.core.sanitize import rewrite_pdf
@@ -23,17 +24,23 @@ MERGE = "kiosk.core.worker_tasks:merge"
 
 
 def prepare(
-    data: bytes | bytearray, media_type: str, paper: str, name: str = ""
+    data: bytes | bytearray,
+    media_type: str,
+    paper: str,
+    name: str = "",
+    layout: tuple[str, str, int] | None = None,
 ) -> tuple[bytes, list[tuple[float, float]], str]:
     """(rewritten PDF, page sizes in points, sniffed media type) of one decrypted file.
 
-    Photos other than JPEG/PNG are laid out on pages first (kiosk.core.intake).
+    Photos are laid out on pages first (kiosk.core.intake) with ``layout``
+    (fit, size, per sheet; PrintOptions.photo_layout), JPEG/PNG only when one is chosen.
 
     Raises:
         UnsupportedMedia, PasswordProtected, DocumentTooLarge, DocumentError
         (a page pdfium cannot load: "page N is damaged").
     """
-    data, media_type = to_printable(bytearray(data), media_type, name, paper)
+    photo_layout = PhotoLayout(*layout) if layout is not None else None
+    data, media_type = to_printable(bytearray(data), media_type, name, paper, layout=photo_layout)
     actual = sniff_media_type(data, media_type)
     pdf = bytearray(data) if actual in PDF_TYPES else bytearray(image_to_pdf(data, actual, paper))
     with Document(pdf, source_type=actual) as source:

@@ -128,12 +128,20 @@ def test_the_page_prices_the_order_from_the_published_price_list(page: Any) -> N
         unpriced: order.priceOf(shop, files, { ...job, color: "color" }), none: order.priceOf({}, files, job),
         input: order.manifestInput(new Uint8Array(32), { name: "", note: "" }, files, job),
         ranges: [order.parseRanges("2-9", 5), order.parseRanges("x", 5), order.parseRanges("4-", null)],
+        mixed: order.priceOf(shop, [files[0], { ...converted[0], file: { name: "c.docx", size: 3 } }], job),
+        photoJob: order.manifestInput(new Uint8Array(32), { name: "", note: "" }, files,
+          { ...job, photoSize: "10x15", photosPerSheet: 2, photoFit: "fill" }).options,
+        pdfJob: order.manifestInput(new Uint8Array(32), { name: "", note: "" }, [files[0]],
+          { ...job, photoSize: "10x15", photosPerSheet: 2, photoFit: "fill" }).options,
+        fits: Object.fromEntries(["A4", "Letter", "A3", "Legal"].flatMap((media) => ["page", "10x15", "4x6"].flatMap(
+          (size) => [1, 2, 4].map((n) => [`${media} ${size} ${n}`, order.photoLayoutFits(size, n, media)])))),
       };
     }""")
     assert got["offer"]["color"] == ["monochrome"] and got["offer"]["pagesPerSheet"] == [1, 2]
     assert got["any"] == ["monochrome", "color"]
     assert got["price"] == {
         "total": 75,
+        "complete": True,
         "currency": "EUR",
         "lines": [{"label": "a.pdf", "amount": 60}, {"label": "b.png", "amount": 15}],
     }
@@ -145,6 +153,29 @@ def test_the_page_prices_the_order_from_the_published_price_list(page: Any) -> N
         "media": "A4",
         "pages_per_sheet": 1,
         "orientation": "portrait",
+    }
+    # a document only the shop can count: its own line "priced at the counter", the rest totalled
+    assert got["mixed"] == {
+        "total": 60,
+        "currency": "EUR",
+        "complete": False,
+        "lines": [{"label": "a.pdf", "amount": 60}, {"label": "c.docx", "amount": None}],
+    }
+    # photo options go into the manifest only for a job with a photo
+    assert {k: got["photoJob"][k] for k in ("photo_fit", "photo_size", "photos_per_sheet")} == {
+        "photo_fit": "fill",
+        "photo_size": "10x15",
+        "photos_per_sheet": 2,
+    }
+    assert not {"photo_fit", "photo_size", "photos_per_sheet"} & set(got["pdfJob"])
+    # the page allows exactly the photo layouts the kiosk can place (kiosk/core/images.py)
+    from kiosk.core.images import PhotoLayout
+
+    assert got["fits"] == {
+        f"{media} {size} {n}": PhotoLayout("fit", size, n).fits(media)
+        for media in ("A4", "Letter", "A3", "Legal")
+        for size in ("page", "10x15", "4x6")
+        for n in (1, 2, 4)
     }
     assert got["ranges"] == [
         {"ok": False, "reason": "range"},

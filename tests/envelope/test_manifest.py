@@ -64,6 +64,28 @@ def test_json_shape_and_order() -> None:
     assert m.content_key.hex() not in repr(m)
 
 
+def test_photo_options_are_written_only_when_chosen_and_checked() -> None:
+    chosen = sample(photo_fit="fill", photo_size="10x15", photos_per_sheet=2)
+    options = json.loads(chosen.to_json())["options"]
+    assert list(options)[5:] == ["photo_fit", "photo_size", "photos_per_sheet"]
+    assert (options["photo_fit"], options["photo_size"], options["photos_per_sheet"]) == ("fill", "10x15", 2)
+    assert parse(chosen.to_json()) == chosen
+    assert "photo_fit" not in json.loads(sample(photo_size="4x6").to_json())["options"]  # defaults stay out
+    explicit = sample().to_dict()
+    explicit["options"].update(photo_fit="fit", photo_size="page", photos_per_sheet=1)
+    assert validate(explicit).options == JobOptions()
+    for key, bad in [
+        ("photo_fit", "stretch"),
+        ("photo_size", "9x13"),
+        ("photos_per_sheet", 3),
+        ("photos_per_sheet", "2"),
+    ]:
+        broken = sample().to_dict()
+        broken["options"][key] = bad
+        with pytest.raises(ManifestError):
+            validate(broken)
+
+
 def test_unknown_keys_ignored() -> None:
     data = sample().to_dict()
     data["extra"] = {"x": 1}

@@ -194,3 +194,41 @@ def test_several_files_print_with_their_own_pages_and_copies(key: envelope.keys.
     assert [f.color for f in file_print_options(manifest, edited) or []] == ["monochrome", "monochrome"]
     assert file_print_options(manifest, manifest.options.with_(copies=4)) is None  # the shop's copies win
     opened.wipe()
+
+
+def test_the_photo_layout_applies_to_the_photos_and_the_pdf_prints_as_it_is(
+    key: envelope.keys.PrivateKey, public: bytes
+) -> None:
+    """fill, 10x15 cm, two per sheet: the JPEG becomes one A4 sheet with two 10x15 prints;
+    the PDF in the same job keeps its pages and size."""
+    import pypdfium2 as pdfium
+
+    from kiosk.core.options import MM
+
+    pdf, jpeg = sample_pdf(3), sample_image("JPEG", (1200, 800))
+    layout = envelope.JobOptions(photo_fit="fill", photo_size="10x15", photos_per_sheet=2)
+    sealed = seal_job(public, "job-l", [("a.pdf", "application/pdf", pdf), ("b.jpg", "image/jpeg", jpeg)], layout)
+    manifest = open_job_manifest(sealed.sealed_manifest, key, "job-l")
+    assert manifest.options.photo_layout == ("fill", "10x15", 2)
+    opened = open_ciphertexts(
+        "job-l", manifest, [bytearray(c) for c in sealed.ciphertexts], "A4", layout=manifest.options.photo_layout
+    )
+    try:
+        assert opened.file_page_counts == [3, 1]
+        document = pdfium.PdfDocument(bytes(opened.file_pdf(1)))
+        page = document[0]
+        images = [o for o in page.get_objects() if o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+        assert len(images) == 2  # the one photo, twice
+        for image in images:
+            left, bottom, right, top = image.get_bounds()
+            assert {round((right - left) / MM), round((top - bottom) / MM)} == {100, 150}  # filled: exactly 10x15
+        assert round(page.get_width() / MM) in (210, 297)
+        page.close()
+        document.close()
+        plain = pdfium.PdfDocument(bytes(opened.file_pdf(0)))
+        original = pdfium.PdfDocument(pdf)
+        assert len(plain) == 3 and plain.get_page_size(0) == original.get_page_size(0)
+        plain.close()
+        original.close()
+    finally:
+        opened.wipe()

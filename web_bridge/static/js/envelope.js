@@ -12,11 +12,13 @@
 //   fingerprintDisplay(publicKeyBytes) -> Promise<"XXXX-XXXX-XXXX-XXXX">
 //   newContentKey() -> bytes(32)                              random K
 //   OPTION_WORDS, DEFAULT_OPTIONS    the option vocabulary (color, sides, media,
-//                                    pages_per_sheet, orientation), as kiosk/core/options.py
+//                                    pages_per_sheet, orientation; photo_fit, photo_size,
+//                                    photos_per_sheet optional), as kiosk/core/options.py
 //   pageRangesOk(text) -> bool       "" or a canonical range list like "1-3,5"
 //   manifestObject({contentKey, customer:{name,note},
 //                   files:[{name,type,size,sha256,copies=1,page_ranges=""}],
-//                   options:{color,sides,media,pages_per_sheet,orientation}, replyKey=null})
+//                   options:{color,sides,media,pages_per_sheet,orientation,
+//                            photo_fit?,photo_size?,photos_per_sheet?}, replyKey=null})
 //       -> plain format-2 object in spec order (docs/envelope.md §4)
 //   encodeManifest(obj) -> bytes     validated UTF-8 JSON (same bytes as the Python side)
 //   sealManifest(publicKeyBytes, jobId, manifestObj, {ephemeral?}) -> Promise<bytes>  enc||ct
@@ -152,10 +154,15 @@ export const OPTION_WORDS = Object.freeze({
   media: ["A4", "Letter", "A3", "Legal"],
   pages_per_sheet: [1, 2, 4],
   orientation: ["portrait", "landscape"],
+  // photos only; written only when not the first (default) word, like envelope/manifest.py
+  photo_fit: ["fit", "fill"],
+  photo_size: ["page", "10x15", "4x6"],
+  photos_per_sheet: [1, 2, 4],
 });
 export const DEFAULT_OPTIONS = Object.freeze({
   color: "monochrome", sides: "one-sided", media: "A4", pages_per_sheet: 1, orientation: "portrait",
 });
+const PHOTO_OPTIONS = ["photo_fit", "photo_size", "photos_per_sheet"];
 
 function bad(message) {
   throw new EnvelopeError("manifest", message);
@@ -247,6 +254,11 @@ export function validateManifest(m) {
       orientation: oneOf(o, "orientation", "options", OPTION_WORDS.orientation),
     },
   };
+  for (const word of PHOTO_OPTIONS) {
+    if (o[word] === undefined) continue;
+    const value = oneOf(o, word, "options", OPTION_WORDS[word]);
+    if (value !== OPTION_WORDS[word][0]) out.options[word] = value;
+  }
   if (m.reply !== undefined) {
     let reply;
     try {

@@ -4,9 +4,12 @@
 // is sent; and the job's options, offering only what the shop's printer can do.
 
 import { ciphertextSize, sha256Hex } from "./envelope.js";
-import { formatBytes, formatLimit, formatNumber, kindList, kindName, mediaType, percent } from "./format.js";
+import {
+  acceptAttribute, conversionNote, formatBytes, formatLimit, formatNumber, isConverted, kindList, kindName, percent,
+  shopType,
+} from "./format.js";
 import { _ } from "./i18n.js";
-import { MAX_COPIES, parseRanges, shopOffer } from "./order.js";
+import { isPhoto, MAX_COPIES, parseRanges, photoLayoutFits, shopOffer } from "./order.js";
 import { inspect } from "./thumbs.js";
 
 const $ = (id) => document.getElementById(id);
@@ -45,7 +48,17 @@ export class JobForm {
       if (!this.locked && e.dataTransfer) this.add(Array.from(e.dataTransfer.files));
     });
     const accepted = shop.accepted_media_types || [];
+    this.accepted = accepted;
     $("accepted-kinds").textContent = accepted.length ? kindList(accepted) : "";
+    if (accepted.length) this.input.accept = acceptAttribute(accepted);
+    const explain = [];
+    if (accepted.some(isConverted)) {
+      explain.push(_("Word, Excel and PowerPoint files are turned into PDF at the shop; the shop checks the pages before printing, and their price is set at the counter."));
+    }
+    if (accepted.some(isPhoto)) {
+      explain.push(_("Photos are printed upright, as your phone shows them; choose their size under Photos."));
+    }
+    $("kinds-explain").textContent = explain.join(" ");
     const l = shop.limits;
     const parts = [];
     if (l.max_files_per_job) parts.push(_("up to %(n)s files", { n: formatNumber(l.max_files_per_job) }));
@@ -53,7 +66,8 @@ export class JobForm {
     if (l.max_job_bytes) parts.push(_("%(size)s in all", { size: formatLimit(l.max_job_bytes) }));
     $("limits-line").textContent = parts.length ? _("This shop accepts %(limits)s.", { limits: parts.join(", ") }) : "";
     this.offerOptions(shopOffer(shop));
-    for (const id of ["opt-color", "opt-sides", "opt-media", "opt-nup", "opt-orientation", "customer-name", "customer-note"]) {
+    for (const id of ["opt-color", "opt-sides", "opt-media", "opt-nup", "opt-orientation", "opt-photo-size",
+      "opt-photo-per-sheet", "opt-photo-fit", "customer-name", "customer-note"]) {
       $(id).addEventListener("change", () => this.onChange());
     }
   }
@@ -83,8 +97,9 @@ export class JobForm {
 
   row(file) {
     const id = `f${nextId++}`;
-    const type = mediaType(file);
+    const type = shopType(this.accepted, file);
     const row = el("li", "file");
+    row.dataset.kind = isConverted(type) ? "converted" : isPhoto(type) ? "photo" : "document";
     const thumb = el("div", "thumb");
     thumb.setAttribute("aria-hidden", "true");
     thumb.textContent = type === "application/pdf" ? "PDF" : type.startsWith("image/") ? "IMG" : "DOC";
@@ -94,7 +109,8 @@ export class JobForm {
     name.dir = "auto";
     const meta = el("span", "file-meta", `${kindName(type)} · ${formatBytes(file.size)}`);
     const flag = el("span", "file-flag");
-    main.append(name, meta, flag);
+    const note = el("span", "file-note", conversionNote(type));
+    main.append(name, meta, flag, note);
     const remove = el("button", "remove", _("Remove"));
     remove.type = "button";
     remove.setAttribute("aria-label", _("Remove %(name)s", { name: file.name }));
@@ -147,7 +163,7 @@ export class JobForm {
       }
       const bits = [kindName(type)];
       if (info.pages !== null) bits.push(info.pages === 1 ? _("1 page") : _("%(n)s pages", { n: formatNumber(info.pages) }));
-      else if (!info.unreadable) bits.push(_("pages counted at the counter"));
+      else if (!info.unreadable) bits.push(_("priced at the counter"));
       bits.push(formatBytes(file.size));
       meta.textContent = bits.join(" · ");
       row.dataset.pages = info.pages === null ? "" : String(info.pages);
@@ -226,11 +242,17 @@ export class JobForm {
       e.problem.textContent = issues.join(" ");
       if (blocking) bad += 1;
     }
+    this.explainPhotos();
     if (this.entries.length === 0) return _("Choose at least one file.");
     if (bad === 1) sentences.push(_("One file needs your attention (marked in red)."));
     if (bad > 1) sentences.push(_("%(n)s files need your attention (marked in red).", { n: formatNumber(bad) }));
     if (limits.max_files_per_job && this.entries.length > limits.max_files_per_job) {
       sentences.push(_("Too many files: this shop accepts at most %(n)s per job.", { n: formatNumber(limits.max_files_per_job) }));
+    }
+    const job = this.jobOptions();
+    if (job.photoSize && !photoLayoutFits(job.photoSize, job.photosPerSheet, job.media)) {
+      sentences.push(_("%(n)s photos of %(size)s do not fit on one %(paper)s sheet: choose fewer per sheet or larger paper.",
+        { n: formatNumber(job.photosPerSheet), size: this.photoSizeName(job.photoSize), paper: job.media }));
     }
     if (limits.max_job_bytes && total > limits.max_job_bytes) {
       sentences.push(_("These files are too large together (%(size)s). This shop accepts up to %(limit)s per job.",
@@ -239,14 +261,52 @@ export class JobForm {
     return sentences.join(" ");
   }
 
+  // The job's options; the photo options only when the job has a photo (they apply to nothing else).
   jobOptions() {
-    return {
+    const job = {
       color: $("opt-color").value,
       sides: $("opt-sides").value,
       media: $("opt-media").value,
       pagesPerSheet: Number($("opt-nup").value),
       orientation: $("opt-orientation").value,
     };
+    if (this.hasPhotos()) {
+      job.photoSize = $("opt-photo-size").value;
+      job.photosPerSheet = Number($("opt-photo-per-sheet").value);
+      job.photoFit = $("opt-photo-fit").value;
+    }
+    return job;
+  }
+
+  hasPhotos() {
+    return this.entries.some((e) => isPhoto(e.type));
+  }
+
+  photoSizeName(size) {
+    return { "10x15": _("10 x 15 cm"), "4x6": _("4 x 6 in") }[size] || _("page size");
+  }
+
+  // Shows the photo options only for a job with photos, says in words what they do, and says
+  // that they leave the job's other files (PDFs, documents) as they are.
+  explainPhotos() {
+    const photos = this.entries.filter((e) => isPhoto(e.type)).length;
+    const others = this.entries.length - photos;
+    $("photo-options").hidden = photos === 0;
+    if (!photos) return;
+    const size = $("opt-photo-size").value;
+    const perSheet = Number($("opt-photo-per-sheet").value);
+    const fit = $("opt-photo-fit").value;
+    const count = perSheet === 1 ? _("one on a sheet")
+      : perSheet === 2 ? _("the same photo twice on a sheet") : _("the same photo four times on a sheet");
+    const how = fit === "fill" ? _("filling its space (the edges are cropped)") : _("whole, inside the margins");
+    const sentences = [_("Each photo is printed upright at %(size)s, %(count)s, %(how)s.",
+      { size: this.photoSizeName(size), count, how })];
+    if (others) {
+      sentences.push(others === 1
+        ? _("These photo options apply to the photos only; the other file prints as it is.")
+        : _("These photo options apply to the photos only; the %(n)s other files print as they are.", { n: formatNumber(others) }));
+    }
+    $("photo-explain").textContent = sentences.join(" ");
   }
 
   customer() {

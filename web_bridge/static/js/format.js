@@ -58,12 +58,59 @@ const BY_EXTENSION = {
   odp: "application/vnd.oasis.opendocument.presentation",
 };
 
-// The file's media type: the browser's, else guessed from the extension.
+// Other names browsers give the same kinds (the kiosk reads both: kiosk/core/formats.py).
+const ALIASES = { "text/rtf": "application/rtf", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg" };
+// Documents the shop turns into PDF (LibreOffice at the kiosk): the page cannot count their pages.
+const CONVERTED = new Set([
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/msword",
+  "application/vnd.oasis.opendocument.text", "application/rtf", "text/plain",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.oasis.opendocument.spreadsheet",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+  "application/vnd.oasis.opendocument.presentation",
+]);
+
+function extension(name) {
+  const dot = name.lastIndexOf(".");
+  return dot >= 0 ? name.slice(dot + 1).toLowerCase() : "";
+}
+
+// The file's media type: the browser's (its usual name), else (none, or the generic
+// "application/octet-stream" some phones give a .docx or .heic) guessed from the extension.
 export function mediaType(file) {
-  if (file.type) return file.type;
-  const dot = file.name.lastIndexOf(".");
-  const ext = dot >= 0 ? file.name.slice(dot + 1).toLowerCase() : "";
-  return BY_EXTENSION[ext] || "application/octet-stream";
+  const given = ALIASES[file.type] || file.type;
+  if (given && given !== "application/octet-stream") return given;
+  return BY_EXTENSION[extension(file.name)] || "application/octet-stream";
+}
+
+// The file picker's accept attribute for the shop's accepted types: the types and their
+// extensions (some systems offer a .heic or .docx only by its extension).
+export function acceptAttribute(types) {
+  const exts = Object.entries(BY_EXTENSION).filter(([, type]) => types.includes(type)).map(([ext]) => `.${ext}`);
+  return [...types, ...exts].join(",");
+}
+
+// The type the page sends for this file to a shop that accepts `types`: its own, or, when the
+// shop does not take that but takes the type its extension names (a .docx the system calls
+// "application/zip"), the extension's. The kiosk checks the bytes against it either way.
+export function shopType(types, file) {
+  const own = mediaType(file);
+  if (!types.length || types.includes(own)) return own;
+  const byName = BY_EXTENSION[extension(file.name)];
+  return byName && types.includes(byName) ? byName : own;
+}
+
+// True for a document the shop turns into PDF before printing (Word, Excel, PowerPoint, ...).
+export function isConverted(type) {
+  return CONVERTED.has(type);
+}
+
+// What the shop does with a file of this type before printing, in plain words ("" for a PDF).
+export function conversionNote(type) {
+  if (!CONVERTED.has(type)) return "";
+  if (type === "text/plain") return _("Text files are turned into PDF at the shop; the shop checks the pages before printing.");
+  if (/sheet/.test(type)) return _("Spreadsheets are turned into PDF at the shop; the shop checks the pages before printing.");
+  if (/presentation/.test(type)) return _("Presentations are turned into PDF at the shop; the shop checks the pages before printing.");
+  return _("Word files are turned into PDF at the shop; the shop checks the pages before printing.");
 }
 
 // A media type in plain words ("PDF", "photo (JPEG)", "Word document").

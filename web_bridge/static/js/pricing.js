@@ -2,7 +2,9 @@
 // ES module, no dependencies, no eval. Both implementations pass tests/data/pricing_cases.json.
 //
 // Options use the manifest's words (envelope.js OPTION_WORDS): per job color, sides, media,
-// pages_per_sheet, orientation; per file copies and page_ranges. Amounts are integers in the
+// pages_per_sheet, orientation, and for photos photo_fit, photo_size, photos_per_sheet (a photo
+// laid out several to a sheet is still one page: the page passes pages = 1); per file copies and
+// page_ranges. Amounts are integers in the
 // currency's minor unit (cents).
 //
 // Exports:
@@ -29,10 +31,13 @@ const WORDS = {
   media: ["A4", "Letter", "A3", "Legal"],
   pages_per_sheet: [1, 2, 4],
   orientation: ["portrait", "landscape"],
+  photo_fit: ["fit", "fill"],
+  photo_size: ["page", "10x15", "4x6"],
+  photos_per_sheet: [1, 2, 4],
 };
 const DEFAULTS = {
   copies: 1, page_ranges: "", color: "monochrome", sides: "one-sided", media: "A4", pages_per_sheet: 1,
-  orientation: "portrait",
+  orientation: "portrait", photo_fit: "fit", photo_size: "page", photos_per_sheet: 1,
 };
 const MAX_COPIES = 999;
 const MAX_RANGE_SPEC = 200;

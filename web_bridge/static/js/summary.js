@@ -15,7 +15,21 @@ function optionWords(options) {
   words.push(options.media);
   if (options.pagesPerSheet > 1) words.push(_("%(n)s pages per sheet", { n: formatNumber(options.pagesPerSheet) }));
   words.push(options.orientation === "landscape" ? _("Landscape") : _("Portrait"));
+  const photo = photoWords(options);
+  if (photo) words.push(photo);
   return words.join(" · ");
+}
+
+// The photo layout in words ("Photos: 10 x 15 cm, 2 per sheet, fill"), or "" when the job has no
+// photos or keeps the default (each photo fitted on its own page).
+export function photoWords(options) {
+  const { photoFit = "fit", photoSize = "page", photosPerSheet = 1 } = options;
+  if (photoFit === "fit" && photoSize === "page" && photosPerSheet === 1) return "";
+  const size = { "10x15": _("10 x 15 cm"), "4x6": _("4 x 6 in") }[photoSize] || _("page size");
+  const parts = [size];
+  if (photosPerSheet > 1) parts.push(_("%(n)s per sheet", { n: formatNumber(photosPerSheet) }));
+  parts.push(photoFit === "fill" ? _("filling the space (edges cropped)") : _("whole photo"));
+  return _("Photos: %(layout)s", { layout: parts.join(", ") });
 }
 
 // amount: in the currency's minor unit (pricing.js).
@@ -28,7 +42,7 @@ function money(amount, currency) {
 }
 
 // summary: {files: [{name, pages, copies, pageRanges}], options, price: null |
-// {total, currency, lines: [{label, amount}]}}
+// {total, currency, complete, lines: [{label, amount (null: priced at the counter)}]}}
 export function renderSummary(container, summary) {
   container.textContent = "";
   const list = document.createElement("ul");
@@ -63,12 +77,17 @@ export function renderSummary(container, summary) {
       const label = document.createElement("span");
       label.textContent = line.label;
       const amount = document.createElement("span");
-      amount.textContent = money(line.amount, summary.price.currency);
+      amount.textContent = line.amount === null || line.amount === undefined
+        ? _("priced at the counter")
+        : money(line.amount, summary.price.currency);
       li.append(label, amount);
       lines.append(li);
     }
     container.append(list, options, lines);
-    price.textContent = _("Total: %(price)s", { price: money(summary.price.total, summary.price.currency) });
+    const total = money(summary.price.total, summary.price.currency);
+    price.textContent = summary.price.complete === false
+      ? _("Total: %(price)s, plus the files priced at the counter.", { price: total })
+      : _("Total: %(price)s", { price: total });
   } else {
     container.append(list, options);
     price.textContent = _("Priced at the counter.");

@@ -68,6 +68,10 @@ export async function inspect(file, type) {
       if (file.size > MAX_PDF_BYTES) return { pages: null, thumb: null, unreadable: false };
       return { ...(await inspectPdf(file)), unreadable: false };
     }
+    if (type === "image/tiff") {
+      // A TIFF may hold many pages (each printed on its own): only the shop counts them.
+      return { pages: null, thumb: null, unreadable: false };
+    }
     if (type.startsWith("image/")) {
       try {
         return { ...(await inspectImage(file)), unreadable: false };
