@@ -190,12 +190,14 @@ def test_the_status_page_says_what_to_pay_at_the_counter(page: Any) -> None:
       const p = await import("/js/payment.js");
       const record = { code: "K7Q2XM", summary: { price: { total: 120, currency: "EUR", lines: [] } } };
       const counter = { code: "K7Q2XM", summary: { price: null } };
+      const partial = { code: "K7Q2XM", summary: { price: { total: 60, currency: "EUR", complete: false, lines: [] } } };
       const el = document.createElement("p");
       const shown = (rec, job) => { p.renderPayment(el, rec, job); return el.hidden ? null : el.textContent; };
       return {
         page: shown(record, { state: "queued" }),
         kiosk: shown(record, { state: "received", amountDue: { amount: 135, currency: "EUR" } }),
         counter: shown(counter, { state: "printing" }),
+        partial: shown(partial, { state: "queued" }),
         done: shown(record, { state: "completed" }),
         rejected: shown(record, { state: "rejected" }),
         nocode: shown({ summary: record.summary }, { state: "queued" }),
@@ -205,5 +207,6 @@ def test_the_status_page_says_what_to_pay_at_the_counter(page: Any) -> None:
     assert got["page"] == "Pay €1.20 at the counter; show code K7Q2XM"
     assert got["kiosk"] == "Pay €1.35 at the counter; show code K7Q2XM"  # the kiosk's amount wins
     assert got["counter"] == "Priced at the counter; show code K7Q2XM"
+    assert got["partial"] == got["counter"]  # a Word file in the job: the page's part-total is not the amount due
     assert got["done"] == got["page"] and got["rejected"] is None and got["nocode"] is None
     assert got["yen"] == "Pay ¥20 at the counter; show code K7Q2XM"

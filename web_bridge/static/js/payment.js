@@ -14,7 +14,10 @@ export function amountDue(record, job) {
   const kiosk = job && job.amountDue;
   if (kiosk && Number.isInteger(kiosk.amount) && kiosk.currency) return kiosk;
   const price = record && record.summary && record.summary.price;
-  if (price && Number.isInteger(price.total) && price.currency) return { amount: price.total, currency: price.currency };
+  // a partial total (a converted document priced at the counter, summary.js) is not the amount due
+  if (price && price.complete !== false && Number.isInteger(price.total) && price.currency) {
+    return { amount: price.total, currency: price.currency };
+  }
   return null;
 }
 
