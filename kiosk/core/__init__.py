@@ -60,7 +60,8 @@ kiosk.core.enrollment::
     @dataclass(frozen) ShopProfile(shop_id: str, slug: str, display_name: str,
         public_key: bytes, fingerprint: bytes, fingerprint_display: str,
         retention_seconds: int, min_kiosk_version: str,
-        accepted_media_types: tuple[str, ...])
+        accepted_media_types: tuple[str, ...], relay_address: str, keyset_fingerprint: bytes)
+        .keyset_digest / .keyset_param (#f=) / .keyset_display / .keyset_words   # envelope.md §2.1
 
 kiosk.core.options::   # the one option vocabulary (manifest v2, capabilities, bridge, JS)
 
@@ -231,9 +232,9 @@ kiosk.core.printing::
 
 kiosk.core.poster::
 
-    shop_url(bridge_url: str, slug: str, public_key_b64: str) -> str
+    shop_url(bridge_url: str, slug: str, value: str, param: str = "k") -> str   # "f": key set
     qr_png(url: str, scale: int = 10) -> bytes
-    poster_pdf(shop_name: str, url: str, fingerprint_display: str) -> bytes   # A4
+    poster_pdf(shop_name: str, url: str, fingerprint_display: str, words=()) -> bytes   # A4
 
 kiosk.core.demo (tests, benchmarks, demos)::
 

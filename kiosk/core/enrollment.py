@@ -15,6 +15,8 @@ from pathlib import Path
 from cloudtab.v1 import common_pb2
 
 import envelope
+from envelope.keyset import KioskRecord, encode_fingerprint, keyset_fingerprint
+from envelope.words import digest_words
 from kiosk.core.config import read_json, write_private
 from kiosk.core.counters import key_listed, own_label
 from kiosk.core.errors import ConfigError, EnrollmentError, KioskError
@@ -41,11 +43,36 @@ class ShopProfile:
     accepted_media_types: tuple[str, ...] = ()
     relay_address: str = ""
     kiosk_label: str = ""  # this kiosk's counter in the shop ("Counter 2"); "" before several kiosks
+    # SHA-256 of the shop's key set (docs/envelope.md §2.1) as the relay lists it; b"" in
+    # profiles stored before key sets: then this kiosk's encryption key alone.
+    keyset_fingerprint: bytes = b""
 
     @property
     def public_key_b64(self) -> str:
-        """The public key as it goes in the poster URL (#k=)."""
+        """The public key as it went in old posters' URLs (#k=)."""
         return envelope.encode_public_key(self.public_key)
+
+    @property
+    def keyset_digest(self) -> bytes:
+        """The key set fingerprint customers compare (32 bytes)."""
+        if self.keyset_fingerprint:
+            return self.keyset_fingerprint
+        return keyset_fingerprint([KioskRecord(self.public_key)]) if self.public_key else b""
+
+    @property
+    def keyset_param(self) -> str:
+        """The poster URL's ``#f=`` value (base64url of the key set fingerprint)."""
+        return encode_fingerprint(self.keyset_digest)
+
+    @property
+    def keyset_display(self) -> str:
+        """``XXXX-XXXX-XXXX-XXXX`` of the key set fingerprint ("" before enrolment)."""
+        return envelope.keys.format_fingerprint(self.keyset_digest) if self.keyset_digest else ""
+
+    @property
+    def keyset_words(self) -> list[str]:
+        """The six words of the key set fingerprint (the customer's page shows the same)."""
+        return digest_words(self.keyset_digest) if self.keyset_digest else []
 
     @classmethod
     def from_proto(cls, shop_id: str, shop: common_pb2.Shop, relay_address: str) -> ShopProfile:
@@ -62,7 +89,22 @@ class ShopProfile:
             min_kiosk_version=shop.min_kiosk_version,
             accepted_media_types=tuple(shop.accepted_media_types),
             relay_address=relay_address,
+            keyset_fingerprint=shop_keyset_fingerprint(shop),
         )
+
+
+def shop_keyset_fingerprint(shop: common_pb2.Shop) -> bytes:
+    """The key set fingerprint of the relay's list of the shop's kiosks (b"" without keys).
+
+    Raises:
+        EnrollmentError: the relay lists keys that are not valid points.
+    """
+    try:
+        if shop.kiosk_keys:
+            return keyset_fingerprint([KioskRecord(bytes(k.public_key), bytes(k.signing_key)) for k in shop.kiosk_keys])
+        return keyset_fingerprint([KioskRecord(bytes(shop.public_key))]) if shop.public_key else b""
+    except envelope.InvalidKeyError as exc:
+        raise EnrollmentError(f"the relay lists an invalid kiosk key: {exc}") from None
 
 
 def save_profile(data_dir: Path, profile: ShopProfile) -> None:
@@ -70,6 +112,7 @@ def save_profile(data_dir: Path, profile: ShopProfile) -> None:
     data = asdict(profile)
     data["public_key"] = profile.public_key.hex()
     data["fingerprint"] = profile.fingerprint.hex()
+    data["keyset_fingerprint"] = profile.keyset_fingerprint.hex()
     data["accepted_media_types"] = list(profile.accepted_media_types)
     write_private(data_dir / PROFILE_FILE, json.dumps(data, indent=1).encode())
 
@@ -82,6 +125,7 @@ def load_profile(data_dir: Path) -> ShopProfile | None:
     try:
         data["public_key"] = bytes.fromhex(data["public_key"])
         data["fingerprint"] = bytes.fromhex(data["fingerprint"])
+        data["keyset_fingerprint"] = bytes.fromhex(data.get("keyset_fingerprint") or "")
         data["accepted_media_types"] = tuple(data.get("accepted_media_types") or ())
         return ShopProfile(**data)
     except (KeyError, TypeError, ValueError) as exc:

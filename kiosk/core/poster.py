@@ -1,12 +1,15 @@
 """The shop poster: the URL customers scan, its QR code, and a printable A4 page.
 
-URL: ``https://<bridge>/s/<slug>#k=<public key b64url>``; the fragment never
-reaches a server, so the key in the QR is the one the customer's page uses.
+URL: ``https://<bridge>/s/<slug>#f=<key set fingerprint b64url>`` (docs/envelope.md
+§2.1; older posters carry ``#k=<public key>``); the fragment never reaches a server, so
+the key set the QR pins is the one the customer's page checks. The poster also prints the
+fingerprint and its six words, which the kiosk's idle screen and the page show too.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from kiosk.core.errors import ConfigError
@@ -14,8 +17,8 @@ from kiosk.core.errors import ConfigError
 A4_PX = (1654, 2339)  # A4 at 200 dpi
 
 
-def shop_url(bridge_url: str, slug: str, public_key_b64: str) -> str:
-    """The poster URL.
+def shop_url(bridge_url: str, slug: str, value: str, param: str = "k") -> str:
+    """The poster URL: ``#<param>=<value>`` (``f`` and the key set fingerprint for new posters).
 
     Raises:
         ConfigError: no bridge URL or slug.
@@ -27,7 +30,7 @@ def shop_url(bridge_url: str, slug: str, public_key_b64: str) -> str:
         raise ConfigError("the kiosk is not enrolled")
     if "://" not in base:
         base = "https://" + base
-    return f"{base}/s/{quote(slug, safe='')}#k={public_key_b64}"
+    return f"{base}/s/{quote(slug, safe='')}#{param}={value}"
 
 
 def qr_png(url: str, scale: int = 10, border: int = 4) -> bytes:
@@ -48,7 +51,7 @@ def _font(size: int):  # type: ignore[no-untyped-def]
         return ImageFont.load_default()
 
 
-def poster_image(shop_name: str, url: str, fingerprint_display: str):  # type: ignore[no-untyped-def]
+def poster_image(shop_name: str, url: str, fingerprint_display: str, words: Sequence[str] = ()):  # type: ignore[no-untyped-def]
     """The poster as a Pillow RGB image of an A4 page at 200 dpi."""
     import segno
     from PIL import Image, ImageDraw
@@ -76,21 +79,25 @@ def poster_image(shop_name: str, url: str, fingerprint_display: str):  # type: i
     centred(y, "Scan, choose your files, send. Only this shop can read them.", 44, "#333333")
     centred(y + 110, "Key fingerprint (compare with the kiosk screen):", 40, "#555555")
     centred(y + 170, fingerprint_display, 72)
+    if words:
+        centred(y + 270, "The same key in words:", 40, "#555555")
+        centred(y + 330, " ".join(words[:3]), 60)
+        centred(y + 410, " ".join(words[3:]), 60)
     centred(A4_PX[1] - 140, url.split("#", 1)[0], 34, "#777777")
     return page
 
 
-def poster_pdf(shop_name: str, url: str, fingerprint_display: str) -> bytes:
+def poster_pdf(shop_name: str, url: str, fingerprint_display: str, words: Sequence[str] = ()) -> bytes:
     """A one-page A4 PDF of the poster."""
     from kiosk.core.render import image_to_pdf
 
     buf = io.BytesIO()
-    poster_image(shop_name, url, fingerprint_display).save(buf, format="PNG")
+    poster_image(shop_name, url, fingerprint_display, words).save(buf, format="PNG")
     return image_to_pdf(buf.getvalue(), "image/png", "A4")
 
 
-def poster_png(shop_name: str, url: str, fingerprint_display: str) -> bytes:
+def poster_png(shop_name: str, url: str, fingerprint_display: str, words: Sequence[str] = ()) -> bytes:
     """The poster page as PNG bytes (for the poster screen)."""
     buf = io.BytesIO()
-    poster_image(shop_name, url, fingerprint_display).save(buf, format="PNG")
+    poster_image(shop_name, url, fingerprint_display, words).save(buf, format="PNG")
     return buf.getvalue()

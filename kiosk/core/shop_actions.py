@@ -150,10 +150,10 @@ class ShopActions:
         self.keystore = store
 
     def poster_url(self) -> str:
-        """https://<bridge>/s/<slug>#k=<key>. Raises: ConfigError."""
+        """https://<bridge>/s/<slug>#f=<key set fingerprint>. Raises: ConfigError."""
         if self._profile is None:
             raise ConfigError("the kiosk is not enrolled yet")
-        return poster.shop_url(self._settings.bridge_url, self._profile.slug, self._profile.public_key_b64)
+        return poster.shop_url(self._settings.bridge_url, self._profile.slug, self._profile.keyset_param, "f")
 
     def poster_png(self, scale: int = 10) -> bytes:
         """The QR code of the poster URL as PNG. Raises: ConfigError."""
@@ -163,4 +163,5 @@ class ShopActions:
         """The printable A4 poster. Raises: ConfigError."""
         if self._profile is None:
             raise ConfigError("the kiosk is not enrolled yet")
-        return poster.poster_pdf(self._profile.display_name, self.poster_url(), self._profile.fingerprint_display)
+        profile = self._profile
+        return poster.poster_pdf(profile.display_name, self.poster_url(), profile.keyset_display, profile.keyset_words)

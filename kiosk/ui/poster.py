@@ -1,4 +1,4 @@
-"""The shop poster: name, QR code of the upload page with the key, fingerprint (poster.kv).
+"""The shop poster: name, QR code of the upload page with the key set, fingerprint and words (poster.kv).
 
 The QR image comes from the core as PNG bytes and is decoded in memory; "Print
 poster" sends the core's A4 PDF to the configured printer.
@@ -16,7 +16,6 @@ from kivy.core.image import Image as CoreImage
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from envelope.words import fingerprint_words
 from kiosk.core.errors import KioskError
 from kiosk.ui import format as fmt
 from kiosk.ui.worker import run_async
@@ -75,8 +74,8 @@ class PosterScreen(Screen):
         core = App.get_running_app().core
         shop = core.shop
         self.shop_name = shop.display_name if shop else ""
-        self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display if shop else "")
-        self.key_words = " ".join(fingerprint_words(shop.public_key)) if shop and shop.public_key else ""
+        self.fingerprint = fmt.fingerprint_text(shop.keyset_display if shop else "")
+        self.key_words = " ".join(shop.keyset_words) if shop else ""
         self.status = ""
         self.status_tone = "muted"
         try:

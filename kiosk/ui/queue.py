@@ -6,10 +6,12 @@ Rows are rebuilt from ``core.jobs()`` whenever the core reports a change; the
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
 from kivy.properties import (
     BooleanProperty,
     NumericProperty,
@@ -20,6 +22,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.core.errors import KioskError
 from kiosk.ui import format as fmt
 
 
@@ -74,9 +77,13 @@ class JobRow(ButtonBehavior, BoxLayout):
 
 
 class QueueScreen(Screen):
-    """Header, offline banner, the job list and the way to settings/poster."""
+    """Header, offline banner, the job list and the way to settings/poster; while no job is
+    listed, the live key check (the poster's QR, the key set's words and fingerprint)."""
 
     job_count = NumericProperty(0)
+    key_qr: Any = ObjectProperty(None, allownone=True)
+    key_words = StringProperty("")
+    key_fingerprint = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -108,6 +115,22 @@ class QueueScreen(Screen):
             self._rows[job.job_id] = row
             box.add_widget(row)
         self.job_count = len(jobs)
+        if not jobs:
+            self.load_key_check(app.core)
+
+    def load_key_check(self, core: Any) -> None:
+        """The words, fingerprint and live QR of the shop's key set (blank when not enrolled)."""
+        shop = core.shop
+        self.key_words = " ".join(shop.keyset_words) if shop else ""
+        self.key_fingerprint = fmt.fingerprint_text(shop.keyset_display) if shop else ""
+        try:
+            png = core.poster_png(8)
+        except KioskError:  # no bridge address yet: the words alone
+            self.key_qr = None
+            return
+        texture = CoreImage(io.BytesIO(png), ext="png", nocache=True).texture
+        texture.mag_filter = "nearest"
+        self.key_qr = texture
 
     def on_kv_post(self, *_: Any) -> None:
         App.get_running_app().bind(unseen=self._mark_new)

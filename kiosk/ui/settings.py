@@ -87,7 +87,7 @@ class SettingsScreen(Screen):
         self.chime_repeat = int(getattr(settings, "chime_repeat_seconds", 30))
         self._loading = False
         shop = core.shop
-        self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display if shop else "")
+        self.fingerprint = fmt.fingerprint_text(shop.keyset_display if shop else "")
         minutes = (shop.retention_seconds // 60) if shop else 0
         self.retention = f"{minutes} minutes" if shop else "a limited time"
         self._set_status("")
@@ -251,7 +251,7 @@ class SettingsScreen(Screen):
 
     def _rotated(self, shop: Any) -> None:
         self.busy = False
-        self.fingerprint = fmt.fingerprint_text(shop.fingerprint_display)
+        self.fingerprint = fmt.fingerprint_text(shop.keyset_display)
         self._set_status("New key in use. Print a new poster: the old QR code no longer works for new jobs.", "success")
         App.get_running_app().shop_changed(shop)
 

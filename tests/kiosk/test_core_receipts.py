@@ -9,9 +9,12 @@ from typing import Any
 
 from cloudtab.v1 import common_pb2
 
+from envelope.keyset import KioskRecord, keyset_fingerprint
 from envelope.receipt import Receipt, verify_receipt
+from envelope.words import digest_words
 from kiosk.core.demo import sample_image
 from kiosk.core.jobs import LocalState
+from kiosk.core.poster import shop_url
 from kiosk.core.printing import PdfFolderPrinter
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile
@@ -41,6 +44,12 @@ def test_kiosk_signs_received_and_rejected_with_its_published_key(relay: Any, tm
         assert stat.S_IMODE(signing_file.stat().st_mode) == 0o600
         shop = customer.shop(slug)
         assert shop.kiosk_keys[0].signing_key == core.keystore.signing_public_key()
+        # The kiosk shows (idle screen, poster) the key set the page checks: its own two keys.
+        own = KioskRecord(core.keystore.public_key_bytes(), core.keystore.signing_public_key())
+        profile = core.shop
+        assert profile is not None and profile.keyset_digest == keyset_fingerprint([own])
+        assert profile.keyset_words == digest_words(keyset_fingerprint([own]))
+        assert shop_url("print.example.org", slug, profile.keyset_param, "f").endswith(f"#f={profile.keyset_param}")
         core.start()
         sent = customer.send(slug, [PlainFile("c.png", "image/png", sample_image("PNG"))])
         wait_for(job_in(core, sent.job_id, LocalState.READY), what="job ready")

@@ -110,7 +110,9 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
     assert checks["poster_words"] == " ".join(fingerprint_words(b"\x04" + bytes(64)))  # as the page derives
     assert checks["keyboard_shown"] is True
+    assert checks["idle_key_words"] == checks["poster_words"] and checks["idle_key_check_height"] > 0
     for name in (
+        "fake_queue_key_check",
         "fake_enrollment",
         "fake_enrollment_keyboard",
         "fake_queue",

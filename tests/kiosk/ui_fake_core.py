@@ -7,6 +7,7 @@ here), so only the relay and the decryption are faked. The end-to-end test
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from envelope.words import digest_words
 from kiosk.core.config import PriceTable, Settings
 from kiosk.core.daybook import DayBook, DayEntry
 from kiosk.core.errors import DecryptError, JobNotFound, KioskError
@@ -60,6 +62,14 @@ class ShopProfile:
     retention_seconds: int
     min_kiosk_version: str
     accepted_media_types: tuple[str, ...]
+
+    @property
+    def keyset_display(self) -> str:
+        return self.fingerprint_display
+
+    @property
+    def keyset_words(self) -> list[str]:
+        return digest_words(hashlib.sha256(self.public_key).digest())
 
 
 @dataclass

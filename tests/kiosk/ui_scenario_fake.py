@@ -55,6 +55,14 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     screenshot(runner, shots, "fake_enrollment")
     tap(enroll.ids.enroll)
     yield Until(lambda: app.screens.current == "queue", 10, "queue screen after enrollment")
+    queue = _screen(app, "queue")
+    # Idle: the live key check (QR + the key set's words) fills the empty queue.
+    yield Until(lambda: queue.key_qr is not None, 10, "live key check QR")
+    runner.check("idle_key_words", queue.ids.key_check_words.text)
+    runner.check("idle_key_check_height", queue.ids.key_check.height)
+    yield 0.5
+    yield from settle(app)
+    screenshot(runner, shots, "fake_queue_key_check")
 
     threading.Thread(
         target=lambda: (
