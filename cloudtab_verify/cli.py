@@ -1,6 +1,10 @@
 """``cloudtab-verify URL``: does a deployed page run exactly the code of a release?
 
-It fetches the page, every script and style sheet it names, every module those scripts
+It reads the release the page names (``<meta name="cloudtab-version">`` and
+``<meta name="cloudtab-static" content="sha256:...">``, the SHA-256 of that release's
+``docs/static-manifest.json``), finds that manifest among the tags and commits of a git
+checkout (``--repo``, default the current folder; or takes ``--manifest FILE``), then
+fetches every script and style sheet the page names, every module those scripts
 import (``import ... from``, ``import "..."``, ``export ... from``, ``import("...")``)
 and every module of the page's import map, and compares each with the static manifest
 (``docs/static-manifest.json`` of the release). It also checks that the page's
@@ -15,6 +19,7 @@ import argparse
 import hashlib
 import json
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -41,6 +46,8 @@ class PageRefs:
 
     entries: list[tuple[str, str | None]] = field(default_factory=list)  # (url, integrity)
     inline_scripts: list[tuple[str, str]] = field(default_factory=list)  # (type, text)
+    version: str = ""  # <meta name="cloudtab-version">
+    static_release: str = ""  # hex SHA-256 of <meta name="cloudtab-static" content="sha256:...">
 
 
 class _PageParser(HTMLParser):
@@ -58,6 +65,10 @@ class _PageParser(HTMLParser):
                 self._inline = (values.get("type") or "", [])
         elif tag == "link" and "stylesheet" in (values.get("rel") or "").split() and values.get("href"):
             self.refs.entries.append((values["href"] or "", values.get("integrity")))
+        elif tag == "meta" and values.get("name") == "cloudtab-version":
+            self.refs.version = (values.get("content") or "").strip()
+        elif tag == "meta" and values.get("name") == "cloudtab-static":
+            self.refs.static_release = (values.get("content") or "").strip().removeprefix("sha256:").lower()
 
     def handle_data(self, data: str) -> None:
         if self._inline is not None:
@@ -116,15 +127,19 @@ class Report:
         self.problems += 1
 
 
-def verify(page_url: str, files: dict[str, str], prefix: str = manifest_mod.STATIC_URL_PREFIX) -> Report:
-    """Compare the page at ``page_url`` and all the code it loads with ``files``.
+def verify(
+    page_url: str, files: dict[str, str], prefix: str = manifest_mod.STATIC_URL_PREFIX, refs: PageRefs | None = None
+) -> Report:
+    """Compare the page at ``page_url`` (or its already parsed ``refs``) and all the code
+    it loads with ``files``.
 
     Raises:
         OSError: if the page itself cannot be fetched.
     """
     report = Report()
     origin = urlsplit(page_url)
-    refs = parse_page(fetch(page_url).decode("utf-8", "replace"))
+    if refs is None:
+        refs = parse_page(fetch(page_url).decode("utf-8", "replace"))
 
     def manifest_name(url: str) -> str | None:
         parts = urlsplit(url)
@@ -187,30 +202,87 @@ def verify(page_url: str, files: dict[str, str], prefix: str = manifest_mod.STAT
     return report
 
 
+MANIFEST_PATH = "docs/static-manifest.json"
+MAX_COMMITS = 5000
+
+
+def _git(repo: Path, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def find_release(repo: Path, static_release: str, version: str = "") -> tuple[str, bytes] | None:
+    """The commit of ``repo`` whose ``docs/static-manifest.json`` the page names: (a
+    description of it, the manifest's bytes), or None.
+
+    Tags ``v<version>`` / ``<version>`` are tried first, then every commit that changed the
+    manifest (newest first, at most 5,000), on all branches and tags.
+    """
+    refs: list[str] = [f"refs/tags/v{version}", f"refs/tags/{version}"] if version else []
+    history = _git(repo, "log", "--all", f"-n{MAX_COMMITS}", "--format=%H", "--", MANIFEST_PATH) or b""
+    refs += history.decode("ascii", "replace").split()
+    for ref in refs:
+        data = _git(repo, "show", f"{ref}:{MANIFEST_PATH}")
+        if data is not None and manifest_mod.release_digest(data) == static_release:
+            described = _git(repo, "log", "-1", "--format=%h %s", ref) or ref.encode()
+            return described.decode("utf-8", "replace").strip()[:100], data
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cloudtab-verify``."""
     parser = argparse.ArgumentParser(
         prog="cloudtab-verify",
-        description="Check that a deployed CloudTab page serves exactly the static files of a release.",
+        description="Check that a deployed CloudTab page serves exactly the static files of the release it names.",
     )
     parser.add_argument("url", help="the page to check, e.g. https://print.example/s/myshop")
     parser.add_argument(
         "--manifest",
         type=Path,
-        default=Path("docs/static-manifest.json"),
-        help="the release's static manifest (default: %(default)s)",
+        help="compare with this static manifest instead of finding the page's release in a checkout",
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=Path("."),
+        help="a git checkout of CloudTab whose tags and commits hold the releases' manifests (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     try:
-        files = manifest_mod.load(args.manifest)
-    except (OSError, ValueError) as exc:
-        print(f"cloudtab-verify: cannot read the manifest: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = verify(args.url, files)
+        refs = parse_page(fetch(args.url).decode("utf-8", "replace"))
     except (OSError, urllib.error.URLError) as exc:
         print(f"cloudtab-verify: cannot fetch {args.url}: {exc}", file=sys.stderr)
         return 2
+    named = f"sha256:{refs.static_release}" if refs.static_release else "no release"
+    print(f"page     version {refs.version or '?'}, static files {named}")
+    mismatch = ""
+    if args.manifest is not None:
+        try:
+            data = args.manifest.read_bytes()
+            files = manifest_mod.parse(data, str(args.manifest))
+        except (OSError, ValueError) as exc:
+            print(f"cloudtab-verify: cannot read the manifest: {exc}", file=sys.stderr)
+            return 2
+        if refs.static_release and manifest_mod.release_digest(data) != refs.static_release:
+            mismatch = f"the page names static files {named}, not those of {args.manifest}"
+        print(f"release  {args.manifest}")
+    else:
+        if not refs.static_release:
+            print("cloudtab-verify: the page does not name its release; give --manifest", file=sys.stderr)
+            return 2
+        found = find_release(args.repo, refs.static_release, refs.version)
+        if found is None:
+            print(f"DIFFERS  the page names static files {named}, which no commit of {args.repo} has")
+            return 1
+        description, data = found
+        files = manifest_mod.parse(data, description)
+        print(f"release  {description}")
+    report = verify(args.url, files, refs=refs)
+    if mismatch:
+        report.bad(mismatch)
     for line in report.lines:
         print(line)
     if report.problems:

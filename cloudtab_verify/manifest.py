@@ -55,6 +55,31 @@ def dumps(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
 
 
+def release_digest(text: str | bytes) -> str:
+    """Hex SHA-256 of a manifest file's bytes: the static set a page says it serves.
+
+    The bridge computes it from ``dumps(build(static folder))``, which is byte for byte the
+    committed ``docs/static-manifest.json`` of its release (``scripts/static-manifest --check``).
+    """
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse(text: str | bytes, source: str = "manifest") -> dict[str, str]:
+    """The ``files`` digests of a manifest document.
+
+    Raises:
+        ValueError: if it is not a manifest of a known format.
+    """
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+        raise ValueError(f"{source} is not a CloudTab static manifest (format {MANIFEST_FORMAT})")
+    files = document.get("files")
+    if not isinstance(files, dict):
+        raise ValueError(f"{source} has no files")  # noqa: TRY004 (a bad file, not a bad argument)
+    return {str(name): str(digest) for name, digest in files.items()}
+
+
 def load(path: Path) -> dict[str, str]:
     """The ``files`` digests of a manifest file.
 

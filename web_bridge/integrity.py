@@ -5,6 +5,8 @@ committed ``docs/static-manifest.json``). Templates use two helpers:
 
 * ``sri(filename)`` -> the ``integrity`` value of one static file (entry ``<script>`` and
   ``<link rel="stylesheet">`` tags);
+* ``release.version`` / ``release.static_release`` -> the ``cloudtab-version`` and
+  ``cloudtab-static`` meta tags: which release's manifest the page's files must match;
 * ``import_map()`` -> the text of a ``<script type="importmap">`` whose ``integrity`` map
   covers every JavaScript module, so modules loaded through ``import`` (static or
   dynamic) are checked by the browser too. Its own SHA-256 is allowed by the CSP
@@ -21,7 +23,8 @@ from pathlib import Path
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from cloudtab_verify.manifest import file_digests, sri
+from cloudtab_rpc.version import VERSION
+from cloudtab_verify.manifest import build, dumps, file_digests, release_digest, sri
 
 MODULE_SUFFIXES = (".js", ".mjs")
 
@@ -31,6 +34,11 @@ class StaticIntegrity:
 
     def __init__(self, folder: Path, url_prefix: str) -> None:
         self.digests = file_digests(folder)
+        # The page names its release: the package version and the SHA-256 of its static
+        # manifest (= docs/static-manifest.json of that release); cloudtab-verify finds
+        # the release's manifest by it.
+        self.version = VERSION
+        self.static_release = release_digest(dumps(build(folder)))
         modules = {
             f"{url_prefix}{name}": sri(digest)
             for name, digest in self.digests.items()
@@ -64,3 +72,4 @@ def init_app(app: Flask) -> None:
     app.extensions["cloudtab_integrity"] = integrity
     app.jinja_env.globals["sri"] = integrity.sri
     app.jinja_env.globals["import_map"] = lambda: Markup(integrity.import_map)
+    app.jinja_env.globals["release"] = integrity

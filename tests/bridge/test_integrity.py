@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,47 @@ def test_a_tampered_release_with_matching_integrity_is_still_caught(
     code, out = _verify(f"{bridge.url}/s/{kiosk.slug}", capsys)
     assert code == 1, out
     assert "DIFFERS  js/format.js: the import map's integrity is not the release's" in out
+
+
+def _release_repo(tmp_path: Path, manifests: list[tuple[str, bytes]]) -> Path:
+    """A git checkout whose commits hold ``manifests`` (tag, bytes) as docs/static-manifest.json."""
+    repo = tmp_path / "checkout"
+    (repo / "docs").mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for tag, data in manifests:
+        (repo / "docs" / "static-manifest.json").write_bytes(data)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", f"release {tag}"], check=True)
+        subprocess.run([*git, "tag", tag], check=True)
+    return repo
+
+
+def test_verify_finds_the_release_the_page_names_in_a_checkout(
+    bridge: Any, kiosk: Any, capsys: Any, tmp_path: Path
+) -> None:
+    current = MANIFEST.read_bytes()
+    older = json.loads(current)
+    older["files"]["js/format.js"] = "0" * 64
+    repo = _release_repo(tmp_path, [("v0.0.9", manifest.dumps(older).encode()), ("v0.1.0", current)])
+    url = f"{bridge.url}/s/{kiosk.slug}"
+    refs = cli.parse_page(cli.fetch(url).decode())
+    assert refs.static_release == manifest.release_digest(current) and refs.version
+    assert cli.find_release(repo, refs.static_release) is not None
+    assert cli.find_release(repo, "f" * 64) is None
+
+    code = cli.main([url, "--repo", str(repo)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "release  " in out and "release v0.1.0" in out and "DIFFERS" not in out
+
+    # A tampered file under the same release is named; a page re-issued with the
+    # tampered files' digests names a release the checkout does not have.
+    _tamper(bridge, tmp_path)
+    code = cli.main([url, "--repo", str(repo)])
+    out = capsys.readouterr().out
+    assert code == 1 and "DIFFERS  js/format.js: served SHA-256" in out, out
+    integrity.init_app(bridge.app)
+    code = cli.main([url, "--repo", str(repo)])
+    out = capsys.readouterr().out
+    assert code == 1 and "which no commit of" in out, out

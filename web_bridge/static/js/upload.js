@@ -121,7 +121,8 @@ async function checkKey(shop) {
   // for comparison without a fragment: every kiosk of the shop), or an old poster's one key (#k=).
   const keys = records.map((r) => r.encryptionKey);
   return {
-    key: keys[0], keys, keyParam: given, setParam: b64urlEncode(relayDigest),
+    // An old #k= poster pins no key set either: its status link carries none (no f=).
+    key: keys[0], keys, keyParam: given, setParam: setParam === null && given !== null ? null : b64urlEncode(relayDigest),
     signingKeys: setParam === null && given !== null ? [] : signingKeys.map(b64urlEncode),
   };
 }
