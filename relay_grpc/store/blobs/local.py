@@ -55,6 +55,10 @@ def _fsync_dir(path: Path) -> None:
 class LocalPartBackend:
     """``PartBackend`` on a local folder (see module docstring)."""
 
+    # Listing one key's directory (a few entries, metadata in the page cache) runs on
+    # the event loop: a thread hop costs more than the listing.
+    inline_listing = True
+
     def __init__(self, root: Path, *, write: Callable[[int, memoryview], int] = os.write) -> None:
         # ``write`` is a seam for fault-injection tests (e.g. raising ENOSPC).
         self.root = Path(root)

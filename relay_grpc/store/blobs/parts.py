@@ -162,6 +162,7 @@ class PartBlobStore:
         # it lets an append skip the listing when the caller's offset matches.
         self._chains: OrderedDict[str, Chain] = OrderedDict()
         self._closed = False
+        self._inline_listing = bool(getattr(backend, "inline_listing", False))
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         if self._closed:
@@ -176,7 +177,11 @@ class PartBlobStore:
             self._chains.popitem(last=False)
 
     async def _refresh(self, key: str) -> Chain:
-        chain = Chain.from_parts(await self._run(self._backend.list_parts, key))
+        if self._inline_listing:  # a local directory listing: cheaper than a thread hop
+            parts = self._backend.list_parts(key)
+        else:
+            parts = await self._run(self._backend.list_parts, key)
+        chain = Chain.from_parts(parts)
         self._remember(key, chain)
         return chain
 
