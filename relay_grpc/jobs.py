@@ -160,6 +160,12 @@ class JobService:
                 async with self.db.connect() as conn:
                     await self._refuse_shop(conn, shop_slug)
             note = Notification(str(shop_id), job_id, None, 1)
+        elif self.db.sqlite is not None:  # one transaction in one hop to the SQLite thread
+            shop_id = await self.db.sqlite.create_job(slug=shop_slug, values=values, sizes=file_sizes)
+            if shop_id is None:
+                async with self.db.connect() as conn:
+                    await self._refuse_shop(conn, shop_slug)
+            note = Notification(str(shop_id), job_id, None, 1)
         else:  # four statements, one transaction: the shop check is part of the INSERT
             async with self.db.begin() as conn:
                 shop_id = await crud.insert_job_for_shop(
@@ -203,6 +209,9 @@ class JobService:
             async with self.db.pool.connection() as raw:
                 row = await hot.job_with_files(raw, job_id=job_id)
             found = None if row is None else (row, [FileRow(*f) for f in row.files])
+        elif self.db.sqlite is not None:
+            pair = await self.db.sqlite.job_with_files(job_id=job_id)
+            found = None if pair is None else (pair[0], [FileRow(*f) for f in pair[1]])
         else:
             async with self.db.connect() as conn:
                 found = await crud.job_with_files(conn, job_id=job_id)
@@ -222,6 +231,8 @@ class JobService:
         if self.db.pool is not None:
             async with self.db.pool.connection() as raw:
                 row = await hot.customer_file(raw, job_id=job_id, file_index=file_index)
+        elif self.db.sqlite is not None:
+            row = await self.db.sqlite.customer_file(job_id=job_id, file_index=file_index)
         else:
             async with self.db.connect() as conn:
                 row = await crud.customer_file(conn, job_id=job_id, file_index=file_index)
@@ -259,8 +270,8 @@ class JobService:
                 field="sealed_manifest",
             )
         now = self.clock()
-        if self.db.pool is not None:
-            fast = await self._submit_pg(job_id, token, sealed_manifest, now)
+        if self.db.pool is not None or self.db.sqlite is not None:
+            fast = await self._submit_fast(job_id, token, sealed_manifest, now)
             if fast is not None:
                 return fast
         # One transaction for the check and the change (and the errors).
@@ -304,21 +315,27 @@ class JobService:
         log.info("job submitted: job=%s", job_id)
         return job_view(job, files, with_manifest=False)
 
-    async def _submit_pg(self, job_id: str, token: str, sealed_manifest: bytes, now: float) -> JobView | None:
-        """The usual submit in one statement (PostgreSQL); None when anything is unusual
-        (bad token, other state, files short in the database): the general path decides."""
-        assert self.db.pool is not None
-        self.broker.expect_echo(job_id, 2)
-        async with self.db.pool.connection() as raw:
-            row = await hot.submit_job(
-                raw, job_id=job_id, token_hash=tokens.hash_token(token), sealed_manifest=sealed_manifest,
-                now=now, expires_at=now + self.config.retention_seconds, queued=JobState.QUEUED.value,
-                uploading=JobState.UPLOADING.value, channel=CHANNEL,
-            )  # fmt: skip
+    async def _submit_fast(self, job_id: str, token: str, sealed_manifest: bytes, now: float) -> JobView | None:
+        """The usual submit in one statement (PostgreSQL) or one transaction in one hop
+        (SQLite); None when anything is unusual (bad token, other state, files short in
+        the database): the general path decides."""
+        fields: dict[str, Any] = {
+            "job_id": job_id, "token_hash": tokens.hash_token(token), "sealed_manifest": sealed_manifest,
+            "now": now, "expires_at": now + self.config.retention_seconds, "queued": JobState.QUEUED.value,
+            "uploading": JobState.UPLOADING.value,
+        }  # fmt: skip
+        if self.db.pool is not None:
+            self.broker.expect_echo(job_id, 2)
+            async with self.db.pool.connection() as raw:
+                row = await hot.submit_job(raw, **fields, channel=CHANNEL)
+        else:
+            assert self.db.sqlite is not None
+            row = await self.db.sqlite.submit_job(**fields)
         if row is None:
             return None
         note = Notification(row.shop_id, job_id, int(row.shop_sequence), int(row.last_sequence))
-        job = SimpleNamespace(**row._asdict(), sealed_manifest=sealed_manifest)
+        data = row._asdict() if hasattr(row, "_asdict") else dict(vars(row))
+        job = SimpleNamespace(**{**data, "sealed_manifest": sealed_manifest})
         files = [FileRow(i, n, n) for i, n in enumerate(row.sizes)]
         self._publish(note, job, files, now)
         log.info("job submitted: job=%s", job_id)

@@ -224,6 +224,9 @@ class TransferService:
                 async with self.db.pool.connection() as raw:
                     await hot.set_committed_size(raw, job_id=job_id, file_index=file_index, committed=committed)
                 return
+            if self.db.sqlite is not None:
+                await self.db.sqlite.set_committed_size(job_id=job_id, file_index=file_index, committed=committed)
+                return
             async with self.db.single_write() as conn:
                 await crud.set_committed_size_core(conn, job_id=job_id, file_index=file_index, committed=committed)
             return

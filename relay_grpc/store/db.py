@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.store.pgpool import PgPool
+from relay_grpc.store.sqlite_hot import SqliteHot
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class Database:
         self.slots = asyncio.Semaphore(max(1, connections // 2))
         # PostgreSQL: plain psycopg connections for the hot statements (store/hot.py).
         self.pool: PgPool | None = None
+        # SQLite file: the hot statements in one thread hop each (store/sqlite_hot.py).
+        self.sqlite: SqliteHot | None = None
 
     @classmethod
     def open(cls, url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Database:
@@ -108,7 +111,10 @@ class Database:
                 path.parent.mkdir(parents=True, exist_ok=True)
             engine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            return cls(engine, is_postgres=False)
+            db = cls(engine, is_postgres=False)
+            if path is not None:
+                db.sqlite = SqliteHot(path, db._write_lock)
+            return db
         pool_size = max(pool_size or DEFAULT_POOL_SIZE, 1)
         if max_overflow is None or max_overflow < 0:
             max_overflow = pool_size * 2
@@ -188,6 +194,8 @@ class Database:
         """Close every pooled connection."""
         if self.pool is not None:
             await self.pool.close()
+        if self.sqlite is not None:
+            await self.sqlite.close()
         await self.engine.dispose()
 
 
