@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from kiosk.core.jobs import KioskJob
     from kiosk.core.keystore import KeyStore
     from kiosk.core.printing import PrinterBackend
+    from kiosk.core.printing.fleet import PrinterFleet
     from kiosk.core.queue import JobQueue, JobRecord
     from kiosk.core.relay import RelayClient
     from kiosk.core.workers import WorkerPool
@@ -89,6 +90,8 @@ class JobActions:
         _stop: threading.Event
         journal: Journal
         _print_cancels: dict[str, threading.Event]
+        _print_started: dict[str, float]
+        _wait_sent: dict[str, Any]
 
         @property
         def settings(self) -> Settings: ...
@@ -96,6 +99,9 @@ class JobActions:
         def _update(self, job_id: str, **changes: Any) -> KioskJob: ...
         def _submit(self, fn: Any, *args: Any) -> None: ...
         def printer(self) -> PrinterBackend: ...
+        def fleet(self) -> PrinterFleet: ...
+        def job_printer(self, job_id: str, options: PrintOptions | None = None) -> str: ...
+        def _watch_print(self, job_id: str, printer_name: str) -> None: ...
         def _prune_keys(self) -> None: ...
         @property
         def kiosk_label(self) -> str: ...
@@ -359,6 +365,7 @@ class JobActions:
                 raise JobError("the job cannot be printed now")
             options = options or snap.options
             plan = self._plan(opened, options)
+            printer_name = self.job_printer(job_id, options)
             cancel = threading.Event()
             self._print_cancels[job_id] = cancel
             self._update(
@@ -387,23 +394,26 @@ class JobActions:
                         self.events.emit(ev.JOB_UPDATED, job_id)
                         raise JobError("the relay no longer allows this job (withdrawn or expired)") from None
                     log.warning("could not mark job %s printing: %s", job_id, exc)
-                status = self._send_plan(job_id, opened, plan, snap.job_code, cancel)
+                self._print_started[job_id] = time.monotonic()
+                status = self._send_plan(job_id, opened, plan, snap.job_code, cancel, printer_name)
             finally:
                 self._print_cancels.pop(job_id, None)
+                self._print_started.pop(job_id, None)
+                self._wait_sent.pop(job_id, None)
             printed_at = snap.printed_at
             if status.state is PrintState.COMPLETED:
                 printed_at = datetime.now(UTC)
                 self.journal.update(
                     job_id,
                     printed_at=printed_at.timestamp(),
-                    printer=self._printer_name(),
+                    printer=printer_name,
                     options=options,
                     price_cents=plan.total.total_cents,
                     currency=plan.total.currency,
                 )
             state = LocalState.PRINTED if printed_at is not None else LocalState.READY
             error = None if status.state is PrintState.COMPLETED else status.message
-            self._update(job_id, state=state, print_status=status, error=error, printed_at=printed_at)
+            self._update(job_id, state=state, print_status=status, error=error, printed_at=printed_at, stalled=False)
             self.events.emit(ev.JOB_UPDATED, job_id)
             return status
 
@@ -415,14 +425,8 @@ class JobActions:
         cancel.set()
         return True
 
-    def _printer_name(self) -> str:
-        try:
-            return str(self.printer().name)
-        except KioskError:
-            return ""
-
     def _send_plan(
-        self, job_id: str, opened: OpenedJob, plan: PrintPlan, code: str, cancel: threading.Event
+        self, job_id: str, opened: OpenedJob, plan: PrintPlan, code: str, cancel: threading.Event, printer_name: str
     ) -> PrintStatus:
         """Print the plan's files one after another; the first failure stops the rest."""
         status = PrintStatus(PrintState.FAILED, "Nothing to print: no page is selected")
@@ -432,7 +436,7 @@ class JobActions:
                 return PrintStatus(PrintState.FAILED, "Printing was cancelled")
             name = f"cloudtab-{code}" + (f"-{number}" if count > 1 else "")
             prefix = f"File {number} of {count}: " if count > 1 else ""
-            status = self._send_file(job_id, opened, file.index, file.options, name, prefix, cancel)
+            status = self._send_file(job_id, opened, file.index, file.options, name, prefix, cancel, printer_name)
             if status.state is not PrintState.COMPLETED:
                 return status
         return status
@@ -446,10 +450,11 @@ class JobActions:
         name: str,
         prefix: str,
         cancel: threading.Event,
+        printer_name: str,
     ) -> PrintStatus:
         pdf: bytearray | None = None
         try:
-            printer = self.printer()
+            printer = self.fleet().backend(printer_name)
             pdf = opened.file_pdf(index)
             handle = printer.print_pdf(pdf, options, name)
         except (PrinterError, KioskError) as exc:
@@ -460,13 +465,19 @@ class JobActions:
         record = PrintRecord(str(handle.printer), handle.job_id, handle.uri)
         self.journal.add_print_job(job_id, record)
         try:
-            return self._follow(job_id, printer, handle, prefix, cancel)
+            return self._follow(job_id, printer, handle, prefix, cancel, printer_name)
         finally:
             if printer.purge(handle):
                 self.journal.drop_print_job(job_id, record)
 
     def _follow(
-        self, job_id: str, printer: Any, handle: PrintJobHandle, prefix: str, cancel: threading.Event
+        self,
+        job_id: str,
+        printer: Any,
+        handle: PrintJobHandle,
+        prefix: str,
+        cancel: threading.Event,
+        printer_name: str = "",
     ) -> PrintStatus:
         deadline = time.monotonic() + self.print_timeout
         last = PrintStatus(PrintState.PENDING, "Sent to the printer")
@@ -493,6 +504,7 @@ class JobActions:
                 self.events.emit(ev.PRINT_STATUS, job_id, shown.message)
             if status.state.done:
                 return PrintStatus(status.state, prefix + status.message, status.reasons)
+            self._watch_print(job_id, printer_name)
             cancel.wait(self.print_poll)
         minutes = max(1, round(self.print_timeout / 60))
         return PrintStatus(
@@ -510,8 +522,9 @@ class JobActions:
             except KioskError:
                 printer = None
             for record in entry.print_jobs:
-                if printer is not None:
-                    printer.purge(PrintJobHandle(record.printer, record.job_id, record.uri))
+                owner = self.fleet().backend_for(record.printer) or printer
+                if owner is not None:
+                    owner.purge(PrintJobHandle(record.printer, record.job_id, record.uri))
         self.journal.remove(job_id)
 
     def complete(self, job_id: str) -> None:

@@ -67,13 +67,28 @@ class PriceTable:
 
 @dataclass(frozen=True)
 class PrinterSettings:
-    """Which printer the kiosk prints to."""
+    """One printer the kiosk prints to; ``name`` is the shop's own label ("Laser", "Colour")."""
 
     kind: str = "folder"  # folder | ipp | cups
     uri: str = ""  # ipp: ipp://host:631/ipp/print
     queue: str = ""  # cups: queue name
     cups_server: str = "localhost:631"
     folder: str = ""  # folder: output dir ("" = <data_dir>/demo-printer)
+    name: str = ""  # label on screens and in routing rules ("" = "Printer N")
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """Send jobs whose options match to ``printer`` (a printer's label); "" matches anything.
+
+    Rules are tried in order; the first that matches and whose printer can
+    print the job wins (kiosk.core.printing.routing).
+    """
+
+    printer: str
+    color: str = ""  # "" | monochrome | color
+    media: str = ""  # "" | A4 | Letter | A3 | Legal
+    sides: str = ""  # "" | one-sided | two-sided (either edge)
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,10 @@ class Settings:
     relay_address: str = ""
     bridge_url: str = ""
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    # Several printers: when set they replace ``printer`` (old single-printer files keep ``printer`` only).
+    printers: tuple[PrinterSettings, ...] = ()
+    routes: tuple[RouteRule, ...] = ()
+    stalled_after_seconds: int = 300  # a print not finished after this long is flagged as stalled
     prices: PriceTable = field(default_factory=PriceTable)
     offer: Offer = field(default_factory=Offer)
     sound: bool = True
@@ -112,6 +131,13 @@ class Settings:
     default_media: str = "A4"
     daybook_retention_days: int = 90  # day book lines older than this are dropped (kiosk.core.daybook)
     soffice: str = ""  # full path to LibreOffice's soffice / soffice.exe; "" = look for it (kiosk.core.convert)
+
+    def all_printers(self) -> tuple[PrinterSettings, ...]:
+        """The kiosk's printers, each with a label (the first is the default)."""
+        chosen = self.printers or (self.printer,)
+        return tuple(
+            dataclasses.replace(p, name=p.name.strip() or f"Printer {n}") for n, p in enumerate(chosen, start=1)
+        )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated)."""
@@ -121,8 +147,21 @@ class Settings:
 
     def validate(self) -> None:
         """Raises ConfigError for values that cannot work."""
-        if self.printer.kind not in PRINTER_KINDS:
-            raise ConfigError(f"unknown printer kind {self.printer.kind!r}")
+        for printer in (self.printer, *self.printers):
+            if printer.kind not in PRINTER_KINDS:
+                raise ConfigError(f"unknown printer kind {printer.kind!r}")
+        names = [p.name for p in self.all_printers()]
+        if len(set(names)) != len(names):
+            raise ConfigError("two printers have the same name")
+        for rule in self.routes:
+            if rule.printer not in names:
+                raise ConfigError(f"a routing rule names no printer of this kiosk: {rule.printer!r}")
+            if rule.color not in ("", *COLORS) or rule.media not in ("", *PAPER_SIZES):
+                raise ConfigError("a routing rule must use the colour and paper words of the print options")
+            if rule.sides not in ("", "one-sided", "two-sided"):
+                raise ConfigError("a routing rule's sides must be one-sided or two-sided")
+        if not isinstance(self.stalled_after_seconds, int) or not 30 <= self.stalled_after_seconds <= 86400:
+            raise ConfigError("the stalled-print time must be 30 seconds to a day")
         if self.prices.bw_cents < 0 or self.prices.colour_cents < 0:
             raise ConfigError("prices cannot be negative")
         if not self.prices.currency.strip():
@@ -156,6 +195,16 @@ def _from_dict(data: dict[str, Any]) -> Settings:
 
     top = pick(Settings, data)
     top["printer"] = PrinterSettings(**pick(PrinterSettings, data.get("printer")))
+    raw_printers = data.get("printers")
+    top["printers"] = tuple(
+        PrinterSettings(**pick(PrinterSettings, p)) for p in (raw_printers if isinstance(raw_printers, list) else [])
+    )
+    raw_routes = data.get("routes")
+    top["routes"] = tuple(
+        RouteRule(**pick(RouteRule, r))
+        for r in (raw_routes if isinstance(raw_routes, list) else [])
+        if isinstance(r, dict) and "printer" in r
+    )
     prices = pick(PriceTable, data.get("prices"))
     if isinstance(prices.get("sheets"), list):
         prices["sheets"] = tuple(tuple(entry) if isinstance(entry, list) else entry for entry in prices["sheets"])

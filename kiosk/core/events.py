@@ -16,6 +16,8 @@ CONNECTION = "connection"  # online/offline changed
 PRINT_STATUS = "print_status"
 ENROLLED = "enrolled"
 SETTINGS = "settings"
+PRINTERS = "printers"  # a printer's health changed (queue screen)
+PRINTER_STOPPED = "printer_stopped"  # a printer stopped and needs someone (message: its label): chime
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class KioskJob:
     sequence: int = 0
     printed_at: datetime | None = None  # last completed print (kept across restarts by the journal)
     taken_by: str = ""  # another counter of the shop that opened or is printing it ("Counter 2")
+    stalled: bool = False  # printing has not finished within settings.stalled_after_seconds
 
     def time_left(self, now: datetime | None = None) -> timedelta:
         """Time until the relay expires the job (zero when past or unknown)."""

@@ -40,6 +40,7 @@ from kiosk.core.events import CoreEvent, EventHub, Listener
 from kiosk.core.jobs import KioskJob, LocalState
 from kiosk.core.journal import Journal
 from kiosk.core.keystore import KeyStore
+from kiosk.core.printer_actions import PrinterActions
 from kiosk.core.printing import (
     PrinterBackend,
 )
@@ -72,7 +73,7 @@ def _ts(value: Any) -> datetime | None:
     return value.ToDatetime(tzinfo=UTC)
 
 
-class KioskCore(JobActions, ShopActions, CounterPayments):
+class KioskCore(JobActions, ShopActions, CounterPayments, PrinterActions):
     """The kiosk's domain core. See the package docstring for the API contract."""
 
     def __init__(
@@ -114,6 +115,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._connection = ConnectionState()
+        self._printers_init()
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -146,6 +148,8 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         save_settings(self.data_dir, settings)
         self._settings = settings
         configure_soffice(settings.soffice)
+        if (settings.all_printers(), settings.routes) != (old.all_printers(), old.routes):
+            self._printers_changed()
         self.events.emit(ev.SETTINGS)
         if self._connection.online:
             self._submit(self._publish_capabilities)
@@ -208,6 +212,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         self._subscription.start()
         self._housekeeper = threading.Thread(target=self._housekeeping, name="kiosk-housekeeping", daemon=True)
         self._housekeeper.start()
+        self._start_health()
 
     def stop(self) -> None:
         """Stop threads and wipe every decrypted job. [blocking, a few seconds at most]"""
@@ -221,6 +226,7 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
         if self._housekeeper is not None:
             self._housekeeper.join(3.0)
             self._housekeeper = None
+        self._stop_health()
         for record in self.queue.records():
             record.wipe()
         self.documents.close()
@@ -290,7 +296,8 @@ class KioskCore(JobActions, ShopActions, CounterPayments):
     def _publish_capabilities(self) -> None:
         """Tell the relay what the shop offers and charges (public); on failure it is tried at the next connect."""
         try:
-            self._relay().publish_capabilities(shop_capabilities(self._settings))
+            caps = [c for c in self.printer_caps().values() if c is not None]
+            self._relay().publish_capabilities(shop_capabilities(self._settings, printer_caps=caps))
         except KioskError as exc:
             log.warning("could not publish the shop's prices and choices: %s", exc)
 

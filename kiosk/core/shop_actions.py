@@ -21,7 +21,6 @@ from kiosk.core.printing import (
     PrintState,
     PrintStatus,
     list_cups_printers,
-    make_printer,
 )
 from kiosk.core.printing.ipp_printer import IppPrinter
 
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
     from kiosk.core.config import Settings
     from kiosk.core.events import EventHub
+    from kiosk.core.printing.fleet import PrinterFleet
     from kiosk.core.relay import RelayClient
 
 
@@ -47,6 +47,7 @@ class ShopActions:
         def _relay(self) -> RelayClient: ...
         def save_settings(self, settings: Settings) -> None: ...
         def _reset_client(self) -> None: ...
+        def fleet(self) -> PrinterFleet: ...
 
     def enroll(self, relay_address: str, code: str) -> ShopProfile:
         """Enroll with a one-time code; stores key, token, profile and the relay address. [blocking]
@@ -74,10 +75,8 @@ class ShopActions:
         return self._profile
 
     def printer(self) -> PrinterBackend:
-        """The printer in use. Raises: PrinterError (incomplete settings)."""
-        if self._printer_override is not None:
-            return self._printer_override
-        return make_printer(self._settings.printer, self.data_dir)
+        """The default printer (the first). Raises: PrinterError (incomplete settings)."""
+        return self.fleet().backend()
 
     def list_printers(self) -> list[PrinterInfo]:
         """Printers for the chosen kind (CUPS queues, the IPP printer, the demo folder). [blocking]

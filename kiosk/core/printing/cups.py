@@ -77,7 +77,8 @@ class CupsPrinter:
         self.queue = queue
         self.server = server or "localhost:631"
         self.name = f"CUPS {queue}"
-        self._ipp = IppPrinter(queue_uri(self.server, queue), timeout=timeout)
+        self.uri = queue_uri(self.server, queue)
+        self._ipp = IppPrinter(self.uri, timeout=timeout)
 
     def print_pdf(self, pdf: bytes | bytearray, options: PrintOptions, job_name: str) -> PrintJobHandle:
         """Raises: PrinterError."""
@@ -94,6 +95,10 @@ class CupsPrinter:
     def purge(self, handle: PrintJobHandle) -> bool:
         """Cancel-Job with purge-job=true: CUPS deletes the job's document and history at once."""
         return self._ipp.purge(handle)
+
+    def printer_attributes(self) -> dict[str, list[ipp.Value]]:
+        """Get-Printer-Attributes of the queue (CUPS answers from the queue's driver). Raises: PrinterError."""
+        return self._ipp.printer_attributes()
 
     def list_printers(self) -> list[PrinterInfo]:
         """Every queue of the CUPS server. Raises: PrinterError."""

@@ -25,6 +25,7 @@ PROBLEMS: tuple[tuple[str, str], ...] = (
     ("shutdown", "The printer is switched off"),
     ("connecting-to-device", "Connecting to the printer"),
     ("printer-stopped", "The printer is paused"),
+    ("moving-to-paused", "The printer is pausing"),
     ("paused", "The printer is paused"),
     ("toner-low", "Toner is low"),
     ("marker-supply-low", "Ink or toner is low"),
@@ -69,3 +70,21 @@ def job_words(state: int | None, reasons: Iterable[str]) -> str:
 def printer_words(state: str, reasons: Iterable[str] = ()) -> str:
     """A printer's state (idle | processing | stopped | unknown) in words, a problem first."""
     return problem_words(reasons) or PRINTER_STATE_WORDS.get(state, "State not known")
+
+
+UNREACHABLE = "The printer does not answer: is it switched on and connected?"
+STALLED = "Not finished after {minutes} min: check the printer"
+
+
+def supply_words(name: str, level: int) -> str:
+    """A low supply in words: 'Black toner is low (5%)', 'Ink or toner is empty'."""
+    label = " ".join(name.split())[:40] or "Ink or toner"
+    label = label[0].upper() + label[1:]
+    if level == 0:
+        return f"{label} is empty"
+    return f"{label} is low ({level}%)"
+
+
+def stalled_words(seconds: float) -> str:
+    """The stalled-print flag in words."""
+    return STALLED.format(minutes=max(1, round(seconds / 60)))
