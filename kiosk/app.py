@@ -100,6 +100,7 @@ class KioskApp(App):
             page_stage,
             page_viewer,
             poster,
+            printers,
             queue,
             settings,
             watermark,
@@ -113,7 +114,7 @@ class KioskApp(App):
         Window.clearcolor = BACKGROUND
         Window.softinput_mode = "below_target"  # keep the focused field above the on-screen keyboard
         Window.bind(on_touch_down=self._acknowledge_touch)
-        for name in ("widgets", "page_viewer", *SCREENS):
+        for name in ("widgets", "page_viewer", "printers", *SCREENS):
             load_kv(name)
         self._chime = Chime()
         self.audio_missing = not self._chime.available()
@@ -195,6 +196,14 @@ class KioskApp(App):
             self.shop_changed(self.core.shop)
         elif kind == "job_added":
             self.new_job_alert(event.job_id)
+        elif kind == "printer_stopped":
+            from kiosk.ui.printers import printer_stopped
+
+            printer_stopped(self)
+        if kind in ("printers", "job_updated", "settings"):
+            from kiosk.ui.printers import refresh_all
+
+            refresh_all(self)
         if kind in ("job_added", "job_updated", "job_removed", "print_status", "connection"):
             self._queue_refresh()
         view = self.screens.get_screen("job")

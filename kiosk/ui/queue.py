@@ -23,6 +23,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.errors import KioskError
+from kiosk.core.printing.words import stalled_words
 from kiosk.ui import format as fmt
 
 
@@ -50,6 +51,7 @@ class JobRow(ButtonBehavior, BoxLayout):
         self.customer = job.customer_name or "(no name)"
         self.files = fmt.files_text(job.files)
         self.details = f"{fmt.pages_text(job.page_count)}  |  {fmt.options_text(job.options)}"
+        self.details += printer_suffix(App.get_running_app(), job)
         self.price = fmt.price_text(job.price)
         self.status = fmt.state_text(job.state)
         if job.printed_at is not None and not job.is_terminal:
@@ -60,6 +62,8 @@ class JobRow(ButtonBehavior, BoxLayout):
             self.error = f"{fmt.state_text(job.state)}: {job.reason}"
         else:
             self.error = fmt.plain(job.error or "", "This job has a problem. Open it to see more.") if job.error else ""
+        if getattr(job, "stalled", False) and not self.error:
+            self.error = stalled_words(App.get_running_app().core.settings.stalled_after_seconds)
         app = App.get_running_app()
         self.is_new = bool(app is not None and job.job_id in app.unseen)
         self.terminal = bool(job.is_terminal)
@@ -74,6 +78,17 @@ class JobRow(ButtonBehavior, BoxLayout):
 
     def on_release(self) -> None:
         App.get_running_app().open_job(self.job_id)
+
+
+def printer_suffix(app: Any, job: Any) -> str:
+    """'  |  to Laser' when the kiosk has several printers (the job's routed or chosen one)."""
+    core = getattr(app, "core", None)
+    if core is None or job.is_terminal or not hasattr(core, "job_printer") or len(core.printer_names()) < 2:
+        return ""
+    try:
+        return f"  |  to {core.job_printer(job.job_id, job.options)}"
+    except KioskError:
+        return ""
 
 
 class QueueScreen(Screen):
@@ -106,6 +121,7 @@ class QueueScreen(Screen):
         if app is None or app.core is None:
             return
         jobs = list(app.core.jobs())
+        self.ids.printer_health.refresh()
         box = self.ids.jobs
         box.clear_widgets()
         self._rows.clear()

@@ -145,6 +145,21 @@ class FakeCore:
         self._book = DayBook(self.data_dir / "daybook.bin", os.urandom(32))
         for entry in sample_day(self._book.clock()):
             self._book.append(entry)
+        # two printers (issue 19): a black-and-white A3 laser low on toner, a colour printer out of paper
+        from kiosk.core.config import RouteRule
+        from kiosk.core.printing.caps import PrinterCaps
+        from kiosk.core.printing.health import Marker, PrinterHealth
+
+        self.printer_states = [
+            PrinterHealth("Laser", "idle", markers=(Marker("Black toner", 6, 10),)),
+            PrinterHealth("Colour", "idle", ("media-empty-report",)),
+        ]
+        self._printer_caps = {
+            "Laser": PrinterCaps(media=("A4", "A3"), color=("monochrome",), sides=("one-sided",)),
+            "Colour": PrinterCaps(media=("A4", "Letter")),
+        }
+        self._routes = (RouteRule("Colour", color="color"),)
+        self._chosen: dict[str, str] = {}
 
     @property
     def shop(self) -> ShopProfile | None:
@@ -295,6 +310,26 @@ class FakeCore:
     def save_settings(self, settings: Settings) -> None:
         settings.validate()
         self.settings = settings
+
+    def printer_names(self) -> list[str]:
+        return [h.name for h in self.printer_states]
+
+    def printer_health(self) -> list[Any]:
+        return list(self.printer_states)
+
+    def job_printer(self, job_id: str, options: PrintOptions | None = None) -> str:
+        from kiosk.core.printing.routing import route
+
+        if job_id in self._chosen:
+            return self._chosen[job_id]
+        return route(options or self.job(job_id).options, self.printer_names(), self._printer_caps, self._routes)
+
+    def choose_printer(self, job_id: str, name: str | None) -> None:
+        if name is None:
+            self._chosen.pop(job_id, None)
+        else:
+            self._chosen[job_id] = name
+        self._emit("job_updated", job_id)
 
     def list_printers(self) -> list[PrinterInfo]:
         return [PrinterInfo("demo", "ipp://localhost:631/ipp/print", "idle")]
