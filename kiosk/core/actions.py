@@ -91,7 +91,6 @@ class JobActions:
         journal: Journal
         _print_cancels: dict[str, threading.Event]
         _print_started: dict[str, float]
-        _wait_sent: dict[str, Any]
 
         @property
         def settings(self) -> Settings: ...
@@ -102,6 +101,7 @@ class JobActions:
         def fleet(self) -> PrinterFleet: ...
         def job_printer(self, job_id: str, options: PrintOptions | None = None) -> str: ...
         def _watch_print(self, job_id: str, printer_name: str) -> None: ...
+        def _end_watch(self, job_id: str) -> None: ...
         def _prune_keys(self) -> None: ...
         @property
         def kiosk_label(self) -> str: ...
@@ -398,8 +398,7 @@ class JobActions:
                 status = self._send_plan(job_id, opened, plan, snap.job_code, cancel, printer_name)
             finally:
                 self._print_cancels.pop(job_id, None)
-                self._print_started.pop(job_id, None)
-                self._wait_sent.pop(job_id, None)
+                self._end_watch(job_id)
             printed_at = snap.printed_at
             if status.state is PrintState.COMPLETED:
                 printed_at = datetime.now(UTC)

@@ -15,6 +15,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from cloudtab.v1 import common_pb2
+
 from kiosk.core import events as ev
 from kiosk.core.errors import JobError, KioskError
 from kiosk.core.options import PrintOptions
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from kiosk.core.events import EventHub
     from kiosk.core.printing import PrinterBackend
     from kiosk.core.queue import JobQueue
+    from kiosk.core.relay import RelayClient
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class PrinterActions:
         def _submit(self, fn: object, *args: object) -> None: ...
         def _publish_capabilities(self) -> None: ...
         def _update(self, job_id: str, **changes: object) -> object: ...
+        def _relay(self) -> RelayClient: ...
 
     def _printers_init(self) -> None:
         self._fleet: PrinterFleet | None = None
@@ -142,9 +146,21 @@ class PrinterActions:
             self._wait_sent[job_id] = reason
             self._send_wait_reason(job_id, reason)
 
+    def _end_watch(self, job_id: str) -> None:
+        """The print ended: a wait reason the customer still sees is taken back."""
+        self._print_started.pop(job_id, None)
+        if self._wait_sent.pop(job_id, WaitReason.UNSPECIFIED) is not WaitReason.UNSPECIFIED:
+            self._send_wait_reason(job_id, WaitReason.UNSPECIFIED)
+
     def _send_wait_reason(self, job_id: str, reason: WaitReason) -> None:
         """Tell the relay (UpdateJob PRINTING with a statement) why the job waits; failures are logged."""
         log.info("job %s waits: %s", job_id, reason.value)
+        statement = common_pb2.KioskStatement(wait_reason=common_pb2.WaitReason.Value(reason.proto_name))
+        try:
+            record = self.queue.record(job_id)
+            record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_PRINTING, statement=statement)
+        except KioskError as exc:
+            log.warning("could not tell the relay why job %s waits: %s", job_id, exc)
 
     def poll_printers(self) -> list[PrinterHealth]:
         """Poll every printer now and tell listeners what changed. [blocking]"""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudtab.v1 import common_pb2
 
 import envelope
 from kiosk.core import events as ev
@@ -33,6 +34,7 @@ from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile
 from tests.fixtures.printer import IppPrinterProcess, _kill, start_ipp_printer
 from tests.kiosk.test_core_relay import job_in, wait_for
+from web_bridge.serialize import job_to_dict
 
 COLOUR_DUPLEX_A4 = {
     "color-supported": [True],
@@ -258,11 +260,18 @@ def test_two_printers_route_publish_and_report_out_of_paper(relay, customer, tmp
         result: list[Any] = []
         printing = threading.Thread(target=lambda: result.append(core.print_job(waiting.job_id)))
         printing.start()
-        wait_for(lambda: core._wait_sent.get(waiting.job_id) is WaitReason.PRINTER_OUT_OF_PAPER, what="wait reason")
+        # the customer's side: the relay has the statement, the bridge's status JSON names the reason
+        at_relay = wait_for(
+            lambda: (j := customer.get(waiting)).kiosk_statement.wait_reason and j, what="wait reason at the relay"
+        )
+        assert at_relay.kiosk_statement.wait_reason == common_pb2.WAIT_REASON_PRINTER_OUT_OF_PAPER
+        assert job_to_dict(at_relay)["statement"]["wait_reason"] == "printer_out_of_paper"
         assert core.job(waiting.job_id).state is LocalState.PRINTING
         assert core.cancel_print(waiting.job_id)
         printing.join(30)
         assert result and result[0].state is PrintState.FAILED
+        # the print ended: the reason is taken back
+        wait_for(lambda: not customer.get(waiting).kiosk_statement.wait_reason, what="wait reason cleared")
     finally:
         core.stop()
 
@@ -280,7 +289,10 @@ def test_a_print_not_finished_in_time_is_flagged_stalled(relay, customer, tmp_pa
         printing = threading.Thread(target=lambda: result.append(core.print_job(sent.job_id)))
         printing.start()
         wait_for(lambda: core.job(sent.job_id).stalled, what="stalled flag")
-        wait_for(lambda: core._wait_sent.get(sent.job_id) is WaitReason.PRINTING_SLOW, what="wait reason")
+        wait_for(
+            lambda: customer.get(sent).kiosk_statement.wait_reason == common_pb2.WAIT_REASON_PRINTING_SLOW,
+            what="printing slow at the relay",
+        )
         mono.hold(False)
         printing.join(30)
         assert result[0].state is PrintState.COMPLETED and not core.job(sent.job_id).stalled

@@ -85,13 +85,48 @@ class _WaitReason:
 class _WaitReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WaitReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     WAIT_REASON_UNSPECIFIED: _WaitReason.ValueType  # 0
-    """No particular reason; the zero value."""
+    """No particular reason (also: the reason given before has gone); the zero value."""
+    WAIT_REASON_PRINTER_OUT_OF_PAPER: _WaitReason.ValueType  # 1
+    """The printer the job goes to is out of paper (or needs a paper tray)."""
+    WAIT_REASON_PRINTER_PAPER_JAM: _WaitReason.ValueType  # 2
+    """Paper is jammed in the printer."""
+    WAIT_REASON_PRINTER_OUT_OF_TONER: _WaitReason.ValueType  # 3
+    """The printer is out of toner or ink."""
+    WAIT_REASON_PRINTER_DOOR_OPEN: _WaitReason.ValueType  # 4
+    """A door or cover of the printer is open."""
+    WAIT_REASON_PRINTER_OFFLINE: _WaitReason.ValueType  # 5
+    """The printer is offline, switched off or does not answer."""
+    WAIT_REASON_PRINTER_PAUSED: _WaitReason.ValueType  # 6
+    """The printer is paused."""
+    WAIT_REASON_PRINTER_NEEDS_ATTENTION: _WaitReason.ValueType  # 7
+    """The printer needs the shop's attention for another reason."""
+    WAIT_REASON_PRINTING_SLOW: _WaitReason.ValueType  # 8
+    """Printing takes longer than usual (the kiosk flagged the print as stalled)."""
 
 class WaitReason(_WaitReason, metaclass=_WaitReasonEnumTypeWrapper):
-    """Why a job waits at the shop, as the kiosk tells the customer."""
+    """Why a job waits at the shop, as the kiosk tells the customer. A fixed list,
+    so nothing from a document or a printer's own message can travel here; the
+    customer's page words each value itself (web_bridge catalogues).
+    """
 
 WAIT_REASON_UNSPECIFIED: WaitReason.ValueType  # 0
-"""No particular reason; the zero value."""
+"""No particular reason (also: the reason given before has gone); the zero value."""
+WAIT_REASON_PRINTER_OUT_OF_PAPER: WaitReason.ValueType  # 1
+"""The printer the job goes to is out of paper (or needs a paper tray)."""
+WAIT_REASON_PRINTER_PAPER_JAM: WaitReason.ValueType  # 2
+"""Paper is jammed in the printer."""
+WAIT_REASON_PRINTER_OUT_OF_TONER: WaitReason.ValueType  # 3
+"""The printer is out of toner or ink."""
+WAIT_REASON_PRINTER_DOOR_OPEN: WaitReason.ValueType  # 4
+"""A door or cover of the printer is open."""
+WAIT_REASON_PRINTER_OFFLINE: WaitReason.ValueType  # 5
+"""The printer is offline, switched off or does not answer."""
+WAIT_REASON_PRINTER_PAUSED: WaitReason.ValueType  # 6
+"""The printer is paused."""
+WAIT_REASON_PRINTER_NEEDS_ATTENTION: WaitReason.ValueType  # 7
+"""The printer needs the shop's attention for another reason."""
+WAIT_REASON_PRINTING_SLOW: WaitReason.ValueType  # 8
+"""Printing takes longer than usual (the kiosk flagged the print as stalled)."""
 Global___WaitReason: _TypeAlias = WaitReason  # noqa: Y015
 
 @_typing.final

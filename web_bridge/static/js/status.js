@@ -10,6 +10,7 @@ import { showReceipt } from "./receipt.js";
 import { renderPayment } from "./payment.js";
 import { statusLink, updateJob } from "./store.js";
 import { renderSummary } from "./summary.js";
+import { waitText } from "./wait.js";
 
 const $ = (id) => document.getElementById(id);
 const ORDER = ["queued", "received", "printing", "completed"];
@@ -116,7 +117,8 @@ export class StatusView {
     this.section.dataset.state = state;
     const [line, detail] = describe(job, this.record.online);
     $("status-line").textContent = line;
-    $("status-detail").textContent = detail;
+    $("status-detail").textContent = waitText(job) || detail;
+    this.section.dataset.wait = (job.statement && job.statement.wait_reason) || "";
     this.checkReceipt(job);
     renderPayment($("pay-line"), this.record, job);
     const reached = ORDER.indexOf(state);
