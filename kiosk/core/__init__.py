@@ -92,7 +92,8 @@ kiosk.core.jobs::
         price: Price | None, expire_time: datetime | None, submit_time,
         key_fingerprint: bytes, error: str | None,
         print_status: PrintStatus | None, reason: str, sequence: int,
-        printed_at: datetime | None)   # survives a restart (kiosk.core.journal)
+        printed_at: datetime | None,   # survives a restart (kiosk.core.journal)
+        stalled: bool)   # the print has not finished within settings.stalled_after_seconds
         .time_left(now: datetime | None = None) -> timedelta   # >= 0
         .is_terminal -> bool ; .expired -> bool
 
@@ -195,7 +196,13 @@ kiosk.core.service (the one object the UI uses)::
             # CompleteJob at the relay, wipes decrypted buffers
         reject(job_id: str, reason: str) -> None                      [blocking]
         dismiss(job_id: str) -> None   # drop a terminal job from the list
-        printer() -> PrinterBackend   # raises PrinterError for incomplete settings
+        printer() -> PrinterBackend   # the default (first) printer; raises PrinterError for incomplete settings
+        printer_names() -> list[str]  # labels in settings order (settings.all_printers())
+        printer_health() -> list[PrinterHealth]   # last poll: .state, .reasons, .markers, .words, .stopped
+        printer_caps() -> dict[str, PrinterCaps | None]   # read from each printer (None: not yet)
+        job_printer(job_id, options=None) -> str   # the shop's choice, else the routing rules
+        choose_printer(job_id, name | None) -> None   # None: back to the rules; raises JobError
+        poll_printers() -> list[PrinterHealth]   [blocking; the health thread calls it every 5 s]
         list_printers() -> list[PrinterInfo]                          [blocking]
         test_print() -> PrintStatus                                   [blocking]
         print_poster() -> PrintStatus                                 [blocking]
@@ -205,7 +212,8 @@ kiosk.core.service (the one object the UI uses)::
         # kind (constants in kiosk.core.events):
         #       "job_added" (new job arrived: play sound / flash), "job_updated",
         #       "job_removed", "connection" (online/offline changed),
-        #       "print_status", "enrolled", "settings"
+        #       "print_status", "enrolled", "settings",
+        #       "printers" (a printer's health changed), "printer_stopped" (message: its label; chime)
     class OpenedJob:            # kiosk.core.opened
         job_id: str ; page_count: int ; wiped: bool   # (no .job: use core.job(job_id))
         page_size(index: int) -> tuple[float, float]
@@ -228,6 +236,11 @@ kiosk.core.printing::
     IppPrinter(uri: str, timeout: float = 10.0) ; CupsPrinter(queue: str, server: str = "localhost:631")
     PdfFolderPrinter(folder: Path, keep_seconds=600)   # the "demo printer"; sweep() deletes old output
     make_printer(settings: PrinterSettings, data_dir: Path) -> PrinterBackend
+    # several printers (issue 19): printing/caps.py PrinterCaps(media, color, sides, pages_per_sheet,
+    #   finishings).supports(options), caps_from_attributes(attrs), union(caps);
+    # printing/routing.py route(options, names, caps, rules) -> name; printing/health.py
+    #   PrinterHealth(name, state, reasons, markers).words/.stopped/.stopping_reason -> WaitReason;
+    # printing/fleet.py PrinterFleet (backends by label, poll()); printing/wait.py WaitReason
     ipp_attributes(options: PrintOptions) -> dict[str, object]   # the IPP mapping
 
 kiosk.core.poster::
