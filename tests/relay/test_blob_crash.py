@@ -63,7 +63,11 @@ def test_kill_9_mid_upload_then_resume(kind: str, tmp_path: Path, request: pytes
             acknowledged = int(line)
     finally:
         child.send_signal(signal.SIGKILL)
-        rest, stderr = child.communicate(timeout=10)
+        # Read through the same buffered reader: readline may already hold lines that a
+        # communicate() on the raw pipe would miss (seen under load: 100 appends, 20 counted).
+        rest = child.stdout.read()
+        stderr = child.stderr.read() if child.stderr is not None else b""
+        child.wait(timeout=10)
     # Lines printed between our last read and the kill count too.
     for line in rest.split():
         acknowledged = int(line)

@@ -128,7 +128,7 @@ def test_listen_connection_loss_loses_no_event(relay_factory, make_pg_database, 
             jobs.append(job)
         with psycopg.connect(url, autocommit=True) as admin:
             killed = admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN cloudtab_events%'"
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN cloudtab_events%' AND datname = current_database()"
             ).fetchall()
             assert len(killed) == 2  # one LISTEN connection per relay
             for job in jobs:  # submitted while relay B is reconnecting
