@@ -54,7 +54,24 @@ def options_text(options: Any) -> str:
     ranges = str(getattr(options, "page_ranges", "") or "")
     if ranges:
         parts.append(f"pages {ranges}")
+    photo = photo_layout_text(options)
+    if photo:
+        parts.append(photo)
     return ", ".join(p for p in parts if p)
+
+
+def photo_layout_text(options: Any) -> str:
+    """'photos 10x15 cm, 2 per sheet, filled' when the customer chose a photo layout, else ''."""
+    fit = getattr(options, "photo_fit", "fit")
+    size = getattr(options, "photo_size", "page")
+    per_sheet = int(getattr(options, "photos_per_sheet", 1))
+    if (fit, size, per_sheet) == ("fit", "page", 1):
+        return ""
+    words = [{"10x15": "photos 10x15 cm", "4x6": "photos 4x6 in"}.get(size, "photos page size")]
+    if per_sheet > 1:
+        words.append(f"{per_sheet} per sheet")
+    words.append("filled (cropped)" if fit == "fill" else "whole")
+    return ", ".join(words)
 
 
 def files_text(files: Iterable[Any], limit: int = 3) -> str:

@@ -42,6 +42,8 @@ def test_options_text() -> None:
     assert fmt.options_text(PrintOptions()) == "1 copy, B/W, 1-sided, A4"
     options = PrintOptions(copies=3, color="color", sides="two-sided-short-edge", page_ranges="1-3,5", media="A3")
     assert fmt.options_text(options) == "3 copies, Colour, 2-sided (short edge), A3, pages 1-3,5"
+    photos = PrintOptions(photo_fit="fill", photo_size="10x15", photos_per_sheet=2)
+    assert fmt.options_text(photos) == "1 copy, B/W, 1-sided, A4, photos 10x15 cm, 2 per sheet, filled (cropped)"
 
 
 def test_files_and_pages_text() -> None:
