@@ -150,6 +150,7 @@ export class StatusView {
     showReceipt(shown, job, this.record, { fetchShop: getShop, translate: _ }).then(() => {
       if (turn !== this.receiptTurn) return;
       box.dataset.receipt = shown.dataset.receipt;
+      this.section.dataset.receipt = shown.dataset.receipt; // an unconfirmed "Done" is not shown in green
       box.textContent = shown.textContent;
       box.hidden = shown.hidden;
     }, () => {});
