@@ -62,6 +62,8 @@ def totals_lines(label: str, totals: Any) -> tuple[str, str, str]:
     if totals.unpaid_jobs:
         unpaid = amounts_text(totals.unpaid) if totals.unpaid else ""
         detail += f"\nUnpaid: {totals.unpaid_jobs}" + (f" ({unpaid})" if unpaid else "")
+    else:
+        detail += "\nAll paid" if totals.jobs else "\nNothing yet"
     return label, amounts_text(totals.amount), detail
 
 

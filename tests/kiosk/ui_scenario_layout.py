@@ -276,10 +276,9 @@ def pay_at_counter(view: Any, payment: Any) -> Iterator[Any]:
     """Scroll the job panel to the Paid button and tap it."""
     if view.ids.panel.children[0].height > view.ids.panel.height:
         view.ids.panel.scroll_to(payment, animate=False)
-    yield 0.3
+    yield 0.2
     tap(payment.ids.paid_button)
     yield Until(lambda: payment.paid, 5, "paid")
-    yield 0.3
 
 
 def daybook_steps(app: Any, settings: Any, runner: Runner, record: Any) -> Iterator[Any]:
@@ -290,21 +289,20 @@ def daybook_steps(app: Any, settings: Any, runner: Runner, record: Any) -> Itera
     tap(settings.ids.daybook)
     yield Until(lambda: app.screens.current == "daybook", 5, "day book")
     book = _screen(app, "daybook")
-    yield 0.5
     runner.check("daybook_cards", [list(card) for card in book.cards])
     runner.check("daybook_rows", [row.first.split()[-1] for row in reversed(book.ids.rows.children)])
     yield from record("daybook")
     tap(book.ids.show_unpaid)
-    yield 0.5
+    yield 0.2
     unpaid = list(reversed(book.ids.rows.children))
     runner.check("daybook_unpaid_rows", [row.first.split()[-1] for row in unpaid])
     yield from record("daybook_unpaid")
     mark = next(w for w in unpaid[0].walk() if getattr(w, "text", "") == "Mark paid")
     tap(mark)
-    yield 0.5
+    yield 0.2
     runner.check("daybook_unpaid_after_mark", [row.first.split()[-1] for row in reversed(book.ids.rows.children)])
     tap(book.ids.show_all)
-    yield 0.3
+    yield 0.1
     tap(book.ids.export)
     yield Until(lambda: _popup(app, "ExportPopup") is not None, 5, "export dialog")
     popup = _popup(app, "ExportPopup")
@@ -313,7 +311,7 @@ def daybook_steps(app: Any, settings: Any, runner: Runner, record: Any) -> Itera
     yield Until(lambda: no_popup(app), 5, "export closed")
     tap(book.ids.back)
     yield Until(lambda: app.screens.current == "settings", 5, "settings again")
-    yield 0.3
+    yield 0.2
 
 
 def open_row(queue: Any, job_id: str) -> Iterator[Any]:
