@@ -220,6 +220,21 @@ kiosk.core.service (the one object the UI uses)::
         render(index: int, scale: float = 1.0) -> RenderedPage   # global page index over all files
         render_fit(index: int, max_w: int, max_h: int) -> RenderedPage
 
+kiosk.core.daybook (one encrypted line per completed job; injected clock)::
+
+    @dataclass(frozen) DayEntry(job_id, time: float, job_code, files, pages | None, sheets | None,
+        colour: bool, paper, printer, price_cents | None, currency, paid_at: float | None) ; .paid
+    DayBook.open(path, key: bytes, clock=local_now, retention_days=90) -> DayBook   raises DayBookError
+        .entries() / .unpaid() / .get(job_id) / .totals("day" | "week" | "month") -> Totals
+        .append(entry) ; .mark_paid(job_id, paid=True) ; .set_retention(days) ; .export_csv(folder) -> Path
+    removable_folders(roots=(/media, /run/media)) -> list[Path]   # mounted USB sticks
+    kiosk.core.daybook_key.daybook_key(keystore) -> bytes   # wrapped under the current private key
+
+KioskCore (kiosk.core.counter_payments)::
+
+    amount_due(job_id) -> Price | None ; mark_paid(job_id, paid=True) ; paid_at(job_id) -> float | None
+    daybook() -> DayBook   # complete() writes the job's line (paid or not)
+
 kiosk.core.printing::
 
     class PrintState(str, Enum): PENDING, PROCESSING, COMPLETED, FAILED
