@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from kiosk.core import events as ev
-from kiosk.core.daybook import DAYBOOK_FILE, Clock, DayBook, DayEntry, local_now
+from kiosk.core.daybook import DAYBOOK_FILE, Clock, DayBook, DayBookError, DayEntry, local_now
 from kiosk.core.daybook_key import daybook_key
 from kiosk.core.errors import JobError, KioskError
 from kiosk.core.pricing import Price
@@ -62,12 +63,18 @@ class CounterPayments:
         """
         with self._daybook_lock:
             if self._daybook_book is None:
-                self._daybook_book = DayBook.open(
-                    self.data_dir / DAYBOOK_FILE,
-                    daybook_key(self.keystore),
-                    self.daybook_clock,
-                    self.settings.daybook_retention_days,
-                )
+                path, key = self.data_dir / DAYBOOK_FILE, daybook_key(self.keystore)
+                days = self.settings.daybook_retention_days
+                try:
+                    self._daybook_book = DayBook.open(path, key, self.daybook_clock, days)
+                except DayBookError as exc:  # damaged: keep it aside, start a new book rather than lose each day
+                    aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+                    try:
+                        path.replace(aside)
+                    except OSError:
+                        raise exc from None
+                    log.warning("the day book could not be opened (%s); kept as %s, starting a new one", exc, aside)
+                    self._daybook_book = DayBook.open(path, key, self.daybook_clock, days)
             else:
                 daybook_key(self.keystore)  # re-wrapped to the current key after a rotation
                 if self._daybook_book.retention_days != self.settings.daybook_retention_days:

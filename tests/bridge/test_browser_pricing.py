@@ -198,6 +198,7 @@ def test_the_status_page_says_what_to_pay_at_the_counter(page: Any) -> None:
         kiosk: shown(record, { state: "received", amountDue: { amount: 135, currency: "EUR" } }),
         counter: shown(counter, { state: "printing" }),
         partial: shown(partial, { state: "queued" }),
+        sealed: shown(counter, { state: "printing", amountDue: { cents: 240, currency: "EUR" } }),
         done: shown(record, { state: "completed" }),
         rejected: shown(record, { state: "rejected" }),
         nocode: shown({ summary: record.summary }, { state: "queued" }),
@@ -208,5 +209,6 @@ def test_the_status_page_says_what_to_pay_at_the_counter(page: Any) -> None:
     assert got["kiosk"] == "Pay €1.35 at the counter; show code K7Q2XM"  # the kiosk's amount wins
     assert got["counter"] == "Priced at the counter; show code K7Q2XM"
     assert got["partial"] == got["counter"]  # a Word file in the job: the page's part-total is not the amount due
+    assert got["sealed"] == "Pay €2.40 at the counter; show code K7Q2XM"  # the kiosk's sealed detail's shape
     assert got["done"] == got["page"] and got["rejected"] is None and got["nocode"] is None
     assert got["yen"] == "Pay ¥20 at the counter; show code K7Q2XM"

@@ -226,3 +226,10 @@ def test_completed_jobs_land_in_the_day_book_paid_or_unpaid(inproc_relay, tmp_pa
     reopened = KioskCore(tmp_path / "kiosk")
     reopened.daybook_clock = clock
     assert [e.job_code for e in reopened.daybook().entries()] == [sent[1].job_code, sent[0].job_code]
+    # A damaged book is kept aside and a new one started: completions are not lost from then on.
+    blob = (tmp_path / "kiosk" / "daybook.bin").read_bytes()
+    (tmp_path / "kiosk" / "daybook.bin").write_bytes(blob[:-3])
+    damaged = KioskCore(tmp_path / "kiosk")
+    assert damaged.daybook().entries() == []
+    [aside] = (tmp_path / "kiosk").glob("daybook.bin.unreadable-*")
+    assert aside.read_bytes() == blob[:-3]

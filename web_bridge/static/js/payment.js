@@ -9,10 +9,12 @@ import { formatAmount } from "./pricing.js";
 
 const SHOWN = new Set(["queued", "received", "printing", "completed"]);
 
-// The amount due ({amount, currency}) or null: the kiosk's, else the page's total.
+// The amount due ({amount, currency}) or null: the kiosk's (job.amountDue, as {amount,
+// currency} or as the sealed detail's amount_due {cents, currency}), else the page's total.
 export function amountDue(record, job) {
   const kiosk = job && job.amountDue;
-  if (kiosk && Number.isInteger(kiosk.amount) && kiosk.currency) return kiosk;
+  const cents = kiosk && (Number.isInteger(kiosk.amount) ? kiosk.amount : kiosk.cents);
+  if (kiosk && Number.isInteger(cents) && kiosk.currency) return { amount: cents, currency: kiosk.currency };
   const price = record && record.summary && record.summary.price;
   // a partial total (a converted document priced at the counter, summary.js) is not the amount due
   if (price && price.complete !== false && Number.isInteger(price.total) && price.currency) {
