@@ -52,7 +52,7 @@ class CounterPayments:
         def settings(self) -> Settings: ...
         def job(self, job_id: str) -> KioskJob: ...
         def print_plan(self, job_id: str, options: Any) -> Any: ...
-        def _printer_name(self) -> str: ...
+        def job_printer(self, job_id: str, options: Any = None) -> str: ...
 
     def daybook(self) -> DayBook:
         """The day book, opened on first use.
@@ -141,7 +141,7 @@ class CounterPayments:
                 sheets=price.sheets if price is not None else None,
                 colour=job.options.color == "color",
                 paper=job.options.media,
-                printer=(journal.printer if journal is not None and journal.printer else self._printer_name()),
+                printer=journal.printer if journal is not None and journal.printer else self._routed(job_id),
                 price_cents=price.total_cents if price is not None else None,
                 currency=price.currency if price is not None else self.settings.prices.currency,
                 paid_at=journal.paid_at if journal is not None else None,
@@ -149,6 +149,13 @@ class CounterPayments:
         except KioskError as exc:
             log.warning("no day book line for job %s: %s", job_id, exc)
             return None
+
+    def _routed(self, job_id: str) -> str:
+        """The printer the job would go to (it was never printed), or ''."""
+        try:
+            return self.job_printer(job_id)
+        except (KioskError, ValueError):
+            return ""
 
     def _record_in_daybook(self, line: DayEntry | None) -> None:
         """Write a completed job's line, stamped now (failures are logged, never raised)."""
