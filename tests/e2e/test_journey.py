@@ -122,7 +122,7 @@ def test_job_through_every_real_part(
     core.enroll(relay_b.address, code)
     core.save_settings(core.settings.replace(bridge_url=bridge.url))
     url = core.poster_url()
-    assert url.startswith(f"{bridge.url}/s/{slug}#k=")
+    assert url.startswith(f"{bridge.url}/s/{slug}#f=")  # the key set fingerprint (docs/envelope.md §2.1)
     core.start()
     phone = Phone(chromium_browser, "journey")
     try:
