@@ -7,6 +7,7 @@ the threading contract).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -34,7 +35,7 @@ from kiosk.core.config import (
 from kiosk.core.convert import configure_soffice
 from kiosk.core.counter_payments import CounterPayments
 from kiosk.core.counters import taken_by
-from kiosk.core.enrollment import ShopProfile, load_profile
+from kiosk.core.enrollment import ShopProfile, load_profile, save_profile, shop_keyset_fingerprint
 from kiosk.core.errors import ConfigError, KioskError
 from kiosk.core.events import CoreEvent, EventHub, Listener
 from kiosk.core.jobs import KioskJob, LocalState
@@ -297,9 +298,35 @@ class KioskCore(JobActions, ShopActions, CounterPayments, PrinterActions):
         """Tell the relay what the shop offers and charges (public); on failure it is tried at the next connect."""
         try:
             caps = [c for c in self.printer_caps().values() if c is not None]
-            self._relay().publish_capabilities(shop_capabilities(self._settings, printer_caps=caps))
+            response = self._relay().publish_capabilities(shop_capabilities(self._settings, printer_caps=caps))
         except KioskError as exc:
             log.warning("could not publish the shop's prices and choices: %s", exc)
+            return
+        self.refresh_keyset(response.shop)
+
+    def refresh_keyset(self, shop: common_pb2.Shop) -> None:
+        """Show the key set the relay now lists (another counter joined or left; docs/envelope.md §2.1).
+
+        Taken only when it lists this kiosk's own key; the poster, the idle screen and the
+        customer's page then show the same fingerprint and words.
+        """
+        profile = self._profile
+        if profile is None or not any(bytes(k.public_key) == profile.public_key for k in shop.kiosk_keys):
+            return
+        try:
+            digest = shop_keyset_fingerprint(shop)
+        except KioskError as exc:
+            log.warning("the relay's key set is unusable: %s", exc)
+            return
+        if digest == profile.keyset_digest:
+            return
+        self._profile = dataclasses.replace(profile, keyset_fingerprint=digest)
+        try:
+            save_profile(self.data_dir, self._profile)
+        except ConfigError as exc:
+            log.warning("cannot store the shop's key set: %s", exc)
+        log.info("the shop's key set changed: %d kiosk(s)", len(shop.kiosk_keys))
+        self.events.emit(ev.ENROLLED, None, "key set changed")
 
     def _save_cursor(self, sequence: int) -> None:
         try:

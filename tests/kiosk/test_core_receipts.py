@@ -9,6 +9,7 @@ from typing import Any
 
 from cloudtab.v1 import common_pb2
 
+import envelope
 from envelope.keyset import KioskRecord, keyset_fingerprint
 from envelope.receipt import Receipt, verify_receipt
 from envelope.words import digest_words
@@ -19,6 +20,10 @@ from kiosk.core.printing import PdfFolderPrinter
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile
 from tests.kiosk.test_core_relay import job_in, wait_for
+
+
+def new_point() -> bytes:
+    return envelope.public_key_bytes(envelope.generate_private_key())
 
 
 def _verifies(shop: common_pb2.Shop, job: common_pb2.Job, sealed_manifest: bytes, state: str) -> bool:
@@ -61,6 +66,18 @@ def test_kiosk_signs_received_and_rejected_with_its_published_key(relay: Any, tm
         rejected = customer.get(sent)
         assert rejected.state == common_pb2.JOB_STATE_REJECTED
         assert _verifies(shop, rejected, sent.sealed_manifest, "rejected")
+
+        # Another counter joins: the kiosk shows the relay's new key set, once it lists this kiosk.
+        other = KioskRecord(new_point(), new_point())
+        listed = common_pb2.Shop()
+        listed.CopyFrom(customer.shop(slug))
+        stranger = common_pb2.Shop(kiosk_keys=[common_pb2.KioskKey(public_key=other.encryption_key)])
+        core.refresh_keyset(stranger)
+        assert core.shop is not None and core.shop.keyset_digest == keyset_fingerprint([own])
+        listed.kiosk_keys.add(public_key=other.encryption_key, signing_key=other.signing_key)
+        core.refresh_keyset(listed)
+        assert core.shop is not None and core.shop.keyset_digest == keyset_fingerprint([own, other])
+        assert KioskCore(core.data_dir).shop.keyset_digest == keyset_fingerprint([own, other])  # type: ignore[union-attr]
 
         # A rotation publishes the same signing key again: pages that pinned it keep checking.
         before = core.keystore.signing_public_key()
