@@ -209,8 +209,10 @@ class Relay:
         database_url: str | None = None,
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
+        cwd: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.cwd = cwd  # another checkout's relay: run from there (``-m`` puts the cwd first)
         self.database_url = database_url
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -237,6 +239,7 @@ class Relay:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=self._env,
+                cwd=self.cwd,
             )
         deadline = time.monotonic() + 60
         while not ready.exists():
@@ -260,6 +263,7 @@ class Relay:
             env=self._env,
             timeout=60,
             check=True,
+            cwd=self.cwd,
         ).stdout
         data = json.loads(out.strip().splitlines()[-1])
         return data["slug"], data["enrollment_code"]

@@ -23,6 +23,11 @@ Also, on PostgreSQL, jobs/s and relay CPU per job (all processes) of the job pha
 with ``serve --workers 1`` and ``--workers 2``, each customer on its own connection.
 
     python -m bench.relay_cost [--jobs 60] [--repeats 5] [--only postgresql|sqlite|floor|workers]
+                               [--before-tree DIR]
+
+``--before-tree DIR`` (or ``CLOUDTAB_BENCH_BEFORE_TREE`` under ``python -m bench``): also
+run the PostgreSQL and SQLite phases against the relay of that checkout (e.g.
+``git worktree add /tmp/relay-before <commit>``), in the same run, for before/after.
 """
 
 from __future__ import annotations
@@ -117,11 +122,13 @@ def floor_server() -> Iterator[Server]:
 
 
 @contextmanager
-def relay_server(database_url: str | None, workers: int = 1) -> Iterator[Server]:
-    """A `cloudtab-relay serve` child (PostgreSQL at ``database_url``, else SQLite)."""
+def relay_server(database_url: str | None, workers: int = 1, tree: Path | None = None) -> Iterator[Server]:
+    """A `cloudtab-relay serve` child (PostgreSQL at ``database_url``, else SQLite); with
+    ``tree``, the relay of that checkout (an older commit, for the "before" figures)."""
     with tempfile.TemporaryDirectory(prefix="relay-cost-") as tmp:
         args = ("--workers", str(workers)) if workers > 1 else ()
-        relay = Relay(Path(tmp) / "relay", database_url, args=args)
+        env = {"PYTHONPATH": os.pathsep.join([str(tree), str(tree / "generated")])} if tree else None
+        relay = Relay(Path(tmp) / "relay", database_url, env=env, args=args, cwd=tree)
         try:
             yield Server(relay.address, relay.process.pid, lambda: relay.add_shop("Cost Shop"), relay.stop)
         finally:
@@ -499,15 +506,42 @@ def workers_rows(rates: dict[int, dict[str, list[float]]]) -> list[dict[str, Any
     ]
 
 
+BEFORE_TREE = "CLOUDTAB_BENCH_BEFORE_TREE"
+
+
+def before_note(tree: Path, before: dict[str, dict[str, list[float]]], after: dict[str, dict[str, list[float]]]) -> str:
+    """Before/after medians of every figure, the "before" relay run from ``tree`` in this run."""
+    commit = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    parts = []
+    for name in after:
+        for key, _text, unit in FIGURES:
+            old, new = statistics.median(before[name][key]), statistics.median(after[name][key])
+            parts.append(f"{name} {key} {old:.2f} -> {new:.2f} {unit}")
+    return f"before (relay of {commit or tree}, same run, medians) -> after: " + "; ".join(parts)
+
+
 def run(jobs: int = 60, repeats: int = 5) -> list[dict[str, Any]]:
+    """All figures; with ``CLOUDTAB_BENCH_BEFORE_TREE`` (a checkout of an older commit) the
+    same phases also run against that relay, in this run, for a before/after note."""
+    tree = Path(os.environ[BEFORE_TREE]) if os.environ.get(BEFORE_TREE) else None
     backends: dict[str, dict[str, list[float]]] = {}
+    before: dict[str, dict[str, list[float]]] = {}
     with pg_database() as url:
         backends["PostgreSQL"] = measure(lambda: relay_server(url), jobs, repeats)
         rates = workers_rates(url, jobs, repeats)
+    if tree is not None:
+        with pg_database() as url:
+            before["PostgreSQL"] = measure(lambda: relay_server(url, tree=tree), jobs, repeats)
     backends["SQLite"] = measure(lambda: relay_server(None), jobs, repeats)
+    if tree is not None:
+        before["SQLite"] = measure(lambda: relay_server(None, tree=tree), jobs, repeats)
     floor = measure(floor_server, jobs, repeats)
     out = rows(backends, floor) + workers_rows(rates)
     out[0]["note"] = CREATE_JOB_RATE_NOTE
+    if tree is not None:
+        out[1]["note"] = before_note(tree, before, backends)
     return out
 
 
@@ -517,14 +551,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", choices=("postgresql", "sqlite", "floor", "workers"), action="append")
     parser.add_argument("--json", action="store_true", help="print the raw per-repeat figures as JSON")
+    parser.add_argument("--before-tree", type=Path, help="also measure the relay of this checkout")
     args = parser.parse_args()
     only = set(args.only or ("postgresql", "sqlite", "floor", "workers"))
     results: dict[str, dict[str, list[float]]] = {}
     if "postgresql" in only:
         with pg_database() as url:
             results["PostgreSQL"] = measure(lambda: relay_server(url), args.jobs, args.repeats)
+        if args.before_tree:
+            with pg_database() as url:
+                results["PG before"] = measure(
+                    lambda: relay_server(url, tree=args.before_tree), args.jobs, args.repeats
+                )
     if "sqlite" in only:
         results["SQLite"] = measure(lambda: relay_server(None), args.jobs, args.repeats)
+        if args.before_tree:
+            results["SQLite before"] = measure(
+                lambda: relay_server(None, tree=args.before_tree), args.jobs, args.repeats
+            )
     if "floor" in only:
         results["floor"] = measure(floor_server, args.jobs, args.repeats)
     if "workers" in only:
@@ -536,7 +580,7 @@ def main() -> None:
     for name, figures in results.items():
         for key, values in figures.items():
             print(
-                f"{name:10} {key:12} median {statistics.median(values):8.2f}  "
+                f"{name:14} {key:12} median {statistics.median(values):8.2f}  "
                 f"min {min(values):8.2f}  max {max(values):8.2f}"
             )
 
