@@ -32,28 +32,55 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 def check_message(message: Message, prefix: str = "") -> None:
     """Raise if any string in ``message`` holds a control character.
 
+    Only the message type's string, message and map fields are read (the plan of each
+    type is computed once), so a bytes payload (an upload chunk) is never copied here.
+
     Raises:
         RelayError: INVALID_REQUEST "<field> contains a control character" (field in the metadata).
     """
-    for field, value in message.ListFields():
-        name = prefix + field.name
-        if field.type == FieldDescriptor.TYPE_STRING:
-            values = value if _is_repeated(field) else [value]
-            for text in values:
+    for kind, name in _plan(message.DESCRIPTOR):
+        if kind == _STRING:
+            text = getattr(message, name)
+            if text and _CONTROL.search(text):
+                raise _control(prefix + name)
+        elif kind == _STRINGS:
+            for text in getattr(message, name):
                 if _CONTROL.search(text):
-                    raise _control(name)
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            if field.message_type is not None and field.message_type.GetOptions().map_entry:
-                for key, item in value.items():
-                    if isinstance(key, str) and _CONTROL.search(key):
-                        raise _control(name)
-                    if isinstance(item, Message):
-                        check_message(item, name + ".")
-            elif _is_repeated(field):
-                for item in value:
-                    check_message(item, name + ".")
-            else:
-                check_message(value, name + ".")
+                    raise _control(prefix + name)
+        elif kind == _MESSAGE:
+            if message.HasField(name):
+                check_message(getattr(message, name), prefix + name + ".")
+        elif kind == _MESSAGES:
+            for item in getattr(message, name):
+                check_message(item, prefix + name + ".")
+        else:  # a map
+            for key, item in getattr(message, name).items():
+                if isinstance(key, str) and _CONTROL.search(key):
+                    raise _control(prefix + name)
+                if isinstance(item, Message):
+                    check_message(item, prefix + name + ".")
+
+
+_STRING, _STRINGS, _MESSAGE, _MESSAGES, _MAP = range(5)
+_PLANS: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
+def _plan(descriptor: Any) -> tuple[tuple[int, str], ...]:
+    """(kind, field name) of every field of this message type that can hold a string."""
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        steps: list[tuple[int, str]] = []
+        for field in descriptor.fields:
+            repeated = _is_repeated(field)
+            if field.type == FieldDescriptor.TYPE_STRING:
+                steps.append((_STRINGS if repeated else _STRING, field.name))
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                    steps.append((_MAP, field.name))
+                else:
+                    steps.append((_MESSAGES if repeated else _MESSAGE, field.name))
+        plan = _PLANS[descriptor.full_name] = tuple(steps)
+    return plan
 
 
 def _control(name: str) -> RelayError:

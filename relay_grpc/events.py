@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from typing import Protocol, Self
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ CHANNEL = "cloudtab_events"
 # How long a stream waits for an event handed over out of order before reading the log.
 GAP_GRACE = 0.1
 _NOTIFY = sa.text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY_MANY = sa.text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) AS p")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +184,8 @@ class Broker(Protocol):
 
     async def notify_in_transaction(self, session: AsyncSession | AsyncConnection, note: Notification) -> None: ...
 
+    async def notify_many_in_transaction(self, session: AsyncSession, notes: Sequence[Notification]) -> None: ...
+
     def dispatch(
         self,
         note: Notification,
@@ -229,6 +233,9 @@ class BaseBroker:
 
     async def notify_in_transaction(self, session: AsyncSession | AsyncConnection, note: Notification) -> None:
         """Queue a cross-relay notification inside the writing transaction."""
+
+    async def notify_many_in_transaction(self, session: AsyncSession, notes: Sequence[Notification]) -> None:
+        """Queue several cross-relay notifications inside the writing transaction."""
 
     def dispatch(
         self,
@@ -313,6 +320,15 @@ class PostgresBroker(BaseBroker):
             await session.execute(_NOTIFY, params)
         else:
             await session.exec(_NOTIFY, params=params)  # type: ignore[call-overload]
+
+    async def notify_many_in_transaction(self, session: AsyncSession, notes: Sequence[Notification]) -> None:
+        """``notify_in_transaction`` for many events in one statement."""
+        payloads = [json.dumps(dataclasses.asdict(note), separators=(",", ":")) for note in notes]
+        for note in notes:
+            self.expect_echo(note.job_id, note.job_sequence)
+        await session.exec(  # type: ignore[call-overload]
+            _NOTIFY_MANY, params={"channel": CHANNEL, "payloads": payloads}
+        )
 
     async def _run(self) -> None:
         import psycopg
@@ -405,6 +421,43 @@ async def record_event(
     note = Notification(job.shop_id, job.id, shop_seq, job.last_sequence)
     await broker.notify_in_transaction(session, note)
     return note
+
+
+async def record_events(
+    session: AsyncSession, broker: Broker, *, jobs: Sequence[tuple[Job, bool]], now: float
+) -> list[Notification]:
+    """``record_event`` for many jobs at once (expiry, revocation): one sequence UPDATE
+    per shop (shops in id order), the event rows flushed together, one NOTIFY statement.
+    ``jobs``: (job with its new state already set, shop visible)."""
+    counts = collections.Counter(job.shop_id for job, visible in jobs if visible)
+    next_seq: dict[str, int] = {}
+    for shop_id in sorted(counts):
+        last = await crud.next_shop_sequence(session, shop_id=shop_id, count=counts[shop_id])
+        next_seq[shop_id] = last - counts[shop_id] + 1
+    notes: list[Notification] = []
+    for job, visible in jobs:
+        job.last_sequence += 1
+        shop_seq: int | None = None
+        if visible:
+            shop_seq = next_seq[job.shop_id]
+            next_seq[job.shop_id] += 1
+        session.add(job)
+        session.add(
+            JobEvent(
+                shop_id=job.shop_id,
+                job_id=job.id,
+                shop_sequence=shop_seq,
+                job_sequence=job.last_sequence,
+                state=job.state,
+                reason=job.reason,
+                created_at=now,
+                kiosk_statement=job.kiosk_statement,
+            )
+        )
+        notes.append(Notification(job.shop_id, job.id, shop_seq, job.last_sequence))
+    if notes:
+        await broker.notify_many_in_transaction(session, notes)
+    return notes
 
 
 async def append_event(

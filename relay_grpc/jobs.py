@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, NoReturn
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError, state_error
-from relay_grpc.events import CHANNEL, Broker, Notification, append_event, record_event
+from relay_grpc.events import CHANNEL, Broker, Notification, append_event, record_event, record_events
 from relay_grpc.ratelimit import RateLimiter
 from relay_grpc.shops import SLUG_RE
 from relay_grpc.store import crud, hot
@@ -443,17 +443,14 @@ class JobService:
         reapers of several relays share the work and never expire a job twice.
         """
         now = self.clock()
-        notes: list[tuple[Notification, Job]] = []
         states = [s.value for s in (JobState.UPLOADING, JobState.QUEUED, JobState.RECEIVED, JobState.PRINTING)]
         async with self.db.transaction() as session:
             ids = await crud.expired_job_ids(
                 session, states=states, now=now, limit=limit, skip_locked=self.db.is_postgres
             )
-            for job_id in ids:
-                job = await crud.get_job(session, job_id=job_id)
-                if job is None:
-                    continue
-                notes.append(await self._end_job(session, job, JobState.EXPIRED, EXPIRED_REASON, now))
+            jobs = await crud.get_jobs(session, job_ids=ids)  # locked by the claim above
+            due = [jobs[job_id] for job_id in ids if job_id in jobs]
+            notes = await self._end_jobs(session, due, JobState.EXPIRED, EXPIRED_REASON, now)
             files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
         await self._publish_ended(notes, files, now)
         if notes:
@@ -467,12 +464,12 @@ class JobService:
         ciphertext and manifests are deleted. Returns the ids of the jobs ended.
         """
         now = self.clock()
-        notes: list[tuple[Notification, Job]] = []
         states = [s.value for s in (JobState.UPLOADING, *ACTIVE_STATES)]
         async with self.db.transaction() as session:
-            for job_id in await crud.shop_job_ids(session, shop_id=shop_id, states=states):
-                job = await self._locked(session, job_id)
-                notes.append(await self._end_job(session, job, JobState.REJECTED, REVOKED_REASON, now))
+            ids = await crud.shop_job_ids(session, shop_id=shop_id, states=states)
+            jobs = await crud.get_jobs(session, job_ids=ids, for_update=self.db.is_postgres)
+            unfinished = [jobs[job_id] for job_id in ids if job_id in jobs and jobs[job_id].state in states]
+            notes = await self._end_jobs(session, unfinished, JobState.REJECTED, REVOKED_REASON, now)
             files = await crud.get_job_files(session, job_ids=[n.job_id for n, _ in notes])
         await self._publish_ended(notes, files, now)
         if notes:
@@ -481,18 +478,21 @@ class JobService:
 
     # ---- shared ------------------------------------------------------------------
 
-    async def _end_job(
-        self, session: Any, job: Job, state: JobState, reason: str, now: float
-    ) -> tuple[Notification, Job]:
-        """Move a locked job to a final state the relay itself decides (expiry, revocation), dropping its manifest."""
-        was_uploading = job.state == JobState.UPLOADING.value
-        job.state = state.value
-        job.reason = reason
-        job.sealed_manifest = None
-        job.kiosk_statement = None
-        job.updated_at = now
-        note = await record_event(session, self.broker, job=job, shop_visible=not was_uploading, now=now)
-        return note, job
+    async def _end_jobs(
+        self, session: Any, jobs: Sequence[Job], state: JobState, reason: str, now: float
+    ) -> list[tuple[Notification, Job]]:
+        """Move locked jobs to a final state the relay itself decides (expiry, revocation),
+        dropping their manifests; their events written together (``record_events``)."""
+        changes: list[tuple[Job, bool]] = []
+        for job in jobs:
+            changes.append((job, job.state != JobState.UPLOADING.value))
+            job.state = state.value
+            job.reason = reason
+            job.sealed_manifest = None
+            job.kiosk_statement = None
+            job.updated_at = now
+        notes = await record_events(session, self.broker, jobs=changes, now=now)
+        return list(zip(notes, jobs, strict=True))
 
     async def _publish_ended(self, notes: list[tuple[Notification, Job]], files: dict[str, Any], now: float) -> None:
         """After commit: tell the watchers and delete the ciphertext of each ended job."""

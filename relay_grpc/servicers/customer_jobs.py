@@ -53,11 +53,12 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
     ) -> pb.UploadFileResponse:
         # One idle limit for the whole stream, the header included (slow-loris guard).
         # Only bytes count as activity: empty data messages do not keep a stream alive.
+        # (A message with empty data encodes to 2 bytes; reading m.data would copy the chunk.)
         messages = aiter(
             idle_limited(
                 request_iterator,
                 self.relay.config.upload_idle_seconds,
-                progress=lambda m: m.WhichOneof("payload") == "header" or bool(m.data),
+                progress=lambda m: m.ByteSize() > 2 or m.WhichOneof("payload") == "header",
             )
         )
         first = await anext(messages, None)

@@ -74,13 +74,14 @@ async def shop_sequence_bounds(session: AsyncSession, *, shop_id: str) -> tuple[
     return int(row[0] or 0), (None if row[1] is None else int(row[1]))
 
 
-async def next_shop_sequence(session: AsyncSession, *, shop_id: str) -> int:
-    """Bump and return the shop's event sequence; holds the shop row lock until commit,
-    so sequence order equals commit order."""
+async def next_shop_sequence(session: AsyncSession, *, shop_id: str, count: int = 1) -> int:
+    """Bump the shop's event sequence by ``count`` and return the new last one (the
+    caller's are the ``count`` up to it); holds the shop row lock until commit, so
+    sequence order equals commit order."""
     stmt = (
         sa.update(Shop)
         .where(col(Shop.id) == shop_id)
-        .values(last_sequence=col(Shop.last_sequence) + 1)
+        .values(last_sequence=col(Shop.last_sequence) + count)
         .returning(col(Shop.last_sequence))
         .execution_options(synchronize_session=False)
     )
@@ -127,12 +128,15 @@ async def get_job(session: AsyncSession, *, job_id: str, for_update: bool = Fals
     return (await session.exec(stmt)).first()
 
 
-async def get_jobs(session: AsyncSession, *, job_ids: Iterable[str]) -> dict[str, Job]:
-    """The jobs with these ids, by id."""
+async def get_jobs(session: AsyncSession, *, job_ids: Iterable[str], for_update: bool = False) -> dict[str, Job]:
+    """The jobs with these ids, by id; ``for_update`` locks the rows (PostgreSQL), in id order."""
     ids = list(set(job_ids))
     if not ids:
         return {}
-    result = await session.exec(select(Job).where(col(Job.id).in_(ids)))
+    stmt = select(Job).where(col(Job.id).in_(ids))
+    if for_update:
+        stmt = stmt.order_by(col(Job.id)).with_for_update()
+    result = await session.exec(stmt)
     return {job.id: job for job in result.all()}
 
 

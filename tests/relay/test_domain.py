@@ -251,6 +251,38 @@ def test_expiry_follows_the_clock_and_happens_once(tmp_path: Path) -> None:
     run(tmp_path, scenario)
 
 
+def test_one_reaper_pass_ends_many_jobs_with_consecutive_events(tmp_path: Path) -> None:
+    """Expiry writes the events of all due jobs together: each shop-visible one gets the
+    next shop sequence (no gap, none twice) and the job's next sequence; an upload that
+    expires is not a shop event."""
+
+    async def scenario(d: Domain) -> None:
+        shop, token = await d.shop()
+        queued = [(await d.job(shop))[0] for _ in range(3)]
+        uploading, customer = await d.job(shop, submit=False)
+        stream = d.streams.shop_stream(await d.shops.authenticate(token), 0, "0.1.0")
+        cursor = max(e.sequence for e in await _take(stream, 3))
+        await stream.aclose()
+        d.clock.advance(d.config.retention_seconds + d.config.upload_retention_seconds)
+        assert sorted(await d.jobs.expire_due()) == sorted([*queued, uploading])
+        stream = d.streams.shop_stream(await d.shops.authenticate(token), cursor, "0.1.0")
+        try:
+            events = await _take(stream, 3)
+        finally:
+            await stream.aclose()
+        assert [e.sequence for e in events] == [cursor + 1, cursor + 2, cursor + 3]
+        assert sorted(e.job.job_id for e in events) == sorted(queued)
+        assert {(e.job.state, e.job.reason) for e in events} == {(JobState.EXPIRED, EXPIRED_REASON)}
+        watch = d.streams.job_stream(uploading, customer, 1)
+        try:
+            (ended,) = await _take(watch, 1)
+        finally:
+            await watch.aclose()
+        assert (ended.sequence, ended.job.state) == (2, JobState.EXPIRED)
+
+    run(tmp_path, scenario)
+
+
 def test_upload_progress_keeps_a_job_from_expiring(tmp_path: Path) -> None:
     async def scenario(d: Domain) -> None:
         shop, _ = await d.shop()

@@ -197,7 +197,8 @@ class PartBlobStore:
         view = memoryview(data)
         position = offset
         for begin in range(0, len(view), MAX_PART_SIZE):
-            piece = bytes(view[begin : begin + MAX_PART_SIZE])
+            # One part (the usual case) is the caller's bytes as they are: no copy.
+            piece = data if len(view) <= MAX_PART_SIZE else bytes(view[begin : begin + MAX_PART_SIZE])
             if not await self._run(self._backend.create_part, key, position, piece):
                 # Lost a race, or our own earlier attempt landed (a retried request):
                 # identical bytes already at this offset count as success.
