@@ -68,7 +68,9 @@ kiosk.core.options::   # the one option vocabulary (manifest v2, capabilities, b
     PAPER_SIZES = {"A4": ..., "Letter": ..., "A3": ..., "Legal": ...}   # points (w, h)
     @dataclass(frozen) PrintOptions(copies: int = 1, sides: str = "one-sided",
         color: str = "monochrome", page_ranges: str = "", media: str = "A4",
-        pages_per_sheet: int = 1, orientation: str = "portrait")
+        pages_per_sheet: int = 1, orientation: str = "portrait",
+        photo_fit: str = "fit", photo_size: str = "page", photos_per_sheet: int = 1)
+        # photo_*: photos only (fit | fill ; page | 10x15 | 4x6 ; 1 | 2 | 4); .photo_layout -> tuple
         # sides: one-sided | two-sided-long-edge | two-sided-short-edge
         # color: monochrome | color ; page_ranges: "" (all) or "1-3,5"
         # pages_per_sheet: 1 | 2 | 4 ; orientation: portrait | landscape
@@ -115,8 +117,11 @@ kiosk.core.capabilities::   # published to the relay on connect and on save_sett
 
 kiosk.core.intake / formats / convert / images (documents and photos into PDFs)::
 
-    to_printable(plain: bytearray, media_type, name="", paper="A4") -> (bytearray, media_type)
-        # Office/text -> PDF (convert), HEIC/WebP/GIF/TIFF -> PDF (images), else unchanged
+    to_printable(plain: bytearray, media_type, name="", paper="A4", *, limits=None, layout=None)
+        -> (bytearray, media_type)
+        # Office/text -> PDF (convert), HEIC/WebP/GIF/TIFF -> PDF (images; JPEG/PNG too with a
+        # chosen PhotoLayout), else unchanged
+    find_soffice(environ=None, configured=None) ; configure_soffice(path)   # settings "soffice"
     accepted_media_types() -> tuple[str, ...]   # what this kiosk prints (Office only with LibreOffice)
     convert_to_pdf(data, kind: "docx"|"doc"|"odt"|"rtf"|"txt"|"xlsx"|"ods"|"pptx"|"odp",
                    limits: ConvertLimits | None = None) -> bytearray   # sandboxed LibreOffice
