@@ -63,6 +63,8 @@ class Reason(enum.StrEnum):
     SHUTTING_DOWN = "SHUTTING_DOWN"
     # INTERNAL
     INTERNAL = "INTERNAL"
+    # INVALID_ARGUMENT (a reject reason that is not a fixed code; cloudtab_rpc.rejects)
+    REJECT_REASON_UNKNOWN = "REJECT_REASON_UNKNOWN"
 
     @property
     def spec(self) -> Spec:
@@ -77,6 +79,7 @@ class Reason(enum.StrEnum):
 
 SPECS: dict[Reason, Spec] = {
     Reason.INVALID_REQUEST: Spec("INVALID_ARGUMENT", ("field",)),
+    Reason.REJECT_REASON_UNKNOWN: Spec("INVALID_ARGUMENT"),
     Reason.LIMIT_EXCEEDED: Spec("RESOURCE_EXHAUSTED", ("limit", "max")),
     Reason.PAST_DECLARED_SIZE: Spec("RESOURCE_EXHAUSTED", ("size",)),
     Reason.RATE_LIMITED: Spec("RESOURCE_EXHAUSTED"),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple, NoReturn
 
+from cloudtab_rpc import rejects
 from relay_grpc import tokens
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError, state_error
@@ -26,7 +27,6 @@ from relay_grpc.views import ACTIVE_STATES, FileView, JobState, JobView
 
 log = logging.getLogger(__name__)
 
-MAX_REASON_LENGTH = 500
 EXPIRED_REASON = "not completed within the retention window"
 REVOKED_REASON = "This shop no longer takes jobs through this service. Your files were deleted unprinted."
 
@@ -421,18 +421,15 @@ class JobService:
         return await self._finish(job_id, JobState.COMPLETED, reason="", shop_id=shop_id, statement=statement)
 
     async def reject(self, shop_id: str, job_id: str, reason: str, statement: bytes = b"") -> JobView:
-        """Decline with a reason the customer sees; deleted at once.
+        """Decline with a fixed reason code (``cloudtab_rpc.rejects``); deleted at once.
 
         Raises:
-            RelayError INVALID_REQUEST: empty reason or over 500 characters.
+            RelayError REJECT_REASON_UNKNOWN: the reason is not exactly one of the codes.
             RelayError JOB_NOT_FOUND: unknown job or another shop's job.
             RelayError: terminal or still uploading (``state_error``).
         """
-        reason = reason.strip()
-        if not reason or len(reason) > MAX_REASON_LENGTH:
-            raise RelayError(
-                Reason.INVALID_REQUEST, f"reason must be 1 to {MAX_REASON_LENGTH} characters", field="reason"
-            )
+        if rejects.parse(reason) is None:
+            raise RelayError(Reason.REJECT_REASON_UNKNOWN, "reason must be one of the fixed reject codes")
         await self.shop_job(shop_id, job_id)
         return await self._finish(job_id, JobState.REJECTED, reason=reason, shop_id=shop_id, statement=statement)
 

@@ -55,6 +55,7 @@ UNFINISHED = "This job is already finished."
 # is total, tests/contract checks it against cloudtab_rpc.reasons.
 REASON_ERRORS: dict[Reason, tuple[int, str, str]] = {
     Reason.INVALID_REQUEST: (400, "invalid", "The request was not accepted by the print service."),
+    Reason.REJECT_REASON_UNKNOWN: (502, "relay_error", "The print service had a problem. Please try again."),
     Reason.LIMIT_EXCEEDED: (413, "too_large", "The files are larger than this shop accepts."),
     Reason.PAST_DECLARED_SIZE: (413, "past_declared_size", "This file is larger than it was when the job was created."),
     Reason.RATE_LIMITED: (429, "too_many_requests", "Too many new jobs right now. Please wait a minute and try again."),

@@ -7,6 +7,7 @@ other jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from cloudtab.v1 import common_pb2
 
 import envelope
 from kiosk.core import events as ev
+from kiosk.core import reply
 from kiosk.core.budget import MemoryBudget
 from kiosk.core.counters import ForAnotherCounter, TakenElsewhere, job_key_fingerprint, labelled, taken_by
 from kiosk.core.decrypt import JobManifest, file_print_options, open_job_manifest
@@ -29,6 +31,7 @@ from kiosk.core.errors import (
     PrinterError,
     RelayError,
 )
+from kiosk.core.formats import office_kind
 from kiosk.core.jobs import LocalState, PrintOptions
 from kiosk.core.journal import Journal, PrintRecord
 from kiosk.core.opened import OpenedJob, open_ciphertexts
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FETCH_ATTEMPTS = 5
-MAX_REASON = 500
 
 
 def check_declared_sizes(proto: common_pb2.Job, manifest: JobManifest) -> None:
@@ -128,6 +130,7 @@ class JobActions:
                 raise JobError(f"cannot decrypt: {exc}") from None
             manifest = open_job_manifest(bytes(proto.sealed_manifest), key, job_id)
             record.manifest = manifest
+            record.reply_key = manifest.reply_key
             journal_entry = self.journal.get(job_id)
             edited = journal_entry.options if journal_entry is not None else None
             self._update(
@@ -163,7 +166,7 @@ class JobActions:
             self.events.emit(ev.JOB_UPDATED, job_id, str(exc))
             return
         except KioskError as exc:
-            self._fetch_failed(job_id, str(exc), transient=False, reason=reason_for(exc))
+            self._fetch_failed(job_id, str(exc), transient=False, reason=reason_for(exc), exc=exc)
             return
         except Exception:
             log.exception("unexpected error opening job %s", job_id)
@@ -206,8 +209,11 @@ class JobActions:
             opened.wipe()
             return
         rec.opened = opened
+        rec.file_pages = reply.file_pages(
+            opened.file_page_counts, [office_kind(f.media_type, f.name) is not None for f in rec.snapshot.files]
+        )
         options = rec.snapshot.options
-        price, error = self._price_or_error(opened, options)
+        price, error = self._price_or_error(opened, options, rec)
         printed = rec.snapshot.printed_at is not None
         self._update(
             job_id,
@@ -218,7 +224,8 @@ class JobActions:
         )
         if rec.proto.state == common_pb2.JOB_STATE_QUEUED:
             try:
-                rec.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED)
+                statement = self._statement(job_id, reply.Detail(amount_due=_amount(price)), files=True)
+                rec.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED, statement)
             except RelayError as exc:
                 log.warning("could not mark job %s received: %s", job_id, exc)
         self.events.emit(ev.JOB_UPDATED, job_id)
@@ -226,27 +233,41 @@ class JobActions:
             self._auto_print(job_id)
 
     def _fetch_failed(
-        self, job_id: str, message: str, transient: bool, reason: RejectReason = RejectReason.INTERNAL
+        self,
+        job_id: str,
+        message: str,
+        transient: bool,
+        reason: RejectReason = RejectReason.INTERNAL,
+        exc: BaseException | None = None,
     ) -> None:
         try:
             record = self.queue.record(job_id)
         except JobError:
             return
         record.wipe()
+        if exc is not None:
+            record.located = reply.located(exc)
         if transient and record.attempts < MAX_FETCH_ATTEMPTS:
             record.retry_at = time.monotonic() + min(2**record.attempts, 30)
             self._update(job_id, state=LocalState.NEW, error=f"{message}; retrying")
         else:
             self._update(job_id, state=LocalState.FAILED, error=message)
             if self.auto_accept:
-                self._auto_reject(job_id, reason)
+                self._auto_reject(job_id, reason, exc)
         self.events.emit(ev.JOB_UPDATED, job_id, message)
 
-    def _price_or_error(self, opened: OpenedJob, options: PrintOptions) -> tuple[Price | None, str | None]:
+    def _price_or_error(
+        self, opened: OpenedJob, options: PrintOptions, record: JobRecord | None = None
+    ) -> tuple[Price | None, str | None]:
         try:
-            return self._plan(opened, options).total, None
+            total = self._plan(opened, options).total
         except (PageRangeError, ValueError) as exc:
+            if record is not None:
+                record.located = reply.located(exc)
             return None, f"requested pages: {exc}; change them before printing"
+        if record is not None:
+            record.located = None
+        return total, None
 
     def _plan(self, opened: OpenedJob, options: PrintOptions) -> PrintPlan:
         """Raises: PageRangeError, ValueError."""
@@ -286,8 +307,9 @@ class JobActions:
         if record.opened is not None:
             try:
                 price = self._plan(record.opened, options).total
-            except PageRangeError:
-                price = None
+                record.located = None
+            except PageRangeError as exc:
+                price, record.located = None, reply.located(exc)
         self._update(job_id, options=options, price=price)
         self.journal.update(
             job_id,
@@ -536,7 +558,8 @@ class JobActions:
         with record.op_lock:
             line = self._daybook_line(job_id)  # type: ignore[attr-defined]  # before the relay's event wipes the job
             try:
-                record.proto = self._relay().complete_job(job_id)
+                statement = self._statement(job_id, reply.Detail(amount_due=_amount(record.snapshot.price)), files=True)
+                record.proto = self._relay().complete_job(job_id, statement)
                 reason = ""
             except RelayError as exc:
                 if not exc.gone:
@@ -545,25 +568,53 @@ class JobActions:
             self._record_in_daybook(line)  # type: ignore[attr-defined]  # kiosk.core.counter_payments
             self._finish(job_id, LocalState.COMPLETED, reason)
 
-    def reject(self, job_id: str, reason: str) -> None:
-        """Decline the job with a reason the customer sees; wipe it here. [blocking]
+    def reject(
+        self, job_id: str, reason: RejectReason | str, note: str = "", detail: reply.Detail | None = None
+    ) -> None:
+        """Decline the job with a fixed reason code; wipe it here. [blocking]
+
+        The relay gets only the code. ``note`` (the shopkeeper's words) and
+        ``detail`` (which file and page) reach the customer sealed to the
+        page's reply key, never in clear.
 
         Raises:
-            JobNotFound, JobError (empty or too long reason), RelayError (unreachable).
+            JobNotFound, JobError (not a reason code; a note for a page without a
+            reply key, or too long), RelayError (unreachable).
         """
-        reason = " ".join(reason.split())
-        if not reason:
-            raise JobError("give the customer a reason")
-        if len(reason) > MAX_REASON:
-            raise JobError(f"the reason is longer than {MAX_REASON} characters")
+        try:
+            code = RejectReason(reason)
+        except ValueError:
+            raise JobError("pick one of the listed reasons") from None
+        note = " ".join(note.split())
+        if len(note) > reply.MAX_NOTE:
+            raise JobError(f"the note is longer than {reply.MAX_NOTE} characters")
         record = self.queue.record(job_id)
+        if note and record.reply_key is None:
+            raise JobError("this customer's page cannot receive a note; pick a reason only")
         with record.op_lock:
+            base = detail or record.located or reply.Detail()
+            statement = self._statement(job_id, dataclasses.replace(base, reason=code, note=note))
             try:
-                record.proto = self._relay().reject_job(job_id, reason)
+                record.proto = self._relay().reject_job(job_id, code.value, statement)
             except RelayError as exc:
                 if not exc.gone:
                     raise
-            self._finish(job_id, LocalState.REJECTED, reason)
+            self._finish(job_id, LocalState.REJECTED, wording(code))
+
+    def _statement(self, job_id: str, detail: reply.Detail, files: bool = False) -> common_pb2.KioskStatement | None:
+        """What the kiosk attaches to a state change: the detail sealed to the page (None: nothing)."""
+        try:
+            record = self.queue.record(job_id)
+        except JobError:
+            return None
+        if files:
+            detail = dataclasses.replace(detail, files=record.file_pages)
+        try:
+            sealed = reply.seal(detail, record.reply_key, job_id)
+        except (envelope.EnvelopeError, ValueError):
+            log.warning("could not seal the detail of job %s for the customer", job_id)
+            return None
+        return common_pb2.KioskStatement(sealed_detail=sealed) if sealed else None
 
     def _finish(self, job_id: str, state: LocalState, reason: str = "") -> None:
         """Mark a job terminal and wipe what the kiosk holds of it."""
@@ -587,14 +638,15 @@ class JobActions:
             else:
                 self._auto_reject(job_id, RejectReason.PRINTER)
         except (KioskError, ValueError) as exc:
-            self._auto_reject(job_id, reason_for(exc))
+            self._auto_reject(job_id, reason_for(exc), exc)
 
-    def _auto_reject(self, job_id: str, reason: RejectReason) -> None:
-        """Decline with a fixed sentence: nothing from the document goes to the relay."""
+    def _auto_reject(self, job_id: str, reason: RejectReason, exc: BaseException | None = None) -> None:
+        """Decline with a fixed code; which file and page only sealed to the page."""
+        detail = reply.located(exc) if exc is not None else None
         try:
-            self.reject(job_id, wording(reason))
-        except KioskError as exc:
-            log.warning("could not reject job %s: %s", job_id, exc)
+            self.reject(job_id, reason, detail=detail)
+        except KioskError as error:
+            log.warning("could not reject job %s: %s", job_id, type(error).__name__)
 
     def _housekeeping_tick(self) -> None:
         """Expire overdue jobs, retry failed fetches, forget old terminal jobs."""
@@ -612,3 +664,8 @@ class JobActions:
             elif snap.state is LocalState.NEW and record.retry_at is not None and now_mono >= record.retry_at:
                 record.retry_at = None
                 self._submit(self._fetch, snap.job_id)
+
+
+def _amount(price: Price | None) -> tuple[int, str] | None:
+    """The amount due for the sealed detail (minor units, currency), or None when not priced."""
+    return (price.total_cents, price.currency) if price is not None else None

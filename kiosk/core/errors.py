@@ -7,9 +7,20 @@ byte).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 
 class KioskError(Exception):
-    """Base of every error the kiosk core raises on purpose."""
+    """Base of every error the kiosk core raises on purpose.
+
+    ``file_number`` (1-based), ``page`` and ``page_count`` say which file and
+    page an error is about when the core knows (:func:`locate`); they reach the
+    customer only sealed to the page (``kiosk.core.reply``), never the relay.
+    """
+
+    file_number: int | None = None
+    page: int | None = None
+    page_count: int | None = None
 
 
 class ConfigError(KioskError):
@@ -82,6 +93,20 @@ class UnsupportedMedia(DocumentError):
 
 class PageRangeError(KioskError, ValueError):
     """A page-range string such as "1-3,5" is malformed or out of range."""
+
+
+E = TypeVar("E", bound=KioskError)
+
+
+def locate(exc: E, *, file_number: int | None = None, page: int | None = None, page_count: int | None = None) -> E:
+    """``exc`` with the file and page it is about (values already set are kept)."""
+    if file_number is not None and exc.file_number is None:
+        exc.file_number = file_number
+    if page is not None and exc.page is None:
+        exc.page = page
+    if page_count is not None and exc.page_count is None:
+        exc.page_count = page_count
+    return exc
 
 
 class PrinterError(KioskError):

@@ -17,7 +17,7 @@ from itertools import count
 
 from kiosk.core import worker_tasks as tasks
 from kiosk.core.decrypt import JobManifest, decrypt_file
-from kiosk.core.errors import DocumentError, JobError, KioskError
+from kiosk.core.errors import DocumentError, JobError, KioskError, locate
 from kiosk.core.formats import office_kind
 from kiosk.core.intake import to_printable
 from kiosk.core.render import RenderedPage, wipe_buffer
@@ -228,6 +228,7 @@ def open_ciphertexts(
                     tasks.PREPARE, plain, media_type, paper, info.name, layout, timeout=pool.limits.document_seconds
                 )
             except KioskError as exc:
+                locate(exc, file_number=index + 1)
                 if len(ciphertexts) > 1:
                     exc.args = (f"file {index + 1}: {exc}",)  # the number only: names stay on the kiosk's screen
                 raise

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.core.errors import PageRangeError
+from kiosk.core.errors import PageRangeError, locate
 
 MM = 72 / 25.4
 
@@ -172,7 +172,11 @@ def page_range_spans(spec: str, page_count: int | None) -> list[tuple[int, int]]
         if lo > hi:
             raise PageRangeError(f"range {lo}-{hi} goes backwards")
         if page_count is not None and hi > page_count:
-            raise PageRangeError(f"page {hi} does not exist (the document has {page_count})")
+            raise locate(
+                PageRangeError(f"page {hi} does not exist (the document has {page_count})"),
+                page=hi,
+                page_count=page_count,
+            )
         spans.append((lo - 1, hi))
     spans.sort()
     merged: list[tuple[int, int]] = []

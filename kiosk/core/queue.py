@@ -19,6 +19,7 @@ from kiosk.core.decrypt import JobManifest
 from kiosk.core.errors import JobNotFound
 from kiosk.core.jobs import KioskJob
 from kiosk.core.opened import OpenedJob
+from kiosk.core.reply import Detail, FilePages
 
 
 @dataclass
@@ -36,6 +37,9 @@ class JobRecord:
     budget: MemoryBudget | None = None
     reserved: int = 0
     elsewhere: bool = False  # sealed to other counters of the shop only (kiosk.core.counters)
+    reply_key: bytes | None = None  # the page's public key (manifest "reply"); kept after wipe
+    file_pages: tuple[FilePages, ...] = ()  # each file's page count, for the sealed detail
+    located: Detail | None = None  # which file and page the job's last error is about
 
     def hold(self, budget: MemoryBudget, size: int) -> None:
         """Keep a memory reservation until :meth:`wipe`."""

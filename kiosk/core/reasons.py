@@ -1,15 +1,16 @@
-"""The reasons the kiosk gives the relay when it declines a job on its own.
+"""The reasons the kiosk gives the relay when it declines a job.
 
-A fixed list of codes with fixed wording: nothing derived from a document
-(file names, page numbers, a library's message) ever travels to the relay,
-which keeps the reason for days. The shopkeeper's screen shows the detailed
-error; the customer sees one of these sentences.
+A fixed list of codes (``cloudtab_rpc.rejects``; the relay refuses any other
+text): nothing derived from a document (file names, page numbers, a library's
+message) and nothing typed ever travels to the relay in clear, which keeps the
+reason for days. The shopkeeper's screen shows the detailed error and
+:data:`WORDING`; the customer's page shows the code in its own words, and the
+detail (which file, which page) sealed to the page (``kiosk.core.reply``).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from cloudtab_rpc.rejects import RejectCode
 from kiosk.core.errors import (
     DecryptError,
     DocumentError,
@@ -20,19 +21,19 @@ from kiosk.core.errors import (
     UnsupportedMedia,
 )
 
+RejectReason = RejectCode
+"""Why the kiosk declined a job (the code; :data:`WORDING` holds the shop's sentence)."""
 
-class RejectReason(StrEnum):
-    """Why the kiosk declined a job (the code; :data:`WORDING` holds the sentence)."""
-
-    ALTERED = "altered"
-    DAMAGED = "damaged"
-    UNSUPPORTED = "unsupported"
-    PASSWORD = "password"
-    TOO_LARGE = "too-large"
-    PAGES = "pages"
-    OPTIONS = "options"
-    PRINTER = "printer"
-    INTERNAL = "internal"
+#: The reasons the shopkeeper picks from when declining by hand, in the order shown.
+MANUAL: tuple[RejectReason, ...] = (
+    RejectReason.UNSUPPORTED,
+    RejectReason.DAMAGED,
+    RejectReason.PASSWORD,
+    RejectReason.PAGES,
+    RejectReason.OPTIONS,
+    RejectReason.PRINTER,
+    RejectReason.COUNTER,
+)
 
 
 WORDING: dict[RejectReason, str] = {
@@ -44,6 +45,7 @@ WORDING: dict[RejectReason, str] = {
     RejectReason.PAGES: "The pages you asked for are not in the document. Please check the page range.",
     RejectReason.OPTIONS: "The print options you asked for are not available at this shop.",
     RejectReason.PRINTER: "The shop's printer could not print this job. Please ask at the counter.",
+    RejectReason.COUNTER: "Please come to the counter about this job.",
     RejectReason.INTERNAL: "The shop's kiosk could not handle this job. Please ask at the counter.",
 }
 
@@ -66,5 +68,5 @@ def reason_for(exc: BaseException) -> RejectReason:
 
 
 def wording(reason: RejectReason) -> str:
-    """The fixed sentence sent to the relay for ``reason``."""
+    """The shop's sentence for ``reason`` (the kiosk's screen; the page has its own words)."""
     return WORDING[reason]

@@ -21,35 +21,61 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.core.errors import KioskError
 from kiosk.core.options import check_page_ranges
+from kiosk.core.reasons import RejectReason
 from kiosk.ui import format as fmt
-from kiosk.ui.widgets import ConfirmPopup, NumberPad
+from kiosk.ui.widgets import ChoiceButton, ConfirmPopup, NumberPad
 from kiosk.ui.worker import run_async
 
 log = logging.getLogger(__name__)
 
-PRESET_REASONS = (
-    "This file cannot be printed here.",
-    "The printer is out of order.",
-    "Please come to the counter.",
-)
+# What the shopkeeper reads on each reason button (the customer's page has its own words).
+REASON_LABELS: dict[RejectReason, str] = {
+    RejectReason.UNSUPPORTED: "This file cannot be printed here.",
+    RejectReason.DAMAGED: "A file is damaged.",
+    RejectReason.PAGES: "Those pages are not in the document.",
+    RejectReason.OPTIONS: "Those options are not available.",
+    RejectReason.PRINTER: "The printer is out of order.",
+    RejectReason.COUNTER: "Please come to the counter.",
+}
+PROMPT = "The job is deleted here and at the relay. Pick the reason the customer sees:"
 
 
 class RejectPopup(Popup):
-    """Asks for the reason the customer will see (the buttons sit above the field, clear of the keyboard)."""
+    """Asks for one of the fixed reasons and an optional note sealed to the customer's page.
+
+    The buttons sit above the note field, clear of the keyboard.
+    """
 
     screen: Any = ObjectProperty(None)
+    chosen = StringProperty("")
+    prompt = StringProperty(PROMPT)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for reason, label in REASON_LABELS.items():
+            button = ChoiceButton(text=label, group=f"reject-{id(self)}", allow_no_selection=True)
+            button.bind(state=lambda b, state, code=reason.value: self._pick(code, state))
+            self.ids.choices.add_widget(button)
+
+    def _pick(self, code: str, state: str) -> None:
+        if state == "down":
+            self.chosen = code
+        elif self.chosen == code:
+            self.chosen = ""
 
     def choose(self, reason: str) -> None:
-        self.ids.reason.text = reason
+        """Select the reason with this code."""
+        for button in self.ids.choices.children:
+            if REASON_LABELS.get(RejectReason(reason)) == button.text:
+                button.state = "down"
 
     def confirm(self) -> None:
-        reason = self.ids.reason.text.strip()
-        if not reason:
-            self.ids.reason.hint_text = "A reason is needed: the customer sees it"
+        if not self.chosen:
+            self.prompt = "Pick a reason first: the customer sees it."
             return
-        self.ids.reason.focus = False
+        self.ids.note.focus = False
         self.dismiss()
-        self.screen.reject(reason[:500])
+        self.screen.reject(self.chosen, self.ids.note.text.strip()[:500])
 
 
 class JobViewScreen(Screen):
@@ -344,10 +370,10 @@ class JobViewScreen(Screen):
     def ask_reject(self) -> None:
         RejectPopup(screen=self).open()
 
-    def reject(self, reason: str) -> None:
+    def reject(self, reason: str, note: str = "") -> None:
         self.busy = True
         core = App.get_running_app().core
-        run_async(core.reject, self.job_id, reason, on_done=self._finished, on_error=self._action_failed)
+        run_async(core.reject, self.job_id, reason, note, on_done=self._finished, on_error=self._action_failed)
 
     def remove(self) -> None:
         """Drop a finished job from the list."""

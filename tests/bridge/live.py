@@ -113,12 +113,21 @@ class Kiosk:
         """The ``#f=`` value of the shop's QR code."""
         return encode_fingerprint(self.keyset_fingerprint)
 
-    def statement(self, job_id: str, state: str, reason: str = "") -> common_pb2.KioskStatement:
-        """A KioskStatement signed by this kiosk over the state change."""
+    def statement(
+        self, job_id: str, state: str, reason: str = "", sealed_detail: bytes = b""
+    ) -> common_pb2.KioskStatement:
+        """A KioskStatement signed by this kiosk over the state change (and its sealed detail)."""
         manifest = self.get_job(job_id).sealed_manifest
-        out = common_pb2.KioskStatement()
+        out = common_pb2.KioskStatement(sealed_detail=sealed_detail)
         out.sign_time.FromMilliseconds(int(time.time() * 1000))
-        receipt = Receipt(job_id, state, out.sign_time.ToMilliseconds(), hashlib.sha256(manifest).digest(), reason)
+        receipt = Receipt(
+            job_id,
+            state,
+            out.sign_time.ToMilliseconds(),
+            hashlib.sha256(manifest).digest(),
+            reason,
+            detail_sha256=hashlib.sha256(sealed_detail).digest() if sealed_detail else b"",
+        )
         out.signature = sign_receipt(self.signing_key, receipt)
         return out
 
@@ -163,8 +172,9 @@ class Kiosk:
         request = shop_jobs_pb2.CompleteJobRequest(job_id=job_id, kiosk_statement=self.statement(job_id, "completed"))
         self.stub.CompleteJob(request, metadata=self._metadata, timeout=10)
 
-    def reject(self, job_id: str, reason: str) -> None:
-        statement = self.statement(job_id, "rejected", reason.strip())
+    def reject(self, job_id: str, reason: str, sealed_detail: bytes = b"") -> None:
+        """Decline with a reason code and, optionally, a detail sealed to the page's reply key."""
+        statement = self.statement(job_id, "rejected", reason.strip(), sealed_detail)
         request = shop_jobs_pb2.RejectJobRequest(job_id=job_id, reason=reason, kiosk_statement=statement)
         self.stub.RejectJob(request, metadata=self._metadata, timeout=10)
 

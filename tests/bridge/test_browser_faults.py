@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 import envelope
 from envelope.keys import format_fingerprint
 from envelope.keyset import KioskRecord, keyset_fingerprint
+from kiosk.core import reply
+from kiosk.core.reasons import RejectReason
 from tests.bridge.live import BridgeServer, Kiosk, shot
 
 
@@ -250,8 +252,19 @@ def test_rejected_job_shows_the_shops_reason(bridge: Any, kiosk: Any, phone: Any
     )
     page.click("#send-button")
     expect(page.locator("#status-view")).to_be_visible()
-    kiosk.reject(_job_id(page), "We are out of A3 paper")
-    expect(page.locator("#status-line")).to_have_text("The shop declined this job: We are out of A3 paper.")
+    job_id = _job_id(page)
+    # The page put a reply key in the manifest; the shop seals which file and a note to it.
+    manifest = envelope.open_manifest(kiosk.get_job(job_id).sealed_manifest, kiosk.private_key, job_id)
+    assert manifest.reply_key is not None
+    detail = reply.Detail(reason=RejectReason.UNSUPPORTED, file=1, note="We are out of A3 paper")
+    kiosk.reject(job_id, "unsupported", reply.seal(detail, manifest.reply_key, job_id))
+    expect(page.locator("#status-line")).to_have_text("The shop declined this job.")
+    expect(page.locator("#status-detail")).to_contain_text("A file of this job is of a type this shop cannot print.")
+    expect(page.locator("#reply-detail li")).to_have_text(
+        ["File 1 is of a type this shop cannot print.", "Note from the shop: We are out of A3 paper"]
+    )
+    page.reload()  # the reply key and the opened detail stay with the tab's job
+    expect(page.locator("#reply-detail li")).to_have_count(2)
     expect(page.locator("#send-another")).to_be_visible()
     shot(page, "11-rejected")
 

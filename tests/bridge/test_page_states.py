@@ -213,12 +213,10 @@ def test_withdraw_asks_first_and_rejection_reads_plainly(bridge: Any, kiosk: Any
 
         other = new_page(context)
         other_id = _send_small(other, bridge, kiosk)
-        kiosk.reject(
-            other_id,
-            "The shop's kiosk cannot print this job: the file was declared as application/pdf but is not a PDF.",
-        )
-        expect(other.locator("#status-line")).to_have_text(
-            "The shop declined this job: The file was sent as a PDF but is not a PDF."
+        kiosk.reject(other_id, "unsupported")
+        expect(other.locator("#status-line")).to_have_text("The shop declined this job.")
+        expect(other.locator("#status-detail")).to_have_text(
+            "A file of this job is of a type this shop cannot print. The files have been deleted."
         )
         assert axe_violations(other) == []
         shot(other, SMALL, "27-rejected")

@@ -22,6 +22,8 @@ from werkzeug.serving import make_server
 import envelope
 from envelope.keyset import KioskRecord, encode_fingerprint, keyset_fingerprint
 from envelope.receipt import Receipt, sign_receipt
+from kiosk.core import reply
+from kiosk.core.reasons import RejectReason
 from tests.bridge.docs import png_bytes
 from tests.bridge.fake_relay import FakeRelay, _Call
 from web_bridge import create_app
@@ -196,7 +198,12 @@ def test_real_relay_forwards_the_kiosks_signatures(bridge: Any, kiosk: Any, chro
         kiosk.open_job(job_id)
         kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED)
         expect(page.locator("#receipt")).to_have_attribute("data-receipt", "confirmed")
-        kiosk.reject(job_id, "We are out of A3 paper")
+        # The signature covers the sealed detail too (its SHA-256), as the page checks it.
+        manifest = envelope.open_manifest(kiosk.get_job(job_id).sealed_manifest, kiosk.private_key, job_id)
+        assert manifest.reply_key is not None
+        sealed = reply.seal(reply.Detail(reason=RejectReason.PRINTER, note="Out of A3"), manifest.reply_key, job_id)
+        kiosk.reject(job_id, "printer", sealed)
         expect(page.locator("#status-view")).to_have_attribute("data-state", "rejected")
         expect(page.locator("#receipt")).to_have_attribute("data-receipt", "confirmed")
+        expect(page.locator("#reply-detail li")).to_have_text(["Note from the shop: Out of A3"])
         assert page.problems == []

@@ -301,6 +301,12 @@ CASES = [
         {},
         (502, "relay_error"),
     ),
+    Case(
+        Reason.REJECT_REASON_UNKNOWN,
+        lambda w: w.kiosk.reject(w.job().job_id, "file 2 (NAME.pdf): page 4299 does not exist"),
+        {},
+        (502, "relay_error"),
+    ),
 ]
 
 

@@ -75,9 +75,16 @@ def test_headless_kiosk_prints_and_completes(relay, tmp_path: Path) -> None:  # 
             time.sleep(0.1)
         pdf = sample_pdf(2)
         job = customer.send(slug, [PlainFile("NAME-IN-TERMINAL.pdf", "application/pdf", pdf)])
-        while time.monotonic() < deadline and customer.get(job).state != common_pb2.JOB_STATE_COMPLETED:
+        bad = [
+            PlainFile("ok.pdf", "application/pdf", pdf),
+            PlainFile("NAME-IN-TERMINAL-2.pdf", "application/pdf", b"MZ"),
+        ]
+        rejected = customer.send(slug, bad)
+        ended = (common_pb2.JOB_STATE_COMPLETED, common_pb2.JOB_STATE_REJECTED)
+        while time.monotonic() < deadline and {customer.get(j).state for j in (job, rejected)} - set(ended):
             time.sleep(0.1)
         assert customer.get(job).state == common_pb2.JOB_STATE_COMPLETED
+        assert customer.get(rejected).reason == "unsupported"  # a fixed code; no file name, sealed or not
         printed = [p.read_bytes() for p in out.glob("*.pdf")]
         assert len(printed) == 1 and printed[0] != pdf  # rewritten for print (kiosk.core.sanitize)
         assert open_document(bytearray(printed[0]), "application/pdf").page_count == 2
@@ -89,6 +96,7 @@ def test_headless_kiosk_prints_and_completes(relay, tmp_path: Path) -> None:  # 
     assert "enrolled as Headless Print" in output
     assert "NAME-IN-TERMINAL" not in output
     assert f"job {job.job_code} completed" in output
+    assert f"job {rejected.job_code} rejected" in output
 
 
 def test_poster_url_qr_and_pdf() -> None:

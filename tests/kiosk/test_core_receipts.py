@@ -62,7 +62,7 @@ def test_kiosk_signs_received_and_rejected_with_its_published_key(relay: Any, tm
         received = customer.get(sent)
         assert _verifies(shop, received, sent.sealed_manifest, "received")
         assert not _verifies(shop, received, sent.sealed_manifest, "completed")  # a relay cannot relabel it
-        core.reject(sent.job_id, "  We are out of A3 paper  ")
+        core.reject(sent.job_id, "printer")
         rejected = customer.get(sent)
         assert rejected.state == common_pb2.JOB_STATE_REJECTED
         assert _verifies(shop, rejected, sent.sealed_manifest, "rejected")

@@ -14,11 +14,11 @@ from cloudtab.v1 import common_pb2
 
 import envelope
 from kiosk.core.demo import sample_image, sample_pdf
-from kiosk.core.errors import EnrollmentError
+from kiosk.core.errors import EnrollmentError, JobError
 from kiosk.core.events import CoreEvent
 from kiosk.core.jobs import KioskJob, LocalState, PrintOptions
 from kiosk.core.printing import IppPrinter, PdfFolderPrinter, PrintState
-from kiosk.core.reasons import WORDING, RejectReason
+from kiosk.core.reasons import RejectReason
 from kiosk.core.render import open_document
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile
@@ -170,7 +170,11 @@ def test_bad_job_fails_alone_and_can_be_rejected(relay, shop, customer, make_cor
     assert "PDF" in (failed2.error or "")
     ready = wait_for(job_in(core, good.job_id, LocalState.READY), what="good job ready")
     assert ready.page_count == 1
-    core.reject(bad.job_id, "The file was damaged on the way; please send it again.")
+    with pytest.raises(JobError):  # only the fixed codes; the relay would refuse text too
+        core.reject(bad.job_id, "The file was damaged on the way")
+    with pytest.raises(JobError):  # this job's page gave no reply key: a note could only go in clear
+        core.reject(bad.job_id, "damaged", note="see me at the counter")
+    core.reject(bad.job_id, "damaged")
     after = customer.get(bad)
     assert after.state == common_pb2.JOB_STATE_REJECTED and "damaged" in after.reason
     assert next(j.job_id for j in core.jobs()) == good.job_id  # newest first
@@ -232,7 +236,7 @@ def test_headless_auto_accept_prints_and_completes(relay, shop, customer, make_c
     assert printed != pdf and open_document(bytearray(printed), "application/pdf").page_count == 2
     assert customer.get(sent).state == common_pb2.JOB_STATE_COMPLETED
     wait_for(lambda: customer.get(broken).state == common_pb2.JOB_STATE_REJECTED, what="auto-rejected")
-    assert customer.get(broken).reason == WORDING[RejectReason.DAMAGED]  # a fixed sentence (kiosk.core.reasons)
+    assert customer.get(broken).reason == RejectReason.DAMAGED.value  # a fixed code (cloudtab_rpc.rejects)
 
 
 def test_rotated_key_still_opens_older_jobs(relay, shop, customer, make_core) -> None:  # type: ignore[no-untyped-def]

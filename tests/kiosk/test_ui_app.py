@@ -99,7 +99,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["completed"] == ["job-K7P2QX"]
     assert "cannot be decrypted" in checks["broken_error"]
     assert checks["broken_print_disabled"] is True
-    assert checks["rejected_reason"] == "The printer is out of order."
+    assert checks["rejected_reason"] == "printer"
     assert "Cancelled" in checks["cancelled_message"]
     assert checks["cancelled_print_disabled"] is True
     assert checks["cancelled_page_dropped"] is True

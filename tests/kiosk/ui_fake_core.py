@@ -299,7 +299,7 @@ class FakeCore:
         )
         self._set(job_id, state=LocalState.COMPLETED)
 
-    def reject(self, job_id: str, reason: str) -> None:
+    def reject(self, job_id: str, reason: str, note: str = "") -> None:
         self._set(job_id, state=LocalState.REJECTED, reason=reason)
 
     def dismiss(self, job_id: str) -> None:

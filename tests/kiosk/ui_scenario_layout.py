@@ -215,15 +215,15 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield Until(lambda: _popup(app, "RejectPopup") is not None, 5, "reject dialog")
     popup = _popup(app, "RejectPopup")
     yield from record("reject", popup)
-    popup.ids.reason.focus = True
+    popup.ids.note.focus = True
     yield Until(lambda: _keyboard(app) is not None, 5, "keyboard for the reason")
     yield 0.8
     keyboard = _keyboard(app)
     keyboard_top = keyboard.to_window(keyboard.x, keyboard.y)[1] + keyboard.height * keyboard.scale
     runner.check("reject_buttons_above_keyboard", window_rect(popup.ids.confirm)[1] >= keyboard_top - 1)
-    runner.check("reject_field_above_keyboard", window_rect(popup.ids.reason)[1] >= keyboard_top - 1)
+    runner.check("reject_field_above_keyboard", window_rect(popup.ids.note)[1] >= keyboard_top - 1)
     screenshot(runner, shots, f"{tag}_reject_keyboard")
-    popup.ids.reason.focus = False
+    popup.ids.note.focus = False
     yield 0.3
     tap(popup.ids.cancel)
     yield Until(lambda: no_popup(app), 5, "reject closed")

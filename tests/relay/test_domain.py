@@ -129,7 +129,7 @@ ACT: dict[str, Callable[[Domain, Any, str, str], Awaitable[Any]]] = {
     "received": lambda d, shop, job, _t: d.jobs.update(shop.id, job, JobState.RECEIVED),
     "printing": lambda d, shop, job, _t: d.jobs.update(shop.id, job, JobState.PRINTING),
     "completed": lambda d, shop, job, _t: d.jobs.complete(shop.id, job),
-    "rejected": lambda d, shop, job, _t: d.jobs.reject(shop.id, job, "no paper"),
+    "rejected": lambda d, shop, job, _t: d.jobs.reject(shop.id, job, "printer"),
     "cancelled": lambda d, shop, job, token: d.jobs.cancel(job, token),
 }
 

@@ -70,7 +70,7 @@ def test_reject_carries_the_statement(inproc_relay: InProcessRelay) -> None:
     kiosk = enroll(channel, slug, code)
     job = submitted_job(channel, kiosk, [b"x" * 10])
     sealed = _statement(sealed_detail=b"\x09" * 4096)
-    request = shop_jobs_pb2.RejectJobRequest(job_id=job.job_id, reason="not a PDF", kiosk_statement=sealed)
+    request = shop_jobs_pb2.RejectJobRequest(job_id=job.job_id, reason="unsupported", kiosk_statement=sealed)
     kiosk.stub.RejectJob(request, metadata=kiosk.md, timeout=10)
     assert job.get().kiosk_statement == sealed
 

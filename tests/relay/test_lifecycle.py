@@ -92,10 +92,10 @@ def test_reject_and_cancel(relay) -> None:  # type: ignore[no-untyped-def]
         job = create_job(channel, kiosk, [10])
         job.upload(0, b"0123456789")
         job.submit(b"m")
-        rejected = kiosk.reject(job.job_id, "out of paper")
+        rejected = kiosk.reject(job.job_id, "printer")
         assert rejected.state == JS.JOB_STATE_REJECTED
         seen = job.get()
-        assert seen.state == JS.JOB_STATE_REJECTED and seen.reason == "out of paper"
+        assert seen.state == JS.JOB_STATE_REJECTED and seen.reason == "printer"
 
         other = create_job(channel, kiosk, [4])
         other.upload(0, b"abcd")

@@ -152,8 +152,8 @@ def test_submit_rules(setup) -> None:  # type: ignore[no-untyped-def]
     assert code_of(lambda: kiosk.download(job.job_id, 2)) == SC.OUT_OF_RANGE
     assert code_of(lambda: kiosk.download(job.job_id, 0, offset=11)) == SC.OUT_OF_RANGE
     assert kiosk.download(job.job_id, 0, offset=10) == b""
-    assert code_of(lambda: kiosk.reject(job.job_id, "")) == SC.INVALID_ARGUMENT
-    assert code_of(lambda: kiosk.reject(job.job_id, "x" * 501)) == SC.INVALID_ARGUMENT
+    for free_text in ("", "x" * 501, "out of paper", "printer ", "PRINTER", "file 2 (NAME.pdf): not a PDF"):
+        assert code_of(lambda: kiosk.reject(job.job_id, free_text)) == SC.INVALID_ARGUMENT  # noqa: B023
     kiosk.complete(job.job_id)
     assert code_of(lambda: kiosk.complete(job.job_id)) == SC.FAILED_PRECONDITION
     assert code_of(lambda: kiosk.update(job.job_id, JS.JOB_STATE_PRINTING)) == SC.FAILED_PRECONDITION
@@ -237,7 +237,7 @@ def test_shop_auth_failures_and_isolation(setup) -> None:  # type: ignore[no-unt
         lambda: kiosk2.download(job.job_id, 0),
         lambda: kiosk2.update(job.job_id, JS.JOB_STATE_RECEIVED),
         lambda: kiosk2.complete(job.job_id),
-        lambda: kiosk2.reject(job.job_id, "no"),
+        lambda: kiosk2.reject(job.job_id, "printer"),
         lambda: kiosk.get_job("f" * 32),
     ):
         assert code_of(call) == SC.NOT_FOUND

@@ -2,9 +2,11 @@
 
 Headless kiosk (auto-accept) against a real relay: a job asking for a page
 that does not exist, a job whose second file is not a document and a job
-whose only page pdfium cannot load are each rejected with a fixed sentence
-from kiosk.core.reasons. No file name or page number reaches the relay (its
-job record, database file or log) or the kiosk's own log.
+whose only page pdfium cannot load are each rejected with a fixed code
+(cloudtab_rpc.rejects). Which file and which page travel only sealed to the
+page's reply key (kiosk.core.reply), where the customer opens them. No file
+name or page number reaches the relay in clear (its job record, database file
+or log), nor the kiosk's own log or terminal.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from kiosk.core import printing
+import envelope
+from kiosk.core import printing, reply
 from kiosk.core.jobs import LocalState
-from kiosk.core.reasons import WORDING, RejectReason
+from kiosk.core.reasons import RejectReason
 from kiosk.core.service import KioskCore
 from tests.fixtures.faults import Customer, PlainFile, scan_tree
 from tests.security import hostile, pdfs
@@ -27,9 +30,11 @@ SECRET = "SECRET-NAME-7c1f"
 
 
 def test_automatic_rejections_use_fixed_reasons(
-    relay_procs: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    relay_procs: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    page_key = envelope.generate_private_key()
+    reply_key = envelope.public_key_bytes(page_key)
     relay = relay_procs(name="reasons")
     slug, code = relay.add_shop("Reasons Shop")
     core = KioskCore(tmp_path / "kiosk", printer=printing.PdfFolderPrinter(tmp_path / "printed"), auto_accept=True)
@@ -41,6 +46,7 @@ def test_automatic_rejections_use_fixed_reasons(
             slug,
             [PlainFile(f"{SECRET}-a.pdf", "application/pdf", pdf, page_ranges="4299")],
             public_key=profile.public_key,
+            reply_key=reply_key,
         ),
         RejectReason.UNSUPPORTED: customer.send(
             slug,
@@ -49,11 +55,13 @@ def test_automatic_rejections_use_fixed_reasons(
                 PlainFile(f"{SECRET}-b.pdf", "application/pdf", b"MZ\x90\x00 " + SECRET.encode()),
             ],
             public_key=profile.public_key,
+            reply_key=reply_key,
         ),
         RejectReason.DAMAGED: customer.send(
             slug,
             [PlainFile(f"{SECRET}-c.pdf", "application/pdf", hostile.self_kid_page_tree())],
             public_key=profile.public_key,
+            reply_key=reply_key,
         ),
     }
     core.start()
@@ -67,10 +75,19 @@ def test_automatic_rejections_use_fixed_reasons(
         errors = [j.error or "" for j in core.jobs()]
     finally:
         core.stop()
-    for reason, job in sent.items():
-        stored = customer.get(job)
-        assert stored.reason == WORDING[reason], (reason, stored.reason)
-    assert SECRET not in " ".join(errors) + caplog.text
-    assert "4299" not in caplog.text
+    # The relay holds nothing of the file names or the page asked for in clear (database, blobs, log).
     assert scan_tree(relay.data_dir, [SECRET.encode(), b"4299"]) == []
     assert SECRET not in relay.log_text() and "4299" not in relay.log_text()
+    details = {}
+    for reason, job in sent.items():
+        stored = customer.get(job)
+        assert stored.reason == reason.value, (reason, stored.reason)
+        sealed = stored.kiosk_statement.sealed_detail
+        details[reason] = reply.parse(envelope.open_reply(sealed, page_key, job.job_id))
+    # Only the customer's page can read which file and page: here, with its reply key.
+    assert details[RejectReason.PAGES] == reply.Detail(reason=RejectReason.PAGES, file=1, page=4299, file_pages=1)
+    assert details[RejectReason.UNSUPPORTED] == reply.Detail(reason=RejectReason.UNSUPPORTED, file=2)
+    assert details[RejectReason.DAMAGED].file == 1
+    printed = capsys.readouterr()
+    assert SECRET not in " ".join(errors) + caplog.text + printed.out + printed.err
+    assert "4299" not in caplog.text + printed.out + printed.err

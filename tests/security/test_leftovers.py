@@ -174,7 +174,7 @@ def journey(
         status = core.print_job(ids["complete"])
         assert status.state == printing.PrintState.COMPLETED, status
         core.complete(ids["complete"])
-        core.reject(ids["reject"], "We are closed today")
+        core.reject(ids["reject"], "counter")
         customer.cancel(jobs["cancel"])
         _wait(
             lambda: customer.state(jobs["expire"]) == "expired" and customer.state(jobs["abandon"]) == "expired",

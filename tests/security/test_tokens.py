@@ -70,7 +70,9 @@ def shop_calls(channel: grpc.Channel, job_id: str) -> dict[str, Callable[[Any], 
             sj.UpdateJobRequest(job_id=job_id, state=common_pb2.JOB_STATE_RECEIVED), metadata=md, timeout=t
         ),
         "CompleteJob": lambda md: stub.CompleteJob(sj.CompleteJobRequest(job_id=job_id), metadata=md, timeout=t),
-        "RejectJob": lambda md: stub.RejectJob(sj.RejectJobRequest(job_id=job_id, reason="no"), metadata=md, timeout=t),
+        "RejectJob": lambda md: stub.RejectJob(
+            sj.RejectJobRequest(job_id=job_id, reason="printer"), metadata=md, timeout=t
+        ),
     }
 
 

@@ -449,7 +449,9 @@ class Job(_message.Message):
     state: Global___JobState.ValueType
     """Current state."""
     reason: _builtins.str
-    """Reason given by the shop for a rejection, or by the relay for an expiry."""
+    """For a rejection, the shop's reason code (RejectJobRequest.reason); set by
+    the relay for an expiry.
+    """
     key_fingerprint: _builtins.bytes
     """SHA-256 of the shop public key the customer sealed the job to; lets a
     kiosk that rotated its key pick the right private key.

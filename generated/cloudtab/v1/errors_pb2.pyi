@@ -124,6 +124,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     INTERNAL: _ErrorReason.ValueType  # 23
     """INTERNAL. An unexpected error; the relay logged it."""
+    REJECT_REASON_UNKNOWN: _ErrorReason.ValueType  # 24
+    """INVALID_ARGUMENT. RejectJob's `reason` is not one of the fixed codes
+    (cloudtab_rpc/rejects.py: "altered", "damaged", "unsupported",
+    "password", "too-large", "pages", "options", "printer", "counter",
+    "internal"); free text is never stored.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The `reason` of the relay's google.rpc.ErrorInfo (sent as the value's name)."""
@@ -218,4 +224,10 @@ sequence seen).
 """
 INTERNAL: ErrorReason.ValueType  # 23
 """INTERNAL. An unexpected error; the relay logged it."""
+REJECT_REASON_UNKNOWN: ErrorReason.ValueType  # 24
+"""INVALID_ARGUMENT. RejectJob's `reason` is not one of the fixed codes
+(cloudtab_rpc/rejects.py: "altered", "damaged", "unsupported",
+"password", "too-large", "pages", "options", "printer", "counter",
+"internal"); free text is never stored.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

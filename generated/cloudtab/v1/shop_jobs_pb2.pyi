@@ -437,7 +437,11 @@ class RejectJobRequest(_message.Message):
     job_id: _builtins.str
     """The job."""
     reason: _builtins.str
-    """Why; shown to the customer. 1 to 500 characters."""
+    """Why: exactly one of the fixed codes "altered", "damaged",
+    "unsupported", "password", "too-large", "pages", "options", "printer",
+    "counter", "internal" (cloudtab_rpc/rejects.py). Never free text: details
+    for the customer travel sealed to the page's reply key.
+    """
     @_builtins.property
     def kiosk_statement(self) -> _common_pb2.KioskStatement:
         """What the kiosk attaches to this change."""

@@ -188,10 +188,11 @@ class ShopJobsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RejectJob(self, request, context):
-        """Declines a job with a reason the customer sees; deletes it at once.
+        """Declines a job with a reason code the customer's page shows in its own
+        words; deletes it at once.
 
-        Errors: INVALID_REQUEST for an empty reason or one over 500 characters;
-        JOB_NOT_FOUND; JOB_TERMINAL or JOB_EXPIRED for a job that already ended;
+        Errors: REJECT_REASON_UNKNOWN for a reason that is not one of the fixed
+        codes; JOB_NOT_FOUND; JOB_TERMINAL or JOB_EXPIRED for a job that already ended;
         JOB_STATE_CONFLICT for a job still uploading.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

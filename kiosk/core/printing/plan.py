@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiosk.core.config import PriceTable
+from kiosk.core.errors import PageRangeError, locate
 from kiosk.core.options import PrintOptions, page_range_spans
 from kiosk.core.pricing import Price, compute_price
 
@@ -65,7 +66,10 @@ def plan_print(
     """
     options.validate()
     total_pages = sum(page_counts)
-    spans = page_range_spans(options.page_ranges, total_pages)
+    try:
+        spans = page_range_spans(options.page_ranges, total_pages)
+    except PageRangeError as exc:
+        raise locate(exc, file_number=1 if len(page_counts) == 1 else None) from None
     files: list[FilePrint] = []
     start = 0
     for index, count in enumerate(page_counts):
@@ -82,7 +86,11 @@ def plan_print(
             files.append(FilePrint(index, file_opts, compute_price(count, file_opts, table)))
             continue
         start += count
-        files.append(FilePrint(index, file_opts, compute_price(count, file_opts, table)))
+        try:
+            price = compute_price(count, file_opts, table)
+        except PageRangeError as exc:
+            raise locate(exc, file_number=index + 1) from None
+        files.append(FilePrint(index, file_opts, price))
     prices = [f.price for f in files]
     total = Price(
         pages=sum(p.pages for p in prices),

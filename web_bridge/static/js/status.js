@@ -8,6 +8,7 @@ import { kindName } from "./format.js";
 import { _ } from "./i18n.js";
 import { showReceipt } from "./receipt.js";
 import { renderPayment } from "./payment.js";
+import { followDetail, reasonWords } from "./reply.js";
 import { statusLink, updateJob } from "./store.js";
 import { renderSummary } from "./summary.js";
 import { waitText } from "./wait.js";
@@ -37,10 +38,12 @@ function describe(job, online) {
     case "printing": return [_("Printing now…"), _("Your pages are on their way.")];
     case "completed": return [_("Done. Your prints are ready."), _("The files have been deleted from the print service.")];
     case "rejected": {
-      const reason = plainReason(job.reason);
+      // The relay holds a fixed code (shown in the page's words); a kiosk before codes sent text.
+      const words = reasonWords(job.reason);
+      const reason = words ? "" : plainReason(job.reason);
       return [
         reason ? _("The shop declined this job: %(reason)s.", { reason }) : _("The shop declined this job."),
-        _("The files have been deleted. Ask at the counter, or send the files again."),
+        words ? `${words} ${_("The files have been deleted.")}` : _("The files have been deleted. Ask at the counter, or send the files again."),
       ];
     }
     case "cancelled": return [_("You withdrew this job."), _("The files have been deleted.")];
@@ -121,6 +124,13 @@ export class StatusView {
     this.section.dataset.wait = (job.statement && job.statement.wait_reason) || "";
     this.checkReceipt(job);
     renderPayment($("pay-line"), this.record, job);
+    // The kiosk's sealed detail (reply.js); its amount due goes on the pay line (payment.js).
+    followDetail(this.record.jobId, job, $("status-detail")).then((opened) => {
+      const due = opened && opened.amount_due;
+      if (due && this.state === state) {
+        renderPayment($("pay-line"), this.record, { ...job, amountDue: { amount: due.cents, currency: due.currency } });
+      }
+    }).catch(() => {});
     const reached = ORDER.indexOf(state);
     for (const li of $("steps").children) {
       const at = ORDER.indexOf(li.dataset.step);

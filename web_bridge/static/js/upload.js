@@ -17,6 +17,7 @@ import { formatNumber, formatRemaining, hex, percent, sameBytes } from "./format
 import { _ } from "./i18n.js";
 import { manifestInput, priceOf } from "./order.js";
 import { StatusView, showUnknownJob } from "./status.js";
+import { replyPublicKey } from "./reply.js";
 import { allJobs, loadJob, readFragment, saveJob, statusFragment, updateJob } from "./store.js";
 import { renderSummary } from "./summary.js";
 import { recordsPerChunk, uploadFile } from "./uploader.js";
@@ -265,7 +266,8 @@ class Sender {
       }
       $("upload-line").textContent = _("Sealing the job description…");
       const ordered = this.orderedFiles();
-      const manifest = manifestObject(manifestInput(contentKey, this.form.customer(), ordered, this.form.jobOptions()));
+      const replyKey = await replyPublicKey(jobId);
+      const manifest = manifestObject({ ...manifestInput(contentKey, this.form.customer(), ordered, this.form.jobOptions()), replyKey });
       // One key: the single-recipient form every kiosk opens; several: one per counter (§5.2).
       const sealed = this.keys.length > 1
         ? await sealManifestMulti(this.keys, jobId, manifest)
