@@ -128,7 +128,7 @@ export class StatusView {
     followDetail(this.record.jobId, job, $("status-detail")).then((opened) => {
       const due = opened && opened.amount_due;
       if (due && this.state === state) {
-        renderPayment($("pay-line"), this.record, { ...job, amountDue: { amount: due.cents, currency: due.currency } });
+        renderPayment($("pay-line"), this.record, { ...job, amountDue: due });
       }
     }).catch(() => {});
     const reached = ORDER.indexOf(state);
