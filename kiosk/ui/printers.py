@@ -99,3 +99,67 @@ def refresh_all(app: Any) -> None:
         for widget in screen.walk(restrict=True):
             if isinstance(widget, (PrinterHealthBar, PrinterChooser)):
                 widget.refresh()
+
+
+ANY = "Any printer"
+# The rules the settings screen edits, most specific first: (label, rule words).
+RULE_ROWS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("A3 jobs go to", {"media": "A3"}),
+    ("Colour jobs go to", {"color": "color"}),
+    ("Black-and-white jobs go to", {"color": "monochrome"}),
+)
+
+
+def _shape(rule: Any) -> dict[str, str]:
+    return {k: v for k, v in (("color", rule.color), ("media", rule.media), ("sides", rule.sides)) if v}
+
+
+def rule_choices(settings: Any) -> tuple[list[str], list[str], tuple[Any, ...]]:
+    """(printer labels when there are several, the printer per RULE_ROWS row or ANY, other rules kept)."""
+    printers = settings.all_printers()
+    names = [p.name for p in printers] if len(printers) > 1 else []
+    choices = []
+    for _label, words in RULE_ROWS:
+        rule = next((r for r in settings.routes if _shape(r) == words), None)
+        choices.append(rule.printer if rule is not None and rule.printer in names else ANY)
+    others = tuple(r for r in settings.routes if _shape(r) not in [w for _l, w in RULE_ROWS])
+    return names, choices, others
+
+
+def routes_from(names: list[str], choices: list[str], others: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The rules to save (kiosk.core.config.RouteRule): the rows' choices, then the other rules."""
+    from kiosk.core.config import RouteRule
+
+    chosen = tuple(
+        RouteRule(printer=name, **words)
+        for (_label, words), name in zip(RULE_ROWS, choices, strict=True)
+        if name != ANY and name in names
+    )
+    return chosen + tuple(others)
+
+
+class RoutingPanel(BoxLayout):
+    """The settings screen's routing rules: which printer gets A3, colour and black-and-white jobs.
+
+    Shown when the kiosk has several printers. Rules of other shapes (set in
+    settings.json) are kept as they are, after these.
+    """
+
+    names = ListProperty([])
+    choices = ListProperty([ANY, ANY, ANY])
+
+    def load(self, settings: Any) -> None:
+        """Show the rules of ``settings``."""
+        self.names, choices, self._others = rule_choices(settings)
+        self.choices = choices
+
+    def pick(self, row: int, name: str) -> None:
+        """A spinner changed."""
+        if 0 <= row < len(self.choices) and self.choices[row] != name:
+            choices = list(self.choices)
+            choices[row] = name
+            self.choices = choices
+
+    def routes(self) -> tuple[Any, ...]:
+        """The rules to save (kiosk.core.config.RouteRule)."""
+        return routes_from(list(self.names), list(self.choices), getattr(self, "_others", ()))

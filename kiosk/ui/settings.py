@@ -85,6 +85,7 @@ class SettingsScreen(Screen):
         self.ids.bridge.text = settings.bridge_url
         self.sound = settings.sound
         self.chime_repeat = int(getattr(settings, "chime_repeat_seconds", 30))
+        self.ids.routing.load(settings)
         self._loading = False
         shop = core.shop
         self.fingerprint = fmt.fingerprint_text(shop.keyset_display if shop else "")
@@ -107,6 +108,7 @@ class SettingsScreen(Screen):
             "bridge": ids.bridge.text,
             "sound": self.sound,
             "repeat": int(self.chime_repeat),
+            "routes": self.ids.routing.routes(),
         }
 
     @property
@@ -178,6 +180,7 @@ class SettingsScreen(Screen):
                 bridge_url=self.ids.bridge.text.strip(),
                 sound=self.sound,
                 chime_repeat_seconds=int(self.chime_repeat),
+                routes=self.ids.routing.routes(),
             )
             core.save_settings(new)
         except (KioskError, ValueError) as exc:

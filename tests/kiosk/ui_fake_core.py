@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from envelope.words import digest_words
-from kiosk.core.config import PriceTable, Settings
+from kiosk.core.config import PriceTable, PrinterSettings, RouteRule, Settings
 from kiosk.core.daybook import DayBook, DayEntry
 from kiosk.core.errors import DecryptError, JobNotFound, KioskError
 from kiosk.core.jobs import FileInfo, KioskJob, LocalState, PrintOptions
@@ -116,6 +116,8 @@ class FakeCore:
             relay_address="relay.example.com:443",
             bridge_url="https://print.example.com",
             prices=PriceTable(bw_cents=10, colour_cents=50, currency="EUR"),
+            printers=(PrinterSettings(kind="folder", name="Laser"), PrinterSettings(kind="folder", name="Colour")),
+            routes=(RouteRule("Colour", color="color"), RouteRule("Laser", media="A3")),
         )
         self.connection = ConnectionState(
             online=online,
@@ -146,7 +148,6 @@ class FakeCore:
         for entry in sample_day(self._book.clock()):
             self._book.append(entry)
         # two printers (issue 19): a black-and-white A3 laser low on toner, a colour printer out of paper
-        from kiosk.core.config import RouteRule
         from kiosk.core.printing.caps import PrinterCaps
         from kiosk.core.printing.health import Marker, PrinterHealth
 
@@ -158,7 +159,7 @@ class FakeCore:
             "Laser": PrinterCaps(media=("A4", "A3"), color=("monochrome",), sides=("one-sided",)),
             "Colour": PrinterCaps(media=("A4", "Letter")),
         }
-        self._routes = (RouteRule("Colour", color="color"),)
+        self._routes = self.settings.routes
         self._chosen: dict[str, str] = {}
 
     @property
