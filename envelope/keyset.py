@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from envelope.b64 import b64url_decode, b64url_encode
 from envelope.errors import InvalidKeyError
 from envelope.keys import PUBLIC_KEY_SIZE, format_fingerprint, public_key_from_bytes
+from envelope.recipients import MAX_RECIPIENTS
 
 KEYSET_DOMAIN = b"cloudtab/v1 keyset"
-MAX_KIOSKS = 32
+MAX_KIOSKS = MAX_RECIPIENTS  # the page seals each job to every kiosk of the set
 NO_SIGNING_KEY = bytes(PUBLIC_KEY_SIZE)
 FRAGMENT_PARAM = "f"
 

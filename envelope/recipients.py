@@ -27,6 +27,7 @@ from envelope.manifest import ENC_SIZE, MAX_MANIFEST_SIZE, SUITE, VERSION, Manif
 MAGIC = b"CTMR"
 CONTAINER_VERSION = 1
 MAX_RECIPIENTS = 16
+"""The most keys one sealed manifest names, and so the most kiosks a shop has (key set, relay)."""
 RECIPIENT_INFO_PREFIX = b"cloudtab/v3 recipient:"
 MANIFEST_KEY_SIZE = 32
 FINGERPRINT_SIZE = 32

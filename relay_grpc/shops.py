@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from sqlmodel import col, select
 
 from cloudtab_rpc.version import parse_version as _parse_version
+from envelope.recipients import MAX_RECIPIENTS
 from relay_grpc import tokens
 from relay_grpc.capabilities import Capabilities, validate
 from relay_grpc.config import RelayConfig
@@ -31,7 +32,7 @@ ENROLLMENT_CODE_TTL = 24 * 3600
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_NAME_LENGTH = 200
 MAX_KIOSK_LABEL = 40
-MAX_KIOSKS = 16  # a multi-recipient manifest names at most 16 keys (docs/envelope.md §5.2)
+MAX_KIOSKS = MAX_RECIPIENTS  # a multi-recipient manifest names at most 16 keys (docs/envelope.md §5.2)
 FIRST_KIOSK_LABEL = "Counter 1"
 
 

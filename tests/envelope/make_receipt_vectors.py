@@ -84,6 +84,10 @@ def keyset_vectors() -> dict[str, Any]:
                 "name": "one encryption key twice",
                 "kiosk_keys": [_record(KioskRecord(p[0], p[1])), _record(KioskRecord(p[0], p[3]))],
             },
+            {
+                "name": "17 kiosks (a sealed manifest names at most 16)",
+                "kiosk_keys": [_record(KioskRecord(point(f"{i:064x}"))) for i in range(1, 18)],
+            },
         ],
     }
 

@@ -304,7 +304,8 @@ export async function sealManifest(publicKeyBytes, jobId, manifestObj, { ephemer
 
 const MULTI_MAGIC = [0x43, 0x54, 0x4d, 0x52]; // "CTMR"
 const MULTI_VERSION = 1;
-const MAX_RECIPIENTS = 16;
+// The most keys one sealed manifest names, and so the most kiosks of a key set (keyset.js).
+export const MAX_RECIPIENTS = 16;
 const WRAPPED_SIZE = 65 + 32 + 16;
 const ENTRY_SIZE = 32 + WRAPPED_SIZE;
 const RECIPIENT_INFO = "cloudtab/v3 recipient:";

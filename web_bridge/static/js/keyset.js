@@ -7,11 +7,11 @@
 //   fingerprintText(digest) -> "XXXX-XXXX-XXXX-XXXX"
 //   shopKeySet(shop) -> records from the page's shop JSON (kiosk_keys, else public_key)
 
-import { b64urlDecode } from "./envelope.js";
+import { MAX_RECIPIENTS, b64urlDecode } from "./envelope.js";
 
 const DOMAIN = new TextEncoder().encode("cloudtab/v1 keyset");
 const KEY_SIZE = 65;
-const MAX_KIOSKS = 32;
+const MAX_KIOSKS = MAX_RECIPIENTS; // the page seals each job to every kiosk of the set
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 function compare(a, b) {
@@ -32,7 +32,7 @@ export function keySetBytes(records) {
     if (signingKey && signingKey.length) out.set(signingKey, KEY_SIZE);
     return out;
   }).sort(compare);
-  if (canon.length < 1 || canon.length > MAX_KIOSKS) throw new Error("a key set has 1 to 32 kiosks");
+  if (canon.length < 1 || canon.length > MAX_KIOSKS) throw new Error(`a key set has 1 to ${MAX_KIOSKS} kiosks`);
   const seen = new Set(canon.map((c) => c.subarray(0, KEY_SIZE).join(",")));
   if (seen.size !== canon.length) throw new Error("a key set names an encryption key twice");
   const out = new Uint8Array(DOMAIN.length + 1 + canon.length * 2 * KEY_SIZE);
