@@ -25,6 +25,7 @@ class RejectCode(StrEnum):
     OPTIONS = "options"
     PRINTER = "printer"
     COUNTER = "counter"
+    OLD_KEY = "old-key"  # sealed to keys no active kiosk of the shop holds (removed or replaced)
     INTERNAL = "internal"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,7 +21,16 @@ import envelope
 from kiosk.core import events as ev
 from kiosk.core import reply
 from kiosk.core.budget import MemoryBudget
-from kiosk.core.counters import ForAnotherCounter, TakenElsewhere, job_key_fingerprint, labelled, taken_by
+from kiosk.core.counters import (
+    ELSEWHERE_RECHECK,
+    ForAnotherCounter,
+    TakenElsewhere,
+    for_no_counter,
+    job_key_fingerprint,
+    labelled,
+    recipient_fingerprints,
+    taken_by,
+)
 from kiosk.core.decrypt import JobManifest, file_print_options, open_job_manifest
 from kiosk.core.errors import (
     DecryptError,
@@ -107,6 +117,10 @@ class JobActions:
         def _prune_keys(self) -> None: ...
         @property
         def kiosk_label(self) -> str: ...
+        def active_keys(self, max_age: float = ...) -> frozenset[bytes] | None: ...
+
+        _active_keys: frozenset[bytes] | None
+        _elsewhere_recheck_at: float
 
     def _fetch(self, job_id: str) -> None:
         """Download, decrypt, verify and open a job; mark it received. Runs on a worker."""
@@ -160,7 +174,10 @@ class JobActions:
         except RelayError as exc:
             self._fetch_failed(job_id, str(exc), transient=not exc.gone, reason=RejectReason.INTERNAL)
             return
-        except ForAnotherCounter as exc:  # another counter opens it: not an error, never rejected from here
+        except ForAnotherCounter as exc:  # another counter opens it: not an error, left to that counter
+            if self._sealed_for_no_counter(exc.fingerprints):  # ... unless no active counter can: decline
+                self._decline_for_no_counter(job_id)
+                return
             record.elsewhere = True
             self._update(job_id, state=LocalState.FAILED, error=None, taken_by=taken_by(record.proto, "", True))
             self.events.emit(ev.JOB_UPDATED, job_id, str(exc))
@@ -178,6 +195,42 @@ class JobActions:
             for buffer in ciphertexts:
                 wipe_buffer(buffer)
         self._opened(record, opened)
+
+    def _sealed_for_no_counter(self, fingerprints: tuple[bytes, ...]) -> bool:
+        """None of the shop's active kiosks holds a key the job is sealed to (a revoked or
+        replaced kiosk's key), as the relay lists them now; False while the list is unknown.
+        """
+        known = self.active_keys(max_age=math.inf)
+        if known is None or not for_no_counter(fingerprints, known):
+            return False
+        fresh = self.active_keys()  # a counter may have joined since the list was read
+        return fresh is not None and for_no_counter(fingerprints, fresh)
+
+    def _decline_for_no_counter(self, job_id: str) -> None:
+        """Decline at once a job that no active kiosk of the shop can open (code ``old-key``)."""
+        message = wording(RejectReason.OLD_KEY)
+        self._update(job_id, state=LocalState.FAILED, error=message, taken_by="")
+        self._auto_reject(job_id, RejectReason.OLD_KEY)
+        self.events.emit(ev.JOB_UPDATED, job_id, message)
+
+    def _decline_orphans(self) -> None:
+        """Decline the jobs left to other counters that none of the shop's active kiosks
+        holds a key for any more (a counter was removed). Runs after each key set read.
+        """
+        active = self._active_keys
+        if active is None:
+            return
+        for record in self.queue.records():
+            if not record.elsewhere or record.snapshot.is_terminal:
+                continue
+            proto = record.proto
+            try:
+                fingerprints = recipient_fingerprints(bytes(proto.sealed_manifest), bytes(proto.key_fingerprint))
+            except envelope.WrongKeyError:
+                continue
+            if for_no_counter(fingerprints, active):
+                record.elsewhere = False
+                self._decline_for_no_counter(record.snapshot.job_id)
 
     def _reserve(self, record: JobRecord, job_id: str, size: int) -> bool:
         """Reserve the job's memory, waiting while other open jobs fill the budget.
@@ -664,6 +717,11 @@ class JobActions:
             elif snap.state is LocalState.NEW and record.retry_at is not None and now_mono >= record.retry_at:
                 record.retry_at = None
                 self._submit(self._fetch, snap.job_id)
+            elif record.elsewhere and now_mono >= self._elsewhere_recheck_at:
+                # A job waits for another counter: read the key set again now and then, so a
+                # job whose counter was removed is declined (refresh_keyset -> _decline_orphans).
+                self._elsewhere_recheck_at = now_mono + ELSEWHERE_RECHECK
+                self._submit(self.active_keys, 0.0)
 
 
 def _amount(price: Price | None) -> tuple[int, str] | None:

@@ -4,13 +4,15 @@ Every kiosk of a shop sees all its jobs. A kiosk says which counter made a
 change in ``KioskStatement.kiosk_label``; a job another counter opened or is
 printing shows "At Counter 2" and is not printed here unless the shopkeeper
 overrides. A multi-recipient manifest (docs/envelope.md §5.2) names the key
-fingerprints it is sealed to; the kiosk opens it with the one it holds.
-No grpc here: protos are plain data.
+fingerprints it is sealed to; the kiosk opens it with the one it holds. A job
+sealed to keys that no ACTIVE kiosk of the shop holds (a revoked or replaced
+kiosk) can never be opened: :func:`for_no_counter` says so, and the kiosk
+declines it at once. No grpc here: protos are plain data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from cloudtab.v1 import common_pb2
 
@@ -20,10 +22,16 @@ from kiosk.core.errors import KioskError
 
 HELD_STATES = (common_pb2.JOB_STATE_RECEIVED, common_pb2.JOB_STATE_PRINTING)
 MAX_LABEL = 40
+KEYSET_RECHECK = 2.0  # seconds: before declining a job, a key set read longer ago is read again
+ELSEWHERE_RECHECK = 60.0  # seconds: while jobs wait for other counters, how often the key set is read
 
 
 class ForAnotherCounter(KioskError):
     """The job is sealed to keys of other counters of the shop, not to this kiosk's."""
+
+    def __init__(self, message: str, fingerprints: Collection[bytes] = ()) -> None:
+        super().__init__(message)
+        self.fingerprints = tuple(fingerprints)  # the recipients' key fingerprints
 
 
 class TakenElsewhere(KioskError):
@@ -75,6 +83,26 @@ def labelled(label: str, statement: common_pb2.KioskStatement | None = None) -> 
     return out
 
 
+def active_fingerprints(shop: common_pb2.Shop) -> frozenset[bytes]:
+    """SHA-256 fingerprints of the encryption keys of the shop's active kiosks (``Shop.kiosk_keys``)."""
+    return frozenset(envelope.fingerprint(bytes(k.public_key)) for k in shop.kiosk_keys)
+
+
+def for_no_counter(fingerprints: Collection[bytes], active: Collection[bytes]) -> bool:
+    """No active kiosk of the shop holds any key the job is sealed to: nobody can ever open it."""
+    return bool(fingerprints) and not any(fp in active for fp in fingerprints)
+
+
+def recipient_fingerprints(sealed: bytes, job_fingerprint: bytes) -> list[bytes]:
+    """The fingerprints of the keys a job is sealed to: a multi-recipient manifest's
+    recipients, else the job's one key fingerprint.
+
+    Raises:
+        envelope.WrongKeyError: a malformed multi-recipient manifest.
+    """
+    return envelope.recipients(sealed) if is_multi(sealed) else [job_fingerprint]
+
+
 def job_key_fingerprint(sealed: bytes, job_fingerprint: bytes, held: Callable[[bytes], bool]) -> bytes:
     """The fingerprint of the key this kiosk opens the job with.
 
@@ -84,13 +112,11 @@ def job_key_fingerprint(sealed: bytes, job_fingerprint: bytes, held: Callable[[b
     Raises:
         ForAnotherCounter: this kiosk holds none of the keys the job is sealed to.
     """
-    candidates = [job_fingerprint]
-    if is_multi(sealed):
-        try:
-            candidates = envelope.recipients(sealed)
-        except envelope.WrongKeyError:
-            return job_fingerprint  # malformed: opening it says so
+    try:
+        candidates = recipient_fingerprints(sealed, job_fingerprint)
+    except envelope.WrongKeyError:
+        return job_fingerprint  # malformed: opening it says so
     for fp in candidates:
         if held(fp):
             return fp
-    raise ForAnotherCounter("the job is sealed for another counter of the shop")
+    raise ForAnotherCounter("the job is sealed for another counter of the shop", candidates)

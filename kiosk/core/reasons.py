@@ -46,6 +46,7 @@ WORDING: dict[RejectReason, str] = {
     RejectReason.OPTIONS: "The print options you asked for are not available at this shop.",
     RejectReason.PRINTER: "The shop's printer could not print this job. Please ask at the counter.",
     RejectReason.COUNTER: "Please come to the counter about this job.",
+    RejectReason.OLD_KEY: "The job is sealed to a key no counter of this shop has now (a removed or replaced kiosk).",
     RejectReason.INTERNAL: "The shop's kiosk could not handle this job. Please ask at the counter.",
 }
 

@@ -34,7 +34,7 @@ from kiosk.core.config import (
 )
 from kiosk.core.convert import configure_soffice
 from kiosk.core.counter_payments import CounterPayments
-from kiosk.core.counters import taken_by
+from kiosk.core.counters import ELSEWHERE_RECHECK, KEYSET_RECHECK, active_fingerprints, taken_by
 from kiosk.core.enrollment import ShopProfile, load_profile, save_profile, shop_keyset_fingerprint
 from kiosk.core.errors import ConfigError, KioskError
 from kiosk.core.events import CoreEvent, EventHub, Listener
@@ -116,6 +116,10 @@ class KioskCore(JobActions, ShopActions, CounterPayments, PrinterActions):
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._connection = ConnectionState()
+        # The shop's active kiosk keys as the relay last listed them (None until it has).
+        self._active_keys: frozenset[bytes] | None = None
+        self._active_keys_at = 0.0
+        self._elsewhere_recheck_at = time.monotonic() + ELSEWHERE_RECHECK
         self._printers_init()
 
     # -- state -------------------------------------------------------------------------
@@ -313,6 +317,9 @@ class KioskCore(JobActions, ShopActions, CounterPayments, PrinterActions):
         profile = self._profile
         if profile is None or not any(bytes(k.public_key) == profile.public_key for k in shop.kiosk_keys):
             return
+        self._active_keys = active_fingerprints(shop)
+        self._active_keys_at = time.monotonic()
+        self._decline_orphans()
         try:
             digest = shop_keyset_fingerprint(shop)
         except KioskError as exc:
@@ -327,6 +334,14 @@ class KioskCore(JobActions, ShopActions, CounterPayments, PrinterActions):
             log.warning("cannot store the shop's key set: %s", exc)
         log.info("the shop's key set changed: %d kiosk(s)", len(shop.kiosk_keys))
         self.events.emit(ev.ENROLLED, None, "key set changed")
+
+    def active_keys(self, max_age: float = KEYSET_RECHECK) -> frozenset[bytes] | None:
+        """Fingerprints of the shop's active kiosk keys, read again from the relay when older
+        than ``max_age`` seconds (a counter may have joined since); None while unknown. [blocking]
+        """
+        if self._active_keys is None or time.monotonic() - self._active_keys_at > max_age:
+            self._publish_capabilities()
+        return self._active_keys
 
     def _save_cursor(self, sequence: int) -> None:
         try:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cloudtab.v1 import common_pb2
 
 from kiosk.core.counters import TakenElsewhere
 from kiosk.core.demo import sample_pdf
@@ -99,3 +100,39 @@ def test_two_counters_share_jobs_and_one_survives_the_others_revocation(
     assert one.print_job(after.job_id).state is PrintState.COMPLETED
     one.complete(after.job_id)
     assert customer.get(after).state == 5  # JOB_STATE_COMPLETED
+
+
+def test_a_job_no_active_counter_can_open_is_declined_and_one_for_another_counter_is_not(
+    counters: tuple[str, KioskCore, KioskCore, Customer], inproc_relay: InProcessRelay
+) -> None:
+    slug, one, two, customer = counters
+    # Sealed to counter 2 only (counter 2 is off): counter 1 leaves it to counter 2, even when
+    # its key list predates counter 2.
+    two.stop()
+    waiting = customer.send(slug, _pdf("for two"), public_key=two.shop.public_key)
+    left = wait_for(job_in(one, waiting.job_id, LocalState.FAILED), what="counter 1 leaves it to counter 2")
+    assert (left.taken_by, left.error) == ("another counter", None)
+    assert customer.get(waiting).state == common_pb2.JOB_STATE_QUEUED
+
+    # Counter 2 is removed before it opened the job: nobody can open it now, and counter 1
+    # declines it with the fixed code at its next key set read (also every minute while it waits).
+    inproc_relay.run(inproc_relay.relay.shops.revoke_kiosk(slug, "Counter 2"))
+    one.active_keys(max_age=0.0)
+    declined = customer.get(waiting)
+    assert (declined.state, declined.reason) == (common_pb2.JOB_STATE_REJECTED, "old-key")
+    wait_for(job_in(one, waiting.job_id, LocalState.REJECTED), what="counter 1 shows it declined")
+
+    # A job for a key the shop no longer has, met for the first time: declined at once.
+    one.stop()
+    orphan = customer.send(slug, _pdf("orphan"), public_key=one.shop.public_key)
+    fresh = KioskCore(one.data_dir.parent / "kiosk2", printer=PdfFolderPrinter(one.data_dir.parent / "out2"))
+    fresh.enroll(inproc_relay.address, inproc_relay.run(inproc_relay.relay.shops.new_code(slug)))  # replaces all
+    fresh.start()
+    try:
+        wait_for(
+            lambda: customer.get(orphan).state == common_pb2.JOB_STATE_REJECTED,
+            what="the new kiosk declines the old key's job",
+        )
+        assert customer.get(orphan).reason == "old-key"
+    finally:
+        fresh.stop()

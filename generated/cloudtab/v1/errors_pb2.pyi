@@ -128,7 +128,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """INVALID_ARGUMENT. RejectJob's `reason` is not one of the fixed codes
     (cloudtab_rpc/rejects.py: "altered", "damaged", "unsupported",
     "password", "too-large", "pages", "options", "printer", "counter",
-    "internal"); free text is never stored.
+    "old-key", "internal"); free text is never stored.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -228,6 +228,6 @@ REJECT_REASON_UNKNOWN: ErrorReason.ValueType  # 24
 """INVALID_ARGUMENT. RejectJob's `reason` is not one of the fixed codes
 (cloudtab_rpc/rejects.py: "altered", "damaged", "unsupported",
 "password", "too-large", "pages", "options", "printer", "counter",
-"internal"); free text is never stored.
+"old-key", "internal"); free text is never stored.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

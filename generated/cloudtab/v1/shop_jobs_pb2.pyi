@@ -439,7 +439,7 @@ class RejectJobRequest(_message.Message):
     reason: _builtins.str
     """Why: exactly one of the fixed codes "altered", "damaged",
     "unsupported", "password", "too-large", "pages", "options", "printer",
-    "counter", "internal" (cloudtab_rpc/rejects.py). Never free text: details
+    "counter", "old-key", "internal" (cloudtab_rpc/rejects.py). Never free text: details
     for the customer travel sealed to the page's reply key.
     """
     @_builtins.property

@@ -23,6 +23,7 @@ export function reasonWords(code) {
     case "options": return _("The print options you asked for are not available at this shop.");
     case "printer": return _("The shop's printer could not print this job. Please ask at the counter.");
     case "counter": return _("Please come to the counter about this job.");
+    case "old-key": return _("Your job was locked for a counter this shop no longer uses, so nobody there can open it. Please scan the shop's code again and send the files again.");
     case "internal": return _("The shop's kiosk could not handle this job. Please ask at the counter.");
     default: return "";
   }
