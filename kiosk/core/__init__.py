@@ -146,8 +146,17 @@ kiosk.core.sanitize::
 
 kiosk.core.reasons::
 
-    class RejectReason(StrEnum) ; WORDING: dict[RejectReason, str] ; reason_for(exc) -> RejectReason
-    # the only reasons the kiosk sends when it declines a job by itself
+    RejectReason = cloudtab_rpc.rejects.RejectCode ; WORDING: dict[RejectReason, str] ; MANUAL
+    reason_for(exc) -> RejectReason
+    # the only reasons the kiosk sends (the relay refuses other text); WORDING is the shop's sentence
+
+kiosk.core.reply::
+
+    @dataclass(frozen) Detail(reason=None, file=None, page=None, file_pages=None,
+                              files: tuple[FilePages, ...] = (), amount_due: (cents, currency) | None, note="")
+    seal(detail, reply_key: bytes | None, job_id) -> bytes   # b"" without a key or detail; <= 4096 B
+    parse(plaintext) -> Detail ; located(exc) -> Detail     # file/page from errors.locate()
+    # schema: docs/envelope.md §5.3; sent as KioskStatement.sealed_detail
 
 kiosk.core.render::
 
@@ -199,7 +208,9 @@ kiosk.core.service (the one object the UI uses)::
         cancel_print(job_id: str) -> bool   # stop a print in progress
         complete(job_id: str) -> None                                 [blocking]
             # CompleteJob at the relay, wipes decrypted buffers
-        reject(job_id: str, reason: str) -> None                      [blocking]
+        reject(job_id: str, reason: RejectReason | str, note: str = "",
+               detail: reply.Detail | None = None) -> None             [blocking]
+            # reason: a fixed code; note/detail only sealed to the page's reply key
         dismiss(job_id: str) -> None   # drop a terminal job from the list
         printer() -> PrinterBackend   # the default (first) printer; raises PrinterError for incomplete settings
         printer_names() -> list[str]  # labels in settings order (settings.all_printers())

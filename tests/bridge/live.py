@@ -163,8 +163,9 @@ class Kiosk:
             )
         return OpenedJob(job=job, manifest=manifest, files=files)
 
-    def update(self, job_id: str, state: common_pb2.JobState.ValueType) -> None:
-        statement = self.statement(job_id, common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower())
+    def update(self, job_id: str, state: common_pb2.JobState.ValueType, sealed_detail: bytes = b"") -> None:
+        name = common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower()
+        statement = self.statement(job_id, name, sealed_detail=sealed_detail)
         request = shop_jobs_pb2.UpdateJobRequest(job_id=job_id, state=state, kiosk_statement=statement)
         self.stub.UpdateJob(request, metadata=self._metadata, timeout=10)
 

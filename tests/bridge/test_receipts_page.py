@@ -196,11 +196,14 @@ def test_real_relay_forwards_the_kiosks_signatures(bridge: Any, kiosk: Any, chro
         expect(page.locator("#status-view")).to_have_attribute("data-state", "queued")
         job_id = page.url.split("/j/", 1)[1].split("#", 1)[0]
         kiosk.open_job(job_id)
-        kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED)
-        expect(page.locator("#receipt")).to_have_attribute("data-receipt", "confirmed")
-        # The signature covers the sealed detail too (its SHA-256), as the page checks it.
+        # The kiosk's amount due, sealed to the page, reaches the pay line (payment.js); the
+        # signature covers the sealed detail too (its SHA-256), as the page checks it.
         manifest = envelope.open_manifest(kiosk.get_job(job_id).sealed_manifest, kiosk.private_key, job_id)
         assert manifest.reply_key is not None
+        due = reply.seal(reply.Detail(amount_due=(235, "EUR")), manifest.reply_key, job_id)
+        kiosk.update(job_id, common_pb2.JOB_STATE_RECEIVED, due)
+        expect(page.locator("#receipt")).to_have_attribute("data-receipt", "confirmed")
+        expect(page.locator("#pay-line")).to_contain_text("€2.35")
         sealed = reply.seal(reply.Detail(reason=RejectReason.PRINTER, note="Out of A3"), manifest.reply_key, job_id)
         kiosk.reject(job_id, "printer", sealed)
         expect(page.locator("#status-view")).to_have_attribute("data-state", "rejected")
