@@ -171,6 +171,14 @@ def test_office_documents_and_phone_photos_from_the_page_to_the_printer(
         assert opened and job.state is LocalState.READY, job.error
         assert job.options.photo_layout == ("fill", "10x15", 1)
         assert job.page_count == 32  # 10 + 10 + 10 converted pages, one page per photo
+        # the converted page counts and the kiosk's amount reach the page, sealed to its reply key (reply.js)
+        detail = page.locator("#reply-detail")
+        for number in (1, 2, 3):
+            expect(detail).to_contain_text(f"File {number} was converted to PDF by the shop; pages: 10.")
+        expect(detail).not_to_contain_text("File 4 was converted")
+        amount = job.price.total_cents / 100 if job.price else None
+        expect(page.locator("#pay-line")).to_contain_text(f"Pay €{amount:.2f} at the counter")
+        phone.shot("converted-pages")
         status = core.print_job(job_id)
         assert status.state is PrintState.COMPLETED, status
         printed = ipp_printer.wait_for_jobs(len(files), timeout=30)
