@@ -74,6 +74,12 @@ def _insert_shops(database_url: str, count: int) -> list[str]:
             copy.write_row(
                 (uuid.uuid4().hex, f"bench-{n}", f"Bench {n}", public, fingerprint, hash_token(token), "0.1.0", now, 0)
             )
+    with psycopg.connect(database_url, autocommit=True) as conn:  # each shop's one kiosk (several kiosks per shop)
+        conn.execute(
+            "INSERT INTO kiosks (id, shop_id, label, public_key, key_fingerprint, token_hash, kiosk_version, created_at)"
+            " SELECT id, id, 'Counter 1', public_key, key_fingerprint, token_hash, kiosk_version, created_at"
+            " FROM shops WHERE slug LIKE 'bench-%'"
+        )
     return tokens
 
 
