@@ -540,6 +540,7 @@ def run(jobs: int = 60, repeats: int = 5) -> list[dict[str, Any]]:
     floor = measure(floor_server, jobs, repeats)
     out = rows(backends, floor) + workers_rows(rates)
     out[0]["note"] = CREATE_JOB_RATE_NOTE
+    out[2]["note"] = "where a job's CPU goes and what is left of it: docs/relay.md, Memory and speed"
     if tree is not None:
         out[1]["note"] = before_note(tree, before, backends)
     return out
