@@ -4,7 +4,7 @@
 :mod:`web_bridge.server`). Requests are dispatched as follows:
 
 * a Host header that is not a host name: 400 here, with the security headers;
-* ``GET /api/jobs/<id>/events``: :class:`~web_bridge.live_status.LiveStatus`, a
+* ``GET`` (and ``HEAD``) ``/api/jobs/<id>/events``: :class:`~web_bridge.live_status.LiveStatus`, a
   coroutine per stream and one relay watch per job (no thread);
 * everything else: the Flask app in a pool of WSGI_THREADS threads. The request body is
   read on the event loop first (held in memory up to 1 MiB, beyond in a temporary file,
@@ -66,8 +66,8 @@ class BridgeAsgi:
             await self._json(send, 400, "bad_request", "The Host header is not valid.", secure)
             return
         events = EVENTS_PATH.fullmatch(str(scope.get("path", "")))
-        if events is not None and scope.get("method") == "GET":
-            await self.live(scope, receive, send, events.group(1))
+        if events is not None and scope.get("method") in ("GET", "HEAD"):
+            await self.live(scope, receive, send, events.group(1), head=scope.get("method") == "HEAD")
             return
         await self._wsgi(scope, receive, send, secure)
 

@@ -105,8 +105,8 @@ class LiveStatus:
             await self._channel.close()
             self._channel = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_job_id: str) -> None:
-        """Answer one live status request."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, raw_job_id: str, head: bool = False) -> None:
+        """Answer one live status request (``head``: the same status and headers, no stream)."""
         secure = is_secure(scope, self.x_proto)
         try:
             job_id = validate.job_id(raw_job_id)
@@ -121,7 +121,7 @@ class LiveStatus:
             await self._error(send, ApiError(429, "too_many_streams", TOO_MANY), secure, [("Retry-After", "5")])
             return
         try:
-            stream = asyncio.ensure_future(self._stream(send, job_id, token, after, secure))
+            stream = asyncio.ensure_future(self._stream(send, job_id, token, after, secure, head))
             gone = asyncio.ensure_future(_disconnected(receive))
             await asyncio.wait({stream, gone}, return_when=asyncio.FIRST_COMPLETED)
             for task in (stream, gone):
@@ -137,7 +137,7 @@ class LiveStatus:
         body: dict[str, Any] = {"error": error.error, "message": error.message, **error.extra}
         await send_json(send, error.status, body, secure=secure, hsts_seconds=self.hsts_seconds, extra=extra)
 
-    async def _stream(self, send: Send, job_id: str, token: str, after: int, secure: bool) -> None:
+    async def _stream(self, send: Send, job_id: str, token: str, after: int, secure: bool, head: bool) -> None:
         feed = self.hub.feed(job_id, token)
         queue = feed.join()
         try:
@@ -160,6 +160,9 @@ class LiveStatus:
                 *header_pairs(secure=secure, hsts_seconds=self.hsts_seconds),
             ]
             await send({"type": "http.response.start", "status": 200, "headers": encode_headers(pairs)})
+            if head:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             await self._body(send, b"retry: 2000\n\n")
             await self._follow(send, feed.latest, queue, after)
             await send({"type": "http.response.body", "body": b"", "more_body": False})

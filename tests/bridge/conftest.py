@@ -55,7 +55,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture
 def bridge(relay: Any) -> Iterator[Any]:
-    """The bridge served on 127.0.0.1 (werkzeug, threaded), talking to ``relay``."""
+    """The bridge served on 127.0.0.1 as production serves it (ASGI), talking to ``relay``."""
     from tests.bridge.live import BridgeServer
 
     server = BridgeServer(relay.address)

@@ -6,10 +6,13 @@ The relay itself comes from the shared ``relay`` fixture (tests/fixtures/relay.p
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,52 +20,91 @@ from typing import Any
 
 import grpc
 from cloudtab.v1 import common_pb2, shop_jobs_pb2, shop_jobs_pb2_grpc
-from werkzeug.serving import BaseWSGIServer, make_server
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 import envelope
 from envelope.keys import format_fingerprint
 from envelope.keyset import KioskRecord, encode_fingerprint, keyset_fingerprint
 from envelope.receipt import Receipt, sign_receipt
 from web_bridge import create_app
+from web_bridge.asgi import BridgeAsgi
+from web_bridge.server import BridgeProtocol
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "bridge"
 PHONE = {"width": 360, "height": 740}
 
 
+class _Worker:
+    """What gunicorn's ASGI protocol reads of its worker, for one in-process server."""
+
+    def __init__(self, app: BridgeAsgi, loop: asyncio.AbstractEventLoop) -> None:
+        self.cfg = Config()
+        self.cfg.set("keepalive", 5)  # as `cloudtab-bridge serve`
+        self.log = Logger(self.cfg)
+        self.asgi = app
+        self.loop = loop
+        self.alive = True
+        self.nr = 0
+        self.max_requests = sys.maxsize
+        self.nr_conns = 0
+        self.state: dict[str, Any] = {}
+
+
 class BridgeServer:
-    """The bridge app served by werkzeug in a thread; ``stop()``/``start()`` keep the port."""
+    """The bridge as production serves it (``create_asgi_app()`` through the BridgeWorker's
+    protocol, live status on the event loop) in a thread of the test process, so tests can
+    reach ``app`` (the Flask part); ``stop()``/``start()`` keep the port.
+    """
 
     def __init__(self, relay_address: str, **config: Any) -> None:
         self.app = create_app({"RELAY_ADDRESS": relay_address, "JOB_CREATE_LIMIT": "1000 per minute", **config})
-        self._server: BaseWSGIServer | None = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.port = self._server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread: threading.Thread | None = None
-        self._serve()
-
-    def _serve(self) -> None:
-        server = self._server
-        if server is None:
-            raise RuntimeError("bridge server is not bound")
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self.asgi = BridgeAsgi(self.app)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="bridge-asgi", daemon=True)
         self._thread.start()
+        self._worker = _Worker(self.asgi, self._loop)
+        self._server: asyncio.Server | None = None
+        self._connections: weakref.WeakSet[BridgeProtocol] = weakref.WeakSet()
+        self.port = 0
+        self.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    def _protocol(self) -> BridgeProtocol:
+        protocol = BridgeProtocol(self._worker)
+        self._connections.add(protocol)
+        return protocol
 
     def start(self) -> None:
-        """Serve again on the same port after :meth:`stop`."""
+        """Serve (again, after :meth:`stop`) on the same port."""
         if self._server is None:
-            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-            self._serve()
+            self._server = self._run(self._loop.create_server(self._protocol, "127.0.0.1", self.port))
+            self.port = self._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
-        """Stop accepting connections (new requests get connection refused)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving: new connections are refused, open ones are closed."""
+        server, self._server = self._server, None
+        if server is not None:
+
+            async def down() -> None:
+                server.close()
+                for protocol in list(self._connections):
+                    if protocol.transport is not None:
+                        protocol.transport.abort()
+                await server.wait_closed()
+
+            self._run(down())
 
     def close(self) -> None:
-        """Stop and release the relay channel."""
+        """Stop, end the live status watches and release the relay channels."""
         self.stop()
+        self._run(self.asgi.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
         self.app.extensions["cloudtab_relay"].close()
 
 
