@@ -153,7 +153,7 @@ def _threads(pid: int) -> int:
 
 
 @contextmanager
-def _bridge(relay_address: str, log: Path) -> Iterator[tuple[int, int]]:
+def bridge_serve(relay_address: str, log: Path) -> Iterator[tuple[int, int]]:
     """``cloudtab-bridge serve`` (as ``cloudtab up`` runs it); yields (port, worker pid)."""
     port = free_port()
     cmd = [sys.executable, "-m", "web_bridge.cli", "serve", "--relay", relay_address, "--listen", f"127.0.0.1:{port}"]
@@ -200,7 +200,7 @@ def measure(watchers: int = WATCHERS, slow: int = SLOW, repeats: int = REPEATS) 
 
             watched = [create(1000) for _ in range(max(1, watchers // 4))]
             uploads = iter([create(CHUNK) for _ in range((2 * repeats + 1) * PER_REPEAT)])
-            with _bridge(relay.address, Path(tmp) / "bridge.log") as (port, worker):
+            with bridge_serve(relay.address, Path(tmp) / "bridge.log") as (port, worker):
                 _customer(port, slug, uploads)  # warm up
                 idle = [_customer(port, slug, uploads) for _ in range(repeats)]
                 idle_threads, idle_rss = _threads(worker), rss_bytes(worker)

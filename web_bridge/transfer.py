@@ -7,7 +7,8 @@ on the event loop first, so a slow client never holds this thread).
 
 Live status: ``GET /api/jobs/<id>/events?after=N`` is a ``text/event-stream``. Served
 as ASGI, :mod:`web_bridge.live_status` answers it on the event loop; this thread-held
-route serves WSGI hosts (tests, ``create_app()`` under a threaded server). The page
+route serves WSGI hosts (``create_app()`` alone: the Flask-client tests and the fake relays
+of tests/bridge, which are not gRPC servers; the browser tests serve ASGI). The page
 reads it with ``fetch()`` (so the token goes in the Authorization header: EventSource
 cannot set headers, and a token in the URL would end up in logs), and falls back to
 polling ``GET /api/jobs/<id>`` when streaming fails.
