@@ -93,7 +93,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["printed_options"] == [
         (
             "PrintOptions(copies=2, sides='one-sided', color='color', page_ranges='2-3', media='A4', "
-            "pages_per_sheet=1, orientation='portrait')"
+            "pages_per_sheet=1, orientation='portrait', photo_fit='fit', photo_size='page', photos_per_sheet=1)"
         )
     ]
     assert checks["completed"] == ["job-K7P2QX"]
