@@ -2,16 +2,20 @@
 
 Each stream keeps a cursor (the last sequence sent) and reads the event log
 after it whenever it is woken or a heartbeat is due, so a resume gets exactly
-the missed events, none twice, and a lost notification only delays. No grpc.
+the missed events, none twice, and a lost notification only delays. A
+heartbeat is built once per scope, sequence and round and shared by the
+streams that send it (``relay_grpc.beats``). No grpc.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from relay_grpc import metrics
+from relay_grpc.beats import BeatBook
 from relay_grpc.config import RelayConfig
 from relay_grpc.errors import Reason, RelayError
 from relay_grpc.events import Broker, job_scope, shop_scope
@@ -56,6 +60,7 @@ class StreamService:
         self.config = config
         self.clock = clock
         self.ticker = StreamTicker(db, shops, config, clock=clock)
+        self.job_beats = BeatBook()
 
     async def shop_stream(self, shop: Shop, after_sequence: int, kiosk_version: str) -> AsyncIterator[StreamItem]:
         """Replay (after 0) or resume (after N), then live events and heartbeats.
@@ -116,8 +121,9 @@ class StreamService:
                         continue
                 if watch.beat_due:
                     watch.beat_due = False
-                    watch.last_beat = now = self.clock()
-                    yield HeartbeatView(server_time=now, latest_sequence=cursor)
+                    beat = self.ticker.beat(shop.id, cursor)
+                    watch.last_beat = beat.server_time
+                    yield beat
                 await sub.wait(None)
         finally:
             sub.close()
@@ -147,7 +153,7 @@ class StreamService:
                     return
             else:
                 sub.needs_read = True  # a resume: the log after the cursor
-            last_beat = self.clock()
+            next_beat = self._next_beat_slot(self.clock())
             while True:
                 views = sub.take_pending(cursor)
                 if sub.needs_read:
@@ -163,13 +169,19 @@ class StreamService:
                     if view.job.state.terminal:
                         return
                 now = self.clock()
-                if now - last_beat >= self.config.heartbeat_seconds:
-                    yield HeartbeatView(server_time=now, latest_sequence=cursor)
-                    last_beat = now
-                await sub.wait(max(0.0, self.config.heartbeat_seconds - (self.clock() - last_beat)))
+                if now >= next_beat * self.config.heartbeat_seconds:
+                    yield self.job_beats.beat(next_beat, job_id, cursor, now)
+                    next_beat = self._next_beat_slot(now)
+                await sub.wait(max(0.0, next_beat * self.config.heartbeat_seconds - self.clock()))
         finally:
             sub.close()
             metrics.SUBSCRIPTIONS.labels(kind="job").dec()
+
+    def _next_beat_slot(self, now: float) -> int:
+        """Job streams beat on one grid (multiples of the heartbeat interval), so all
+        streams of a job beat together and share one heartbeat per slot; the first
+        comes at most one interval after opening, the later ones one interval apart."""
+        return math.floor(now / self.config.heartbeat_seconds) + 1
 
     @staticmethod
     def jobs_view(job, files) -> JobView:  # type: ignore[no-untyped-def]

@@ -3,7 +3,8 @@
 A stream costs no query while idle: each pass (every ``min(heartbeat/2, 2 s)``)
 reads the token hash and latest sequence of every shop streaming here in ONE
 query, ends the streams of revoked or re-enrolled shops, wakes the streams
-that are behind the log (a lost notification), and marks heartbeats due. It
+that are behind the log (a lost notification), and marks heartbeats due (all
+streams of a shop due in one pass share one heartbeat: ``beats``, ``round``). It
 also writes ``last_seen_at`` in batches: shops whose first stream opened or
 last stream closed since the last pass, and (PostgreSQL, where other relays
 judge ``Shop.online`` by it) every streaming shop once per heartbeat interval.
@@ -17,11 +18,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from relay_grpc.beats import BeatBook
 from relay_grpc.config import RelayConfig
 from relay_grpc.events import Subscription
 from relay_grpc.shops import ShopService
 from relay_grpc.store import crud, kiosk_rows
 from relay_grpc.store.db import Database
+from relay_grpc.views import HeartbeatView
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class StreamTicker:
         self.clock = clock
         self.heartbeat = config.heartbeat_seconds
         self.interval = max(0.05, min(config.heartbeat_seconds / 2, MAX_TICK_SECONDS))
+        self.beats = BeatBook()
+        self.round = 0  # the pass number: heartbeats of one pass are shared
         self._watches: dict[str, set[Watch]] = {}
         self._changed: set[str] = set()
         self._refreshed_at = float("-inf")
@@ -79,6 +84,11 @@ class StreamTicker:
             del self._watches[watch.shop_id]
             self._changed.add(watch.shop_id)
 
+    def beat(self, shop_id: str, cursor: int) -> HeartbeatView:
+        """The heartbeat a due stream of ``shop_id`` at ``cursor`` sends: one per shop,
+        sequence and pass, shared by all its streams."""
+        return self.beats.beat(self.round, shop_id, cursor, self.clock())
+
     async def _run(self) -> None:
         while self._watches or self._changed:
             await asyncio.sleep(self.interval)
@@ -92,6 +102,7 @@ class StreamTicker:
     async def tick(self) -> None:
         """One pass: one SELECT for all streaming shops, at most one write transaction."""
         now = self.clock()
+        self.round += 1
         ids = list(self._watches)
         states: dict[str, tuple[str | None, int]] | None = None
         kiosk_tokens: dict[str, set[str]] = {}

@@ -81,10 +81,13 @@ class EventView:
 
 @dataclasses.dataclass(frozen=True)
 class HeartbeatView:
-    """An idle-stream heartbeat."""
+    """An idle-stream heartbeat; one is shared by every stream of a scope that beats
+    in the same round at the same sequence (``relay_grpc.beats``), and ``encoded``
+    keeps the wire message built from it once."""
 
     server_time: float
     latest_sequence: int
+    encoded: dict[str, object] = dataclasses.field(default_factory=dict, compare=False, repr=False, hash=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,9 +65,12 @@ def event_to_proto(event: EventView) -> common_pb2.JobEvent:
 M = TypeVar("M")
 
 
-def encoded_once(event: EventView, kind: str, build: Callable[[EventView], M]) -> M:
-    """The message of ``kind`` for ``event``, built once and shared by every stream the
-    event goes to (protobuf messages are not changed after they are built)."""
+V = TypeVar("V", EventView, HeartbeatView)
+
+
+def encoded_once(event: V, kind: str, build: Callable[[V], M]) -> M:
+    """The message of ``kind`` for ``event`` (or a shared heartbeat), built once and shared
+    by every stream it goes to (protobuf messages are not changed after they are built)."""
     message = event.encoded.get(kind)
     if message is None:
         message = event.encoded[kind] = build(event)

@@ -20,7 +20,11 @@ from relay_grpc.servicers.convert import (
     timestamp,
 )
 from relay_grpc.transfers import idle_limited
-from relay_grpc.views import EventView
+from relay_grpc.views import EventView, HeartbeatView
+
+
+def _job_beat(beat: HeartbeatView) -> pb.WatchJobResponse:
+    return pb.WatchJobResponse(heartbeat=heartbeat_to_proto(beat))
 
 
 def _job_event(event: EventView) -> pb.WatchJobResponse:
@@ -113,4 +117,4 @@ class CustomerJobsServicer(customer_jobs_pb2_grpc.CustomerJobsServiceServicer):
             if isinstance(item, EventView):
                 yield encoded_once(item, "job", _job_event)
             else:
-                yield pb.WatchJobResponse(heartbeat=heartbeat_to_proto(item))
+                yield encoded_once(item, "job_beat", _job_beat)

@@ -22,7 +22,11 @@ from relay_grpc.servicers.convert import (
 )
 from relay_grpc.servicers.statements import statement_bytes
 from relay_grpc.store.models import Shop
-from relay_grpc.views import EventView
+from relay_grpc.views import EventView, HeartbeatView
+
+
+def _shop_beat(beat: HeartbeatView) -> pb.SubscribeJobsResponse:
+    return pb.SubscribeJobsResponse(heartbeat=heartbeat_to_proto(beat))
 
 
 def _shop_event(event: EventView) -> pb.SubscribeJobsResponse:
@@ -63,7 +67,7 @@ class ShopJobsServicer(shop_jobs_pb2_grpc.ShopJobsServiceServicer):
             if isinstance(item, EventView):
                 yield encoded_once(item, "shop", _shop_event)
             else:
-                yield pb.SubscribeJobsResponse(heartbeat=heartbeat_to_proto(item))
+                yield encoded_once(item, "shop_beat", _shop_beat)
 
     async def GetJob(
         self, request: pb.ShopJobsServiceGetJobRequest, context: aio.ServicerContext

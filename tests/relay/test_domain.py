@@ -22,6 +22,7 @@ from relay_grpc.errors import Reason, RelayError
 from relay_grpc.events import InProcessBroker
 from relay_grpc.jobs import EXPIRED_REASON, REVOKED_REASON, JobService
 from relay_grpc.reaper import Reaper
+from relay_grpc.servicers.convert import encoded_once
 from relay_grpc.shops import ShopService
 from relay_grpc.store.blobs import open_blob_store
 from relay_grpc.store.db import Database
@@ -81,13 +82,15 @@ def run(tmp_path: Path, scenario: Callable[[Domain], Awaitable[None]], **setting
     """Build the services on a fresh SQLite database and run ``scenario`` on one loop."""
     clock = Clock()
     config = RelayConfig(
-        data_dir=tmp_path,
-        create_job_rate_per_minute=0,
-        heartbeat_seconds=10.0,
-        retention_seconds=1800,
-        upload_retention_seconds=600,
-        event_retention_seconds=3600,
-        **settings,
+        **{
+            "data_dir": tmp_path,
+            "create_job_rate_per_minute": 0,
+            "heartbeat_seconds": 10.0,
+            "retention_seconds": 1800,
+            "upload_retention_seconds": 600,
+            "event_retention_seconds": 3600,
+            **settings,
+        }
     )
     ensure_schema(config)
 
@@ -378,6 +381,77 @@ def test_ticker_sends_heartbeats_by_the_clock_and_ends_revoked_streams(tmp_path:
             await stream.aclose()
 
     run(tmp_path, scenario)
+
+
+STREAMS_PER_SCOPE = 20
+
+
+def _count_builds(beats: list[HeartbeatView], kind: str) -> int:
+    """How many wire messages the servicers build to send ``beats`` (one per stream each)."""
+    builds: list[HeartbeatView] = []
+
+    def build(beat: HeartbeatView) -> object:
+        builds.append(beat)
+        return object()
+
+    for beat in beats:
+        encoded_once(beat, kind, build)
+    return len(builds)
+
+
+def test_one_beat_builds_one_message_for_all_streams_of_a_shop(tmp_path: Path) -> None:
+    """N caught-up streams of one shop share one heartbeat per beat, whose wire message
+    is built once, not once per stream."""
+
+    async def scenario(d: Domain) -> None:
+        shop, token = await d.shop()
+        await d.job(shop)
+        row = await d.shops.authenticate(token)
+        streams = [d.streams.shop_stream(row, 0, "0.1.0") for _ in range(STREAMS_PER_SCOPE)]
+        try:
+            for stream in streams:
+                await _take(stream, 1)  # the replay
+            pending = [asyncio.ensure_future(anext(s)) for s in streams]
+            d.clock.advance(d.config.heartbeat_seconds)
+            await d.streams.ticker.tick()
+            beats = await asyncio.wait_for(asyncio.gather(*pending), 5)
+            assert all(isinstance(b, HeartbeatView) and b.server_time == d.clock.now for b in beats)
+            assert {b.latest_sequence for b in beats} == {beats[0].latest_sequence}
+            assert len({id(b) for b in beats}) == 1, "one heartbeat per shop per beat"
+            assert _count_builds(beats, "shop_beat") == 1
+        finally:
+            for stream in streams:
+                await stream.aclose()
+
+    run(tmp_path, scenario)
+
+
+def test_one_beat_builds_one_message_for_all_watchers_of_a_job(tmp_path: Path) -> None:
+    """Job streams beat on one grid, so N watchers of a job share one heartbeat per beat."""
+
+    async def scenario(d: Domain) -> None:
+        shop, _token = await d.shop()
+        job, customer = await d.job(shop)
+        streams = [d.streams.job_stream(job, customer, 0) for _ in range(STREAMS_PER_SCOPE)]
+        try:
+            for stream in streams:
+                await _take(stream, 1)  # the current state
+            d.clock.advance(d.config.heartbeat_seconds / 4)
+            pending = []
+            for stream in streams:  # each starts waiting for its first beat at another time
+                pending.append(asyncio.ensure_future(anext(stream)))
+                await asyncio.sleep(0.005)
+                d.clock.advance(d.config.heartbeat_seconds / (4 * STREAMS_PER_SCOPE))
+            d.clock.advance(d.config.heartbeat_seconds)
+            beats = await asyncio.wait_for(asyncio.gather(*pending), 5)
+            assert all(isinstance(b, HeartbeatView) for b in beats)
+            assert len({id(b) for b in beats}) == 1, "one heartbeat per job per beat"
+            assert _count_builds(beats, "job_beat") == 1
+        finally:
+            for stream in streams:
+                await stream.aclose()
+
+    run(tmp_path, scenario, heartbeat_seconds=0.2)
 
 
 def test_old_kiosk_and_missing_version_are_refused_before_streaming(tmp_path: Path) -> None:
