@@ -2,7 +2,8 @@
 
 ``layout_problems(root)`` lists every visible text that is cut (its natural
 text size, measured with Kivy's own text renderer, does not fit the widget, or
-a single word is wider than the line), every visible control outside the
+a single word is wider than the line), smaller than 12 px, or drawn by a widget
+laid out 0 px wide (a half-hidden button spilling over its neighbours), every visible control outside the
 window (or outside its scroll view's viewport while partly shown) and every
 pair of visible controls that overlap. ``visible_texts(root)`` collects what a
 person can read, for the plain-words check.
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 TOLERANCE = 2.0
+MIN_TEXT_PX = 12.0  # smaller letters are not read at arm's length on a counter screen
 
 
 def _chain(widget: Any) -> Iterator[Any]:
@@ -136,14 +138,28 @@ def _measure_word(widget: Any, word: str) -> tuple[float, float]:
     return float(label.content_width), float(label.content_height)
 
 
+def _drawn_without_box(widget: Any) -> bool:
+    """A text drawn (every ancestor opaque) by a widget laid out 0 px wide or high: it spills over its neighbours."""
+    if not _is_text(widget) or (widget.width >= 1 and widget.height >= 1):
+        return False
+    if any(getattr(node, "opacity", 1) <= 0.01 for node in _chain(widget)):
+        return False
+    return widget.texture_size[0] >= 1 and widget.texture_size[1] >= 1
+
+
 def layout_problems(root: Any, window_size: tuple[float, float]) -> list[str]:
-    """Cut texts, controls outside the window or their viewport, and overlapping controls under ``root``."""
+    """Cut, tiny or boxless texts, controls outside the window or their viewport, and overlapping controls."""
     problems: list[str] = []
     controls: list[tuple[Any, tuple[float, float, float, float]]] = []
     win_w, win_h = window_size
     for widget in root.walk(restrict=True):
+        if _drawn_without_box(widget):
+            problems.append(f"{_name(widget)} is drawn in a {widget.width:.0f}x{widget.height:.0f} px box")
+            continue
         if not _is_control(widget) or not is_visible(widget):
             continue
+        if _is_text(widget) and float(widget.font_size) < MIN_TEXT_PX:
+            problems.append(f"{_name(widget)}: text {float(widget.font_size):.1f} px high is too small to read")
         rect = window_rect(widget)
         scroll = _scroll_parent(widget)
         if scroll is not None:

@@ -72,6 +72,10 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield 0.5
     tap(enroll.ids.enroll)
     yield Until(lambda: app.screens.current == "queue", 10, "queue after enrollment")
+    queue = _screen(app, "queue")
+    yield Until(lambda: bool(queue.key_words) and queue.key_qr is not None, 5, "live key check")
+    runner.check("key_check_words", queue.ids.key_check_words.text)
+    yield from record("queue_idle")
 
     now = datetime.now(UTC)
     threading.Thread(
@@ -116,6 +120,7 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield from record("job_view")
     yield 1.2
     runner.check("subtitle_ticks", [subtitle_1, view.subtitle])
+    yield from chooser_steps(app, view, runner, record)
     stage = view.ids.viewer.ids.stage
     pinch(stage, 200)
     yield 0.3
@@ -131,6 +136,9 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield from record("job_view_zoomed")
     stage.reset_view()
 
+    if view.ids.panel.children[0].height > view.ids.panel.height:
+        view.ids.panel.scroll_to(view.ids.pages, animate=False)
+    yield 0.2
     tap(view.ids.pages)
     yield Until(lambda: _popup(app, "NumberPad") is not None, 5, "keypad")
     yield 0.5
@@ -230,6 +238,8 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     tap(find_button(view, "< Queue"))
     yield 0.5
 
+    yield from other_counter_steps(app, core, queue, view, runner, record)
+
     core.connection.online = False
     core.connection.status = "offline"
     core.connection.message = "offline (UNAVAILABLE: failed to connect to all addresses; Connection refused); retrying"
@@ -270,6 +280,47 @@ def layout_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: di
     yield 0.5
     runner.check("poster_fingerprint", poster.fingerprint)
     yield from record("poster")
+
+
+def chooser_steps(app: Any, view: Any, runner: Any, record: Any) -> Iterator[Any]:
+    """The job view's printer chooser: open its list of printers, look, close it."""
+    spinner = view.ids.printer_chooser.ids.printer_spinner
+    runner.check("chooser_printers", list(spinner.values))
+    if view.ids.panel.children[0].height > view.ids.panel.height:
+        view.ids.panel.scroll_to(spinner, animate=False)
+    yield 0.2
+    tap(spinner)
+    yield Until(lambda: spinner.is_open, 5, "printer list")
+    yield 0.4
+    yield from record("printer_chooser", spinner._dropdown)
+    spinner.is_open = False
+    yield 0.3
+    view.ids.panel.scroll_y = 1
+
+
+def other_counter_steps(app: Any, core: Any, queue: Any, view: Any, runner: Any, record: Any) -> Iterator[Any]:
+    """A job Counter 2 has: "At Counter 2" on its row, then Print asks "Print here?"."""
+    from kiosk.core.options import PrintOptions
+
+    threading.Thread(
+        target=lambda: core.add_job("T9C2KW", "Katherine Johnson", 2, PrintOptions(), taken_by="Counter 2")
+    ).start()
+    yield Until(lambda: queue.row("job-T9C2KW") is not None, 10, "job at Counter 2")
+    yield 0.5
+    runner.check("counter_row_status", queue.row("job-T9C2KW").status)
+    yield from record("queue_counter2")
+    yield from open_row(queue, "job-T9C2KW")
+    yield Until(lambda: view.ids.viewer.ids.stage.texture is not None, 40, "Counter 2 job rendered")
+    yield 0.3
+    tap(view.ids.print_button)
+    yield Until(lambda: _popup(app, "ConfirmPopup") is not None, 5, "print here question")
+    popup = _popup(app, "ConfirmPopup")
+    runner.check("print_here_title", popup.title)
+    yield from record("confirm_print_here", popup)
+    tap(popup.ids.cancel)
+    yield Until(lambda: no_popup(app), 5, "popup closed")
+    tap(find_button(view, "< Queue"))
+    yield 0.5
 
 
 def pay_at_counter(view: Any, payment: Any) -> Iterator[Any]:
