@@ -207,7 +207,7 @@ def test_behind_nginx_tls_everywhere(
     from kiosk.core.service import KioskCore
 
     url = KioskCore(kiosk_dir).poster_url()
-    assert url.startswith(f"https://{BRIDGE_NAME}:{nginx_port}/s/corner-copy#k="), url
+    assert url.startswith(f"https://{BRIDGE_NAME}:{nginx_port}/s/corner-copy#f="), url
 
     browser = chromium_trusting(pki["ca"])
     phone = Phone(browser, "nginx")
