@@ -97,7 +97,7 @@ def refresh_all(app: Any) -> None:
     """After a ``printers`` event: every health bar and chooser on screen."""
     for screen in app.screens.screens:
         for widget in screen.walk(restrict=True):
-            if isinstance(widget, (PrinterHealthBar, PrinterChooser)):
+            if isinstance(widget, (PrinterHealthBar, PrinterChooser, PrintersPanel)):
                 widget.refresh()
 
 
@@ -163,3 +163,103 @@ class RoutingPanel(BoxLayout):
     def routes(self) -> tuple[Any, ...]:
         """The rules to save (kiosk.core.config.RouteRule)."""
         return routes_from(list(self.names), list(self.choices), getattr(self, "_others", ()))
+
+    def keep(self, settings: Any) -> None:
+        """The printers changed (added or removed): keep the rows' choices, a removed printer's row goes to ANY."""
+        self.names, _choices, self._others = rule_choices(settings)
+        self.choices = [c if c in self.names else ANY for c in self.choices]
+
+
+def address_words(printer: Any) -> str:
+    """Where a printer is, for its row: the IPP address, the CUPS queue, or the demo folder."""
+    if printer.kind == "ipp":
+        return str(printer.uri)
+    if printer.kind == "cups":
+        return f"queue {printer.queue}"
+    return "demo, no paper"
+
+
+class PrinterListRow(BoxLayout):
+    """One printer in the settings list: its health line and a Remove button."""
+
+    name = StringProperty("")
+    words = StringProperty("")
+    tone = StringProperty("ok")
+    address = StringProperty("")
+    panel: Any = ObjectProperty(None, allownone=True)
+
+
+class PrintersPanel(BoxLayout):
+    """The settings screen's Printers section: every printer with its health, add one, remove one.
+
+    Adding and removing save at once (kiosk.core.printing.printer_list) so
+    the health poll checks the new printer; ``saved_hook`` (the screen's hook)
+    then updates the routing rows. Errors are shown in ``error``.
+    """
+
+    error = StringProperty("")
+    notice = StringProperty("")
+    saved_hook: Any = ObjectProperty(None, allownone=True)
+
+    def refresh(self) -> None:
+        """Rebuild the rows from the core's settings and last health poll."""
+        core = getattr(App.get_running_app(), "core", None)
+        box = self.ids.get("rows") if hasattr(self, "ids") else None
+        if core is None or box is None:
+            return
+        health = {h.name: h for h in core.printer_health()} if hasattr(core, "printer_health") else {}
+        box.clear_widgets()
+        for printer in core.settings.all_printers():
+            h = health.get(printer.name)
+            row = PrinterListRow(name=printer.name, address=address_words(printer), panel=self)
+            if h is None or h.state == "unknown":
+                row.words = "Checking the printer..."
+            else:
+                row.words = h.words
+                row.tone = "stopped" if h.stopped else ("warning" if h.low_supplies else "ok")
+            box.add_widget(row)
+
+    def add(self) -> None:
+        """Add the printer typed in the name and address fields (saved at once)."""
+        from kiosk.core.printing.printer_list import add_printer
+
+        core = App.get_running_app().core
+        name, address = self.ids.new_name.text, self.ids.new_address.text
+        try:
+            core.save_settings(add_printer(core.settings, name, address))
+        except KioskError as exc:
+            self.error, self.notice = str(exc), ""
+            return
+        self.ids.new_name.text = self.ids.new_address.text = ""
+        self.error, self.notice = "", f"Added {name.strip()}. Its line above shows whether the kiosk can reach it."
+        self._saved()
+
+    def ask_remove(self, name: str) -> None:
+        """Remove ``name`` after asking."""
+        from kiosk.ui.widgets import ConfirmPopup
+
+        ConfirmPopup(
+            lambda: self.remove(name),
+            title=f"Remove the printer {name}?",
+            confirm_text="Remove printer",
+            message="Jobs that went to this printer by a rule will go to any printer. "
+            "You can add it again later.",
+        ).open()
+
+    def remove(self, name: str) -> None:
+        """Remove the printer ``name`` (saved at once); rules naming it are dropped."""
+        from kiosk.core.printing.printer_list import remove_printer
+
+        core = App.get_running_app().core
+        try:
+            core.save_settings(remove_printer(core.settings, name))
+        except KioskError as exc:
+            self.error, self.notice = str(exc), ""
+            return
+        self.error, self.notice = "", f"Removed {name}."
+        self._saved()
+
+    def _saved(self) -> None:
+        self.refresh()
+        if self.saved_hook is not None:
+            self.saved_hook()

@@ -6,6 +6,7 @@ Quit; both ask before acting. Prices are typed on the kiosk's keypad.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -74,10 +75,11 @@ class SettingsScreen(Screen):
         core = App.get_running_app().core
         settings = core.settings
         self._loading = True
-        self.printer_kind = settings.printer.kind
-        self.ids.printer_uri.text = settings.printer.uri
-        self.ids.printer_queue.text = settings.printer.queue
-        self.ids.cups_server.text = settings.printer.cups_server
+        default = settings.all_printers()[0]  # the Printer section edits the default (first) printer
+        self.printer_kind = default.kind
+        self.ids.printer_uri.text = default.uri
+        self.ids.printer_queue.text = default.queue
+        self.ids.cups_server.text = default.cups_server
         self.price_bw = f"{settings.prices.bw_cents / 100:.2f}"
         self.price_colour = f"{settings.prices.colour_cents / 100:.2f}"
         self.ids.currency.text = settings.prices.currency
@@ -86,6 +88,7 @@ class SettingsScreen(Screen):
         self.sound = settings.sound
         self.chime_repeat = int(getattr(settings, "chime_repeat_seconds", 30))
         self.ids.routing.load(settings)
+        self.ids.printer_list.refresh()
         self._loading = False
         shop = core.shop
         self.fingerprint = fmt.fingerprint_text(shop.keyset_display if shop else "")
@@ -166,15 +169,20 @@ class SettingsScreen(Screen):
                 colour_cents=fmt.parse_cents(self.price_colour, "Colour price"),
                 currency=self.ids.currency.text.strip() or settings.prices.currency,
             )
+            default = settings.all_printers()[0]
             printer = type(settings.printer)(
                 kind=self.printer_kind,
                 uri=self.ids.printer_uri.text.strip(),
                 queue=self.ids.printer_queue.text.strip(),
                 cups_server=self.ids.cups_server.text.strip() or "localhost:631",
-                folder=settings.printer.folder,
+                folder=default.folder,
             )
+            printers = settings.printers
+            if printers:  # several printers: the Printer section edits the first one (the default)
+                printers = (dataclasses.replace(printer, name=printers[0].name), *printers[1:])
             new = settings.replace(
                 printer=printer,
+                printers=printers,
                 prices=prices,
                 relay_address=self.ids.relay.text.strip(),
                 bridge_url=self.ids.bridge.text.strip(),
@@ -189,6 +197,18 @@ class SettingsScreen(Screen):
         self._saved = self._form()
         self._set_status("Saved.", "success")
         return True
+
+    def printers_saved(self) -> None:
+        """The Printers section added or removed a printer (already saved): update the routing rows."""
+        if not self.dirty:
+            status, tone = self.status, self.status_tone
+            self.load()  # nothing unsaved: show the saved settings (the default printer may have changed)
+            self._set_status(status, tone)
+            return
+        settings = App.get_running_app().core.settings
+        self.ids.routing.keep(settings)
+        names = {p.name for p in settings.all_printers()}
+        self._saved["routes"] = tuple(r for r in self._saved["routes"] if r.printer in names)
 
     def test_print(self) -> None:
         if not self.save():

@@ -179,6 +179,7 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield 0.3
     runner.check("saved_bw_cents", core.settings.prices.bw_cents)
     runner.check("settings_status", settings.status)
+    yield from printers_section(app, core, runner, settings, shots)
     tap(find_by_text(settings, "< Queue"))
     yield 0.3
     tap(find_by_text(queue, "Poster"))
@@ -188,3 +189,47 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     screenshot(runner, shots, "fake_poster")
     runner.check("poster_fingerprint", _screen(app, "poster").fingerprint)
     runner.check("poster_words", _screen(app, "poster").key_words)
+
+
+def printers_section(app: Any, core: Any, runner: Runner, settings: Any, shots: Path) -> Iterator[Any]:
+    """Settings > Printers: add a printer typed on the keyboard, refuse a duplicate name, remove one."""
+    from kiosk.core.printing.health import PrinterHealth
+
+    panel = settings.ids.printer_list
+
+    def rows() -> dict[str, Any]:
+        return {row.name: row for row in reversed(panel.ids.rows.children)}
+
+    def add(name: str, address: str) -> Iterator[Any]:
+        type_into(panel.ids.new_name, name)
+        type_into(panel.ids.new_address, address)
+        panel.ids.new_name.focus = panel.ids.new_address.focus = False  # the docked keyboard goes away
+        settings.ids.scroll.scroll_to(panel.ids.add_printer, animate=False)
+        yield 0.4
+        tap(panel.ids.add_printer)
+        yield 0.3
+
+    runner.check("printer_rows", list(rows()))
+    yield from add("Office", "ipp://192.0.2.1/ipp/print")
+    runner.check("printers_after_add", [(p.name, p.kind, p.uri or p.queue) for p in core.settings.all_printers()])
+    runner.check("office_words_before_poll", rows()["Office"].words)
+    core.printer_states.append(PrinterHealth("Office", "unreachable"))
+    core._emit("printers")
+    yield Until(lambda: rows()["Office"].tone == "stopped", 5, "the new printer's health line")
+    runner.check("office_words", rows()["Office"].words)
+    yield from add("laser", "Back_Room")
+    runner.check("duplicate_error", panel.error)
+    runner.check("printers_after_duplicate", [p.name for p in core.settings.all_printers()])
+    yield from settle(app)
+    screenshot(runner, shots, "fake_settings_printers")
+    colour_remove = find_by_text(rows()["Colour"], "Remove")
+    settings.ids.scroll.scroll_to(colour_remove, animate=False)
+    yield 0.4
+    tap(colour_remove)
+    yield from confirm_popup(app)
+    runner.check("printers_after_remove", [p.name for p in core.settings.all_printers()])
+    runner.check("printer_rows_after_remove", list(rows()))
+    runner.check("routing_after_remove", list(settings.ids.routing.choices))
+    runner.check("routes_after_remove", [(r.printer, r.color, r.media) for r in core.settings.routes])
+    runner.check("dirty_after_remove", settings.dirty)
+    settings.ids.scroll.scroll_y = 1
