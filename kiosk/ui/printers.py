@@ -242,8 +242,7 @@ class PrintersPanel(BoxLayout):
             lambda: self.remove(name),
             title=f"Remove the printer {name}?",
             confirm_text="Remove printer",
-            message="Jobs that went to this printer by a rule will go to any printer. "
-            "You can add it again later.",
+            message="Jobs that went to this printer by a rule will go to any printer. You can add it again later.",
         ).open()
 
     def remove(self, name: str) -> None:

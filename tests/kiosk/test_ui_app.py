@@ -110,9 +110,9 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     # Settings > Printers (the printer list, issue 19 item 1)
     assert checks["printer_rows"] == ["Laser", "Colour"]
     assert checks["printers_after_add"] == [
-        ("Laser", "folder", ""),
-        ("Colour", "folder", ""),
-        ("Office", "ipp", "ipp://192.0.2.1/ipp/print"),
+        ["Laser", "folder", ""],
+        ["Colour", "folder", ""],
+        ["Office", "ipp", "ipp://192.0.2.1/ipp/print"],
     ]
     assert checks["office_words_before_poll"] == "Checking the printer..."
     assert checks["office_words"] and checks["office_words"] != "Checking the printer..."
@@ -120,7 +120,7 @@ def test_screens_with_canned_jobs(xvfb_display: str, tmp_path: Path) -> None:
     assert checks["printers_after_duplicate"] == ["Laser", "Colour", "Office"]
     assert checks["printers_after_remove"] == checks["printer_rows_after_remove"] == ["Laser", "Office"]
     assert checks["routing_after_remove"] == ["Laser", "Any printer", "Any printer"]  # the colour row fell back
-    assert checks["routes_after_remove"] == [("Laser", "", "A3")]
+    assert checks["routes_after_remove"] == [["Laser", "", "A3"]]
     assert checks["dirty_after_remove"] is False
     assert checks["poster_fingerprint"] == "7KQ2-M9XD-4TZ1-PB8C"
     assert checks["poster_words"] == " ".join(fingerprint_words(b"\x04" + bytes(64)))  # as the page derives

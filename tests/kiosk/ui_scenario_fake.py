@@ -173,6 +173,8 @@ def fake_scenario(app: Any, core: Any, runner: Runner, shots: Path, config: dict
     yield from settle(app)
     screenshot(runner, shots, "fake_settings")
     settings = _screen(app, "settings")
+    settings.ids.scroll.scroll_to(settings.ids.price_bw, animate=False)  # below the Printers section
+    yield 0.4
     yield from keypad_enter(app, settings.ids.price_bw, "0.15")
     yield Until(lambda: no_popup(app), 5, "keypad closed")
     tap(settings.ids.save)
