@@ -222,6 +222,7 @@ def printers_section(app: Any, core: Any, runner: Runner, settings: Any, shots: 
     yield from add("laser", "Back_Room")
     runner.check("duplicate_error", panel.error)
     runner.check("printers_after_duplicate", [p.name for p in core.settings.all_printers()])
+    settings.ids.scroll.scroll_to(panel, animate=False)
     yield from settle(app)
     screenshot(runner, shots, "fake_settings_printers")
     colour_remove = find_by_text(rows()["Colour"], "Remove")
