@@ -42,7 +42,7 @@ def test_cloudtab_up_headless_journey(launcher_runs: Any, chromium_browser: Any,
     up = launcher_runs()
     url = up.customer_url()
     parts = urlsplit(url)
-    assert parts.netloc == up.bridge_listen and parts.path.startswith("/s/") and parts.fragment.startswith("k=")
+    assert parts.netloc == up.bridge_listen and parts.path.startswith("/s/") and parts.fragment.startswith("f=")
     log_file = tmp_path / "data" / "cloudtab.log"
     assert wait_until(lambda: "[kiosk ] relay: connected" in log_file.read_text(), timeout=30), log_file.read_text()
     up.wait_for_line(r"Press Ctrl-C", 10)
