@@ -406,21 +406,24 @@ async def record_event(
     job.last_sequence += 1
     shop_seq = await crud.next_shop_sequence(session, shop_id=job.shop_id) if shop_visible else None
     session.add(job)
-    session.add(
-        JobEvent(
-            shop_id=job.shop_id,
-            job_id=job.id,
-            shop_sequence=shop_seq,
-            job_sequence=job.last_sequence,
-            state=job.state,
-            reason=job.reason,
-            created_at=now,
-            kiosk_statement=job.kiosk_statement,
-        )
-    )
+    session.add(_event_row(job, shop_seq, now))
     note = Notification(job.shop_id, job.id, shop_seq, job.last_sequence)
     await broker.notify_in_transaction(session, note)
     return note
+
+
+def _event_row(job: Job, shop_seq: int | None, now: float) -> JobEvent:
+    """The event row of ``job``'s current state (its ``last_sequence`` already bumped)."""
+    return JobEvent(
+        shop_id=job.shop_id,
+        job_id=job.id,
+        shop_sequence=shop_seq,
+        job_sequence=job.last_sequence,
+        state=job.state,
+        reason=job.reason,
+        created_at=now,
+        kiosk_statement=job.kiosk_statement,
+    )
 
 
 async def record_events(
@@ -442,18 +445,7 @@ async def record_events(
             shop_seq = next_seq[job.shop_id]
             next_seq[job.shop_id] += 1
         session.add(job)
-        session.add(
-            JobEvent(
-                shop_id=job.shop_id,
-                job_id=job.id,
-                shop_sequence=shop_seq,
-                job_sequence=job.last_sequence,
-                state=job.state,
-                reason=job.reason,
-                created_at=now,
-                kiosk_statement=job.kiosk_statement,
-            )
-        )
+        session.add(_event_row(job, shop_seq, now))
         notes.append(Notification(job.shop_id, job.id, shop_seq, job.last_sequence))
     if notes:
         await broker.notify_many_in_transaction(session, notes)

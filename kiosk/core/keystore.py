@@ -131,15 +131,7 @@ class KeyStore:
             raise KeyStoreError("the job is sealed to a key this kiosk does not have") from None
         except OSError as exc:
             raise KeyStoreError(f"cannot read a key file: {exc.strerror}") from exc
-        encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]
-        if encrypted and not self._passphrase:
-            raise WrongPassphrase("the private key is protected by a passphrase; enter it to start")
-        try:
-            key = envelope.load_private_key_pem(pem, self._passphrase if encrypted else None)
-        except envelope.InvalidKeyError:
-            if encrypted:
-                raise WrongPassphrase("wrong passphrase for the private key") from None
-            raise KeyStoreError("a key file is damaged") from None
+        key = self._load_pem(pem, "a key file is damaged")
         if envelope.fingerprint(key) != fp:
             raise KeyStoreError("a key file does not match its name")
         self._cache[fp] = key
@@ -230,17 +222,26 @@ class KeyStore:
             return self._new_signing_key(path)
         except OSError as exc:
             raise KeyStoreError(f"cannot read the signing key: {exc.strerror}") from exc
+        key = self._load_pem(pem, "the signing key file is damaged")
+        self._cache[b"signing"] = key
+        return key
+
+    def _load_pem(self, pem: bytes, damaged: str) -> envelope.keys.PrivateKey:
+        """A private key from its PEM, with the passphrase when the PEM is encrypted.
+
+        Raises:
+            WrongPassphrase: encrypted and no or a wrong passphrase.
+            KeyStoreError: ``damaged`` when an unencrypted PEM does not load.
+        """
         encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]
         if encrypted and not self._passphrase:
             raise WrongPassphrase("the private key is protected by a passphrase; enter it to start")
         try:
-            key = envelope.load_private_key_pem(pem, self._passphrase if encrypted else None)
+            return envelope.load_private_key_pem(pem, self._passphrase if encrypted else None)
         except envelope.InvalidKeyError:
             if encrypted:
                 raise WrongPassphrase("wrong passphrase for the private key") from None
-            raise KeyStoreError("the signing key file is damaged") from None
-        self._cache[b"signing"] = key
-        return key
+            raise KeyStoreError(damaged) from None
 
     def _new_signing_key(self, path: Path) -> envelope.keys.PrivateKey:
         ensure_data_dir(self.data_dir)
