@@ -48,6 +48,7 @@ from kiosk.core.opened import OpenedJob, open_ciphertexts
 from kiosk.core.pricing import Price
 from kiosk.core.printing import PrintJobHandle, PrintState, PrintStatus
 from kiosk.core.printing.plan import PrintPlan, plan_print
+from kiosk.core.printing.wait import WaitReason
 from kiosk.core.reasons import RejectReason, reason_for, wording
 from kiosk.core.render import wipe_buffer
 
@@ -668,6 +669,17 @@ class JobActions:
             log.warning("could not seal the detail of job %s for the customer", job_id)
             return None
         return common_pb2.KioskStatement(sealed_detail=sealed) if sealed else None
+
+    def _received_statement(self, job_id: str, wait: WaitReason) -> common_pb2.KioskStatement:
+        """The RECEIVED statement again (sealed amount due, counter label) with why the job waits now.
+
+        The relay keeps only a job's latest statement, so a wait reason alone would drop the rest.
+        """
+        price = self.queue.get(job_id).price
+        sealed = self._statement(job_id, reply.Detail(amount_due=_amount(price)), files=True)
+        out = labelled(self.kiosk_label, sealed) or common_pb2.KioskStatement()
+        out.wait_reason = common_pb2.WaitReason.Value(wait.proto_name)
+        return out
 
     def _finish(self, job_id: str, state: LocalState, reason: str = "") -> None:
         """Mark a job terminal and wipe what the kiosk holds of it."""

@@ -19,6 +19,7 @@ from cloudtab.v1 import common_pb2
 
 from kiosk.core import events as ev
 from kiosk.core.errors import JobError, KioskError
+from kiosk.core.jobs import LocalState
 from kiosk.core.options import PrintOptions
 from kiosk.core.printing.caps import PrinterCaps
 from kiosk.core.printing.fleet import PrinterFleet
@@ -55,6 +56,7 @@ class PrinterActions:
         def _publish_capabilities(self) -> None: ...
         def _update(self, job_id: str, **changes: object) -> object: ...
         def _relay(self) -> RelayClient: ...
+        def _received_statement(self, job_id: str, reason: WaitReason) -> common_pb2.KioskStatement: ...
 
     def _printers_init(self) -> None:
         self._fleet: PrinterFleet | None = None
@@ -65,6 +67,7 @@ class PrinterActions:
         self._last_caps: dict[str, PrinterCaps | None] = {}
         self._print_started: dict[str, float] = {}  # job id -> monotonic time Print was pressed
         self._wait_sent: dict[str, WaitReason] = {}  # job id -> the wait reason the relay has
+        self._received_wait: dict[str, WaitReason] = {}  # RECEIVED job id -> the wait reason the relay has
 
     def fleet(self) -> PrinterFleet:
         """The printers of the current settings (rebuilt when the settings change)."""
@@ -162,6 +165,33 @@ class PrinterActions:
         except KioskError as exc:
             log.warning("could not tell the relay why job %s waits: %s", job_id, exc)
 
+    def _tell_received_waits(self) -> None:
+        """Jobs received but not printing: tell the relay when their printer stops, and when it is ready again."""
+        waiting: set[str] = set()
+        for record in self.queue.records():
+            job_id = record.snapshot.job_id
+            if record.proto.state != common_pb2.JOB_STATE_RECEIVED or job_id in self._print_started:
+                continue
+            if record.snapshot.state is not LocalState.READY:
+                continue
+            waiting.add(job_id)
+            try:
+                reason = self.printer_wait_reason(self.job_printer(job_id)) or WaitReason.UNSPECIFIED
+            except KioskError:
+                continue
+            if self._received_wait.get(job_id, WaitReason.UNSPECIFIED) == reason:
+                continue
+            log.info("received job %s waits: %s", job_id, reason.value)
+            try:
+                statement = self._received_statement(job_id, reason)
+                record.proto = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED, statement)
+            except KioskError as exc:
+                log.warning("could not tell the relay why job %s waits: %s", job_id, exc)
+                continue
+            self._received_wait[job_id] = reason
+        for job_id in set(self._received_wait) - waiting:  # printing, done or gone: its new state says enough
+            self._received_wait.pop(job_id, None)
+
     def poll_printers(self) -> list[PrinterHealth]:
         """Poll every printer now and tell listeners what changed. [blocking]"""
         fleet = self.fleet()
@@ -175,6 +205,7 @@ class PrinterActions:
                 self.events.emit(ev.PRINTER_STOPPED, None, now.name)
         if health != [before.get(h.name) for h in health]:
             self.events.emit(ev.PRINTERS)
+        self._tell_received_waits()
         caps = fleet.caps()
         connection = getattr(self, "_connection", None)
         online = connection is not None and connection.online
