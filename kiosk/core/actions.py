@@ -410,7 +410,7 @@ class JobActions:
         if proto.state not in (common_pb2.JOB_STATE_QUEUED, common_pb2.JOB_STATE_RECEIVED):
             return
         try:
-            updated = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED, labelled(label))
+            updated = self._relay().update_job(job_id, common_pb2.JOB_STATE_RECEIVED, self._received_statement(job_id))
         except RelayError as exc:
             log.warning("could not tell the other counters about job %s: %s", job_id, exc)
             return
@@ -670,15 +670,16 @@ class JobActions:
             return None
         return common_pb2.KioskStatement(sealed_detail=sealed) if sealed else None
 
-    def _received_statement(self, job_id: str, wait: WaitReason) -> common_pb2.KioskStatement:
-        """The RECEIVED statement again (sealed amount due, counter label) with why the job waits now.
+    def _received_statement(self, job_id: str, wait: WaitReason | None = None) -> common_pb2.KioskStatement:
+        """The RECEIVED statement again (sealed amount due, counter label), with why the job waits now if it does.
 
         The relay keeps only a job's latest statement, so a wait reason alone would drop the rest.
         """
         price = self.queue.get(job_id).price
         sealed = self._statement(job_id, reply.Detail(amount_due=_amount(price)), files=True)
         out = labelled(self.kiosk_label, sealed) or common_pb2.KioskStatement()
-        out.wait_reason = common_pb2.WaitReason.Value(wait.proto_name)
+        if wait is not None:
+            out.wait_reason = common_pb2.WaitReason.Value(wait.proto_name)
         return out
 
     def _finish(self, job_id: str, state: LocalState, reason: str = "") -> None:

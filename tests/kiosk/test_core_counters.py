@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from cloudtab.v1 import common_pb2
 
+import envelope
+from kiosk.core import reply
 from kiosk.core.counters import TakenElsewhere
 from kiosk.core.demo import sample_pdf
 from kiosk.core.errors import JobError
@@ -60,11 +62,17 @@ def test_two_counters_share_jobs_and_one_survives_the_others_revocation(
     assert [k.label for k in customer.shop(slug).kiosk_keys] == ["Counter 1", "Counter 2"]
 
     # Opened and printed at counter 2: counter 1 shows it taken and will not print it.
-    first = customer.send(slug, _pdf("first"), all_kiosks=True)
+    page_key = envelope.generate_private_key()
+    first = customer.send(slug, _pdf("first"), all_kiosks=True, reply_key=envelope.public_key_bytes(page_key))
     for core in (one, two):
         wait_for(job_in(core, first.job_id, LocalState.READY), what="both counters opened the job")
     two.open_job(first.job_id)
     wait_for(lambda: _taken(one, first.job_id, "Counter 2"), what="counter 1 sees 'At Counter 2'")
+    # Claiming the job keeps what the RECEIVED statement told the customer (the relay keeps only the latest).
+    claimed = customer.get(first).kiosk_statement
+    assert claimed.kiosk_label == "Counter 2"
+    detail = reply.parse(envelope.open_reply(claimed.sealed_detail, page_key, first.job_id))
+    assert detail.amount_due is not None and detail.files
     with pytest.raises(TakenElsewhere):
         one.print_job(first.job_id)
     assert two.print_job(first.job_id).state is PrintState.COMPLETED
