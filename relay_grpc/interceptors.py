@@ -207,56 +207,32 @@ def wrap_handler(
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, des, ser)
 
-    streaming: Callable[..., AsyncIterator[Any]]
-    if handler.unary_stream:
-        inner_us = handler.unary_stream
+    # Server streams: a unary request is checked whole; a client stream message by message.
+    unary_request = handler.unary_stream is not None
+    inner_stream = handler.unary_stream if unary_request else handler.stream_stream
 
-        async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-            info = call.begin(context)
-            start = time.perf_counter()
-            failure: BaseException | None = None
+    async def streaming(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        info = call.begin(context)
+        start = time.perf_counter()
+        failure: BaseException | None = None
+        try:
             try:
-                try:
+                if unary_request:
                     check_message(request)
-                    await call.authenticate(info, context)
-                    async for response in inner_us(request, context):
-                        yield response
-                except aio.AbortError:
-                    raise
-                except Exception as exc:  # noqa: BLE001
-                    await call.fail(info, exc, context)
-            except BaseException as exc:
-                failure = exc
+                await call.authenticate(info, context)
+                async for response in inner_stream(request if unary_request else checked(request), context):
+                    yield response
+            except aio.AbortError:
                 raise
-            finally:
-                call.end(info, start, failure)
+            except Exception as exc:  # noqa: BLE001
+                await call.fail(info, exc, context)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            call.end(info, start, failure)
 
-        streaming = unary_stream
-        factory = grpc.unary_stream_rpc_method_handler
-    else:
-        inner_ss = handler.stream_stream
-
-        async def stream_stream(requests: AsyncIterator[Any], context: aio.ServicerContext) -> AsyncIterator[Any]:
-            info = call.begin(context)
-            start = time.perf_counter()
-            failure: BaseException | None = None
-            try:
-                try:
-                    await call.authenticate(info, context)
-                    async for response in inner_ss(checked(requests), context):
-                        yield response
-                except aio.AbortError:
-                    raise
-                except Exception as exc:  # noqa: BLE001
-                    await call.fail(info, exc, context)
-            except BaseException as exc:
-                failure = exc
-                raise
-            finally:
-                call.end(info, start, failure)
-
-        streaming = stream_stream
-        factory = grpc.stream_stream_rpc_method_handler
+    factory = grpc.unary_stream_rpc_method_handler if unary_request else grpc.stream_stream_rpc_method_handler
     return factory(streaming, des, ser)
 
 
